@@ -1,0 +1,36 @@
+# kvslab: `make` builds, `make run` starts the daemon, `make test` installs what is missing and runs every test.
+SHELL := /bin/bash
+NODE_MODULES_STAMP := node_modules/.package-lock.json
+
+.PHONY: all build run test deps system-deps clean bench
+
+all: build
+
+$(NODE_MODULES_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: $(NODE_MODULES_STAMP)
+
+# Debian's Redis is the differential oracle and redis-cli a real client in the tests.
+system-deps:
+	@if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null || ! command -v redis-benchmark >/dev/null; then \
+		echo "installing redis-server and redis-tools (Debian)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server redis-tools >/dev/null; \
+	fi
+
+build: deps
+	npx tsc -p tsconfig.json
+
+run: build
+	node dist/main.js conf/kvslab.conf
+
+test: system-deps build
+	npx vitest run
+
+bench: system-deps build
+	node bench/run.mjs
+
+clean:
+	rm -rf dist

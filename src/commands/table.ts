@@ -1,0 +1,137 @@
+// The command table: every command is declared once, here or in its family's
+// file, with the metadata that drives dispatch (arity, flags), ACL categories,
+// key positions (COMMAND GETKEYS, client-side key extraction), and the docs
+// served by COMMAND DOCS.
+
+import type { Client } from '../server/client.js';
+
+export type Handler = (c: Client, argv: Buffer[]) => void;
+
+/** Flags as Redis names them in COMMAND INFO. */
+export type CommandFlag =
+  | 'write' | 'readonly' | 'denyoom' | 'admin' | 'pubsub' | 'noscript' | 'blocking'
+  | 'loading' | 'stale' | 'skip_monitor' | 'skip_slowlog' | 'asking' | 'fast'
+  | 'no_auth' | 'may_replicate' | 'no_mandatory_keys' | 'no_async_loading'
+  | 'no_multi' | 'movablekeys' | 'allow_busy';
+
+export interface CommandDocs {
+  summary: string;
+  since: string;
+  group: string;
+  complexity: string;
+  /** Argument syntax as in the Redis docs, e.g. "key value [NX | XX]"; COMMAND DOCS derives arguments from it. */
+  syntax?: string;
+}
+
+export interface CommandSpec {
+  /** Lower-case name; subcommands are named "parent|sub". */
+  name: string;
+  /** Positive: exact argc including the name; negative: at least -arity. */
+  arity: number;
+  flags: CommandFlag[];
+  /** Explicit ACL categories without '@'; the ones implied by flags are added (see aclCategories). */
+  acl: string[];
+  /** Key positions: first, last (negative counts from the end), step. 0,0,0 when none. */
+  keys?: [number, number, number];
+  /** Key positions for commands whose keys move (movablekeys). */
+  getKeys?: (argv: Buffer[]) => number[];
+  docs: CommandDocs;
+  handler?: Handler;
+  subcommands?: CommandSpec[];
+}
+
+/** ACL categories of a command: the declared ones plus those Redis implies from flags. */
+export function aclCategories(spec: CommandSpec): string[] {
+  const out: string[] = [];
+  const f = spec.flags;
+  if (f.includes('write')) out.push('write');
+  if (f.includes('readonly') && !spec.acl.includes('scripting')) out.push('read');
+  for (const a of spec.acl) if (!out.includes(a)) out.push(a);
+  if (f.includes('admin')) out.push('admin', 'dangerous');
+  if (f.includes('pubsub')) out.push('pubsub');
+  if (f.includes('fast')) out.push('fast');
+  if (f.includes('blocking')) out.push('blocking');
+  if (!f.includes('fast')) out.push('slow');
+  return out;
+}
+
+/** Positions of the key arguments in `argv` for this command. */
+export function keyPositions(spec: CommandSpec, argv: Buffer[]): number[] {
+  if (spec.getKeys) return spec.getKeys(argv);
+  if (!spec.keys || spec.keys[0] === 0) return [];
+  const [first, lastRaw, step] = spec.keys;
+  const last = lastRaw < 0 ? argv.length + lastRaw : lastRaw;
+  const out: number[] = [];
+  for (let i = first; i <= last && i < argv.length; i += step) out.push(i);
+  return out;
+}
+
+/**
+ * Name -> spec lookup that works on the request's Buffer without building a
+ * string: a case-insensitive hash of the bytes picks a short bucket.
+ */
+export class CommandTable {
+  private readonly buckets = new Map<number, CommandSpec[]>();
+  private readonly byName = new Map<string, CommandSpec>();
+  readonly all: CommandSpec[] = [];
+
+  add(spec: CommandSpec): void {
+    if (this.byName.has(spec.name)) throw new Error(`duplicate command ${spec.name}`);
+    this.byName.set(spec.name, spec);
+    this.all.push(spec);
+    const h = hashLower(Buffer.from(spec.name));
+    const b = this.buckets.get(h);
+    if (b) b.push(spec);
+    else this.buckets.set(h, [spec]);
+  }
+
+  lookup(name: Buffer): CommandSpec | undefined {
+    const b = this.buckets.get(hashLower(name));
+    if (b === undefined) return undefined;
+    for (let i = 0; i < b.length; i++) if (equalsLower(name, b[i].name)) return b[i];
+    return undefined;
+  }
+
+  /** Lookup by a known lower-case name (COMMAND INFO, config). */
+  get(name: string): CommandSpec | undefined {
+    return this.byName.get(name.toLowerCase());
+  }
+}
+
+/** Finds a subcommand of `parent` by the bytes of argv[1]. */
+export function lookupSubcommand(parent: CommandSpec, name: Buffer): CommandSpec | undefined {
+  const subs = parent.subcommands;
+  if (!subs) return undefined;
+  const prefix = parent.name.length + 1;
+  for (let i = 0; i < subs.length; i++) {
+    const s = subs[i].name;
+    if (s.length - prefix === name.length && equalsLower(name, s, prefix)) return subs[i];
+  }
+  return undefined;
+}
+
+function hashLower(b: Buffer): number {
+  let h = 2166136261;
+  for (let i = 0; i < b.length; i++) {
+    let c = b[i];
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    h = Math.imul(h ^ c, 16777619);
+  }
+  return h >>> 0;
+}
+
+/** Case-insensitive compare of bytes with the lower-case `s` from `offset`. */
+function equalsLower(b: Buffer, s: string, offset = 0): boolean {
+  if (b.length !== s.length - offset) return false;
+  for (let i = 0; i < b.length; i++) {
+    let c = b[i];
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== s.charCodeAt(i + offset)) return false;
+  }
+  return true;
+}
+
+/** Case-insensitive compare of an argument with an ASCII keyword (lower-case). */
+export function isArg(b: Buffer, lower: string): boolean {
+  return equalsLower(b, lower);
+}

@@ -1,0 +1,166 @@
+// One client connection: its socket, request reader, reply buffer, and the
+// per-connection state commands use (selected db, protocol version, name,
+// transaction). Replies produced while handling one read batch leave in one
+// socket write.
+
+import type { Socket } from 'node:net';
+import { RequestReader, RequestSink } from '../protocol/request-reader.js';
+import type { Db } from '../store/db.js';
+import type { Server } from './server.js';
+import { ReplyWriter } from './reply.js';
+import type { CommandSpec } from '../commands/table.js';
+
+export interface QueuedCommand {
+  spec: CommandSpec;
+  argv: Buffer[];
+}
+
+export interface WatchedKey {
+  db: Db;
+  key: Buffer;
+  /** Whether the key was already logically expired when watched. */
+  expired: boolean;
+}
+
+export class Client extends ReplyWriter implements RequestSink {
+  readonly id: number;
+  readonly reader: RequestReader;
+  db: Db;
+  name = '';
+  libName = '';
+  libVer = '';
+  authenticated: boolean;
+  readonly createdAt = Date.now();
+  lastInteraction = Date.now();
+  lastCommand = 'NULL';
+  /** Queued commands while in MULTI, null otherwise. */
+  multi: QueuedCommand[] | null = null;
+  /** A command failed to queue: EXEC must abort (EXECABORT). */
+  multiError = false;
+  watched: WatchedKey[] = [];
+  /** A watched key changed: EXEC must fail. */
+  dirtyCas = false;
+  noEvict = false;
+  /** Close once pending replies are written (QUIT, protocol error, CLIENT KILL). */
+  closing = false;
+  private closed = false;
+  readonly addr: string;
+  readonly laddr: string;
+
+  constructor(
+    readonly server: Server,
+    readonly socket: Socket,
+    id: number,
+  ) {
+    super();
+    this.id = id;
+    this.db = server.dbs[0];
+    this.authenticated = server.config.str('requirepass') === '';
+    this.addr = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.laddr = `${socket.localAddress}:${socket.localPort}`;
+    this.reader = new RequestReader(this, {
+      protoMaxBulkLen: server.config.int('proto-max-bulk-len'),
+      queryBufferLimit: server.config.int('client-query-buffer-limit'),
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  get dbIndex(): number { return this.db.id; }
+
+  private onData(chunk: Buffer): void {
+    this.lastInteraction = Date.now();
+    this.server.stats.netInputBytes += chunk.length;
+    this.reader.feed(chunk);
+    this.flush();
+  }
+
+  // RequestSink
+  onCommand(argv: Buffer[]): boolean {
+    this.server.dispatch(this, argv);
+    return !this.closing;
+  }
+
+  onProtocolError(msg: string): void {
+    this.addError(`ERR ${msg}`);
+    this.server.log('verbose', `Protocol error (${msg}) from client: id=${this.id} addr=${this.addr}`);
+    this.closing = true;
+  }
+
+  onQueryBufferOverflow(size: number): void {
+    this.server.log('warning', `Closing client that reached max query buffer length: id=${this.id} addr=${this.addr} qbuf=${size}`);
+    this.closing = true;
+  }
+
+  authRequired(): boolean {
+    return !this.authenticated;
+  }
+
+  protected override onError(_msg: string): void {
+    this.server.stats.errorReplies++;
+  }
+
+  /** Writes pending replies in one write, then closes if asked to. */
+  flush(): void {
+    if (this.closed) return;
+    if (this.outLen > 0) {
+      const data = this.out.subarray(0, this.outLen);
+      this.server.stats.netOutputBytes += this.outLen;
+      this.socket.write(data);
+      this.outLen = 0;
+      // If the kernel took everything now, the buffer is free to reuse;
+      // otherwise it belongs to the pending write and we start a new one.
+      if (this.socket.writableLength > 0) {
+        this.out = Buffer.allocUnsafe(Math.min(this.out.length, 64 * 1024));
+        this.checkOutputLimit();
+      }
+    }
+    if (this.closing) {
+      this.socket.end();
+      this.close();
+    }
+  }
+
+  private checkOutputLimit(): void {
+    const hard = this.server.outputLimitNormal.hard;
+    if (hard > 0 && this.socket.writableLength > hard) {
+      this.server.log('warning', `Client id=${this.id} addr=${this.addr} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+      this.socket.destroy();
+      this.close();
+    }
+  }
+
+  /** Bytes queued in the socket and not yet sent. */
+  get pendingOutput(): number {
+    return this.socket.writableLength + this.outLen;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.reader.stop();
+    this.server.unwatchAll(this);
+    this.server.removeClient(this);
+    if (!this.socket.destroyed && !this.closing) this.socket.destroy();
+  }
+
+  get isClosed(): boolean { return this.closed; }
+
+  /** The CLIENT LIST / CLIENT INFO line of this client. */
+  describe(now = Date.now()): string {
+    const flags = `${this.multi ? 'x' : ''}${this.noEvict ? 'e' : ''}` || 'N';
+    return [
+      `id=${this.id}`, `addr=${this.addr}`, `laddr=${this.laddr}`, `fd=${(this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1}`,
+      `name=${this.name}`, `age=${Math.floor((now - this.createdAt) / 1000)}`,
+      `idle=${Math.floor((now - this.lastInteraction) / 1000)}`, `flags=${flags}`, `db=${this.db.id}`,
+      'sub=0', 'psub=0', 'ssub=0', `multi=${this.multi ? this.multi.length : -1}`,
+      `qbuf=${this.reader.pendingBytes()}`, 'qbuf-free=0', 'argv-mem=0', 'multi-mem=0',
+      `rbs=${this.out.length}`, 'rbp=0', `obl=${this.outLen}`, 'oll=0',
+      `omem=${this.socket.writableLength}`, `tot-mem=${this.out.length + this.socket.writableLength}`,
+      'events=r', `cmd=${this.lastCommand}`, 'user=default', 'redir=-1', `resp=${this.resp}`,
+      `lib-name=${this.libName}`, `lib-ver=${this.libVer}`,
+    ].join(' ');
+  }
+}

@@ -1,0 +1,199 @@
+// RESP2/RESP3 reply encoder. Replies are appended to one growable output
+// buffer per client; networking flushes it once per read batch.
+
+const CRLF = 0x0d0a;
+const INITIAL_SIZE = 16 * 1024;
+
+// Pre-encoded replies that are sent often.
+const OK = Buffer.from('+OK\r\n');
+const PONG = Buffer.from('+PONG\r\n');
+const NULL_BULK = Buffer.from('$-1\r\n');
+const NULL_ARRAY = Buffer.from('*-1\r\n');
+const NULL3 = Buffer.from('_\r\n');
+const EMPTY_ARRAY = Buffer.from('*0\r\n');
+const ZERO = Buffer.from(':0\r\n');
+const ONE = Buffer.from(':1\r\n');
+
+/** Small integers are pre-encoded so the common INCR/EXISTS/DEL replies copy bytes only. */
+const SHARED_INTS: Buffer[] = [];
+for (let i = 0; i < 1000; i++) SHARED_INTS.push(Buffer.from(`:${i}\r\n`));
+const SHARED_BULK_HDR: Buffer[] = [];
+for (let i = 0; i < 1000; i++) SHARED_BULK_HDR.push(Buffer.from(`$${i}\r\n`));
+const SHARED_MBULK_HDR: Buffer[] = [];
+for (let i = 0; i < 100; i++) SHARED_MBULK_HDR.push(Buffer.from(`*${i}\r\n`));
+
+export type Resp = 2 | 3;
+
+/** Formats a double the way Redis 7 does for RESP3 doubles and RESP2 bulk replies (%.17g, inf/-inf/nan). */
+export function formatDouble(d: number): string {
+  if (Number.isNaN(d)) return 'nan';
+  if (d === Infinity) return 'inf';
+  if (d === -Infinity) return '-inf';
+  // %.17g: exponent notation below 1e-4 or at/above 1e17.
+  const abs = Math.abs(d);
+  if (d !== 0 && (abs < 1e-4 || abs >= 1e17)) {
+    let s = d.toPrecision(17);
+    // toPrecision gives e.g. 1.0000000000000000e+21; %g trims trailing zeros and pads exponent to 2 digits.
+    const m = /^(-?)(\d)(?:\.(\d*?))?0*e([+-])(\d+)$/.exec(s);
+    if (m) {
+      const frac = m[3] ? `.${m[3]}` : '';
+      const exp = m[5].length < 2 ? `0${m[5]}` : m[5];
+      s = `${m[1]}${m[2]}${frac}e${m[4]}${exp}`;
+    }
+    return s;
+  }
+  let s = d.toPrecision(17);
+  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
+  return s;
+}
+
+export class ReplyWriter {
+  /** Output buffer and the number of bytes in it not yet handed to the socket. */
+  out: Buffer = Buffer.allocUnsafe(INITIAL_SIZE);
+  outLen = 0;
+  resp: Resp = 2;
+
+  protected ensure(n: number): void {
+    const need = this.outLen + n;
+    if (need <= this.out.length) return;
+    let size = this.out.length * 2;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.out.copy(next, 0, 0, this.outLen);
+    this.out = next;
+  }
+
+  /** Appends raw protocol bytes. */
+  addRaw(b: Buffer): void {
+    this.ensure(b.length);
+    b.copy(this.out, this.outLen);
+    this.outLen += b.length;
+  }
+
+  private addAscii(s: string): void {
+    this.ensure(s.length);
+    this.outLen += this.out.write(s, this.outLen, 'latin1');
+  }
+
+  private addHeader(prefix: number, n: number): void {
+    this.ensure(24);
+    const out = this.out;
+    out[this.outLen++] = prefix;
+    this.outLen += out.write(String(n), this.outLen, 'latin1');
+    out.writeUInt16BE(CRLF, this.outLen);
+    this.outLen += 2;
+  }
+
+  addOk(): void { this.addRaw(OK); }
+  addPong(): void { this.addRaw(PONG); }
+
+  /** +status reply; the text must not contain CR or LF. */
+  addStatus(s: string): void { this.addAscii(`+${s}\r\n`); }
+
+  /** -error reply; `msg` is the full text including the code, e.g. "ERR syntax error". */
+  addError(msg: string): void {
+    // Newlines would break the protocol: Redis replaces them with spaces.
+    if (msg.includes('\n') || msg.includes('\r')) msg = msg.replace(/[\r\n]/g, ' ');
+    // latin1: messages are ASCII, and user bytes quoted in them were decoded as latin1.
+    this.ensure(msg.length + 3);
+    this.out[this.outLen++] = 0x2d;
+    this.outLen += this.out.write(msg, this.outLen, 'latin1');
+    this.out.writeUInt16BE(CRLF, this.outLen);
+    this.outLen += 2;
+    this.onError(msg);
+  }
+
+  /** Hook for error statistics. */
+  protected onError(_msg: string): void {}
+
+  addInt(n: number | bigint): void {
+    if (typeof n === 'number' && n >= 0 && n < 1000 && Number.isInteger(n)) return this.addRaw(SHARED_INTS[n]);
+    this.addAscii(`:${n}\r\n`);
+  }
+  addZero(): void { this.addRaw(ZERO); }
+  addOne(): void { this.addRaw(ONE); }
+
+  addBulk(b: Buffer): void {
+    const len = b.length;
+    if (len < 1000) this.addRaw(SHARED_BULK_HDR[len]);
+    else this.addHeader(0x24, len);
+    this.ensure(len + 2);
+    b.copy(this.out, this.outLen);
+    this.outLen += len;
+    this.out.writeUInt16BE(CRLF, this.outLen);
+    this.outLen += 2;
+  }
+
+  /** Bulk reply of part of a buffer, without creating a view of it. */
+  addBulkRange(b: Buffer, start: number, end: number): void {
+    const len = end - start;
+    if (len < 1000) this.addRaw(SHARED_BULK_HDR[len]);
+    else this.addHeader(0x24, len);
+    this.ensure(len + 2);
+    b.copy(this.out, this.outLen, start, end);
+    this.outLen += len;
+    this.out.writeUInt16BE(CRLF, this.outLen);
+    this.outLen += 2;
+  }
+
+  /** Bulk reply of a JS string, encoded as UTF-8. */
+  addBulkString(s: string): void {
+    const len = Buffer.byteLength(s);
+    this.addHeader(0x24, len);
+    this.ensure(len + 2);
+    this.outLen += this.out.write(s, this.outLen);
+    this.out.writeUInt16BE(CRLF, this.outLen);
+    this.outLen += 2;
+  }
+
+  /** Bulk reply of an integer rendered as text (RESP2 style). */
+  addBulkInt(n: number | bigint): void { this.addBulkString(String(n)); }
+
+  /** Null bulk string: `$-1` in RESP2, `_` in RESP3. */
+  addNull(): void { this.addRaw(this.resp === 3 ? NULL3 : NULL_BULK); }
+  /** Null array: `*-1` in RESP2, `_` in RESP3. */
+  addNullArray(): void { this.addRaw(this.resp === 3 ? NULL3 : NULL_ARRAY); }
+
+  addArrayLen(n: number): void {
+    if (n < 100) this.addRaw(SHARED_MBULK_HDR[n]);
+    else this.addHeader(0x2a, n);
+  }
+  addEmptyArray(): void { this.addRaw(EMPTY_ARRAY); }
+
+  /** Map header: `%n` in RESP3, a flat array of 2n elements in RESP2. */
+  addMapLen(n: number): void {
+    if (this.resp === 3) this.addHeader(0x25, n);
+    else this.addArrayLen(n * 2);
+  }
+
+  /** Set header: `~n` in RESP3, an array in RESP2. */
+  addSetLen(n: number): void {
+    if (this.resp === 3) this.addHeader(0x7e, n);
+    else this.addArrayLen(n);
+  }
+
+  /** Double: `,d` in RESP3, a bulk string in RESP2. */
+  addDouble(d: number): void {
+    const s = formatDouble(d);
+    if (this.resp === 3) this.addAscii(`,${s}\r\n`);
+    else this.addBulkString(s);
+  }
+
+  /** Boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2. */
+  addBool(b: boolean): void {
+    if (this.resp === 3) this.addAscii(b ? '#t\r\n' : '#f\r\n');
+    else this.addRaw(b ? ONE : ZERO);
+  }
+
+  /** Verbatim string (INFO, CLIENT LIST): `=len\r\ntxt:...` in RESP3, bulk in RESP2. */
+  addVerbatim(s: string, format = 'txt'): void {
+    if (this.resp !== 3) return this.addBulkString(s);
+    const body = `${format}:${s}`;
+    const len = Buffer.byteLength(body);
+    this.addHeader(0x3d, len);
+    this.ensure(len + 2);
+    this.outLen += this.out.write(body, this.outLen);
+    this.out.writeUInt16BE(CRLF, this.outLen);
+    this.outLen += 2;
+  }
+}

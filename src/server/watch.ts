@@ -1,0 +1,53 @@
+// WATCH bookkeeping: which clients watch which keys, and marking them dirty
+// when a watched key (or its whole db) changes, so their EXEC fails.
+
+import type { Db } from '../store/db.js';
+import type { Client } from './client.js';
+
+export class WatchRegistry {
+  /** Per db: latin1 key -> clients watching it. */
+  private readonly byDb = new Map<Db, Map<string, Set<Client>>>();
+
+  watch(c: Client, db: Db, key: Buffer): void {
+    const k = key.toString('latin1', 0, key.length);
+    let keys = this.byDb.get(db);
+    if (!keys) {
+      keys = new Map();
+      this.byDb.set(db, keys);
+    }
+    let set = keys.get(k);
+    if (!set) {
+      set = new Set();
+      keys.set(k, set);
+    }
+    if (set.has(c)) return;
+    set.add(c);
+    db.watchers++;
+    c.watched.push({ db, key: Buffer.from(key), expired: false });
+  }
+
+  unwatchAll(c: Client): void {
+    for (const w of c.watched) {
+      const keys = this.byDb.get(w.db);
+      const k = w.key.toString('latin1', 0, w.key.length);
+      const set = keys?.get(k);
+      if (set?.delete(c)) {
+        w.db.watchers--;
+        if (set.size === 0) keys!.delete(k);
+      }
+    }
+    c.watched = [];
+    c.dirtyCas = false;
+  }
+
+  touch(db: Db, key: Buffer): void {
+    const set = this.byDb.get(db)?.get(key.toString('latin1', 0, key.length));
+    if (set) for (const c of set) c.dirtyCas = true;
+  }
+
+  /** A whole db changed (FLUSHDB, FLUSHALL, SWAPDB): dirty every watcher of it. */
+  touchDb(db: Db): void {
+    const keys = this.byDb.get(db);
+    if (keys) for (const set of keys.values()) for (const c of set) c.dirtyCas = true;
+  }
+}
