@@ -27,7 +27,7 @@ run: build
 	node dist/main.js conf/kvslab.conf
 
 test: system-deps build
-	npx vitest run
+	npx vitest run --config test/vitest.config.ts
 
 bench: system-deps build
 	node bench/run.mjs

@@ -1,13 +1,23 @@
-// Builds the command table from every family's declarations.
+// Builds the command table from every family's declarations. A command's code
+// lives in the file of its family: strings.ts for GET, keys.ts for DEL, ...
 
 import { CommandTable } from './table.js';
 import { connectionCommands } from './connection.js';
 import { stringCommands } from './strings.js';
+import { bitCommands } from './bits.js';
+import { keyCommands } from './keys.js';
+import { expireCommands } from './expire.js';
+import { serverCommands } from './server.js';
+import { commandCommands } from './command.js';
+import { clientCommands } from './client.js';
+import { transactionCommands } from './transactions.js';
 
 export function buildCommandTable(): CommandTable {
   const t = new CommandTable();
-  for (const family of [connectionCommands, stringCommands]) {
-    for (const spec of family) t.add(spec);
-  }
+  const families = [
+    connectionCommands, stringCommands, bitCommands, keyCommands, expireCommands,
+    serverCommands, commandCommands, clientCommands, transactionCommands,
+  ];
+  for (const family of families) for (const spec of family) t.add(spec);
   return t;
 }

@@ -1,0 +1,5 @@
+// COMMAND and its subcommands, generated from the command table.
+
+import type { CommandSpec } from './table.js';
+
+export const commandCommands: CommandSpec[] = [];

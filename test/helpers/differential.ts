@@ -1,0 +1,81 @@
+// Differential testing: the same commands go to kvslab and to a real Redis 7,
+// and their replies must match. Time-dependent replies are compared with a
+// tolerance instead of exactly.
+
+import { expect } from 'vitest';
+import { RawClient, Reply, show } from './raw-client.js';
+import { RunningServer, startKvslab, startRedis } from './servers.js';
+
+export type Argv = (string | Buffer)[];
+
+export interface Pair {
+  kvslab: RunningServer;
+  redis: RunningServer;
+  /** One connection to each server (same connection state on both sides). */
+  k: RawClient;
+  r: RawClient;
+  /** Sends argv to both; asserts equal replies; returns kvslab's reply. */
+  same(argv: Argv, opts?: CompareOptions): Promise<Reply>;
+  /** Sends each command of a sequence to both and compares every reply. */
+  sequence(cmds: Argv[], opts?: CompareOptions): Promise<void>;
+  /** Both replies, without asserting. */
+  both(argv: Argv): Promise<[Reply, Reply]>;
+  /** New connections to both servers. */
+  connect(): Promise<[RawClient, RawClient]>;
+  stop(): Promise<void>;
+}
+
+export interface CompareOptions {
+  /** Integers may differ by this much (TTL in s, PTTL in ms...). */
+  tolerance?: number;
+}
+
+/** Commands whose integer replies depend on the clock. */
+const TIMED = new Set(['ttl', 'pttl', 'expiretime', 'pexpiretime', 'object', 'time']);
+
+export function repliesEqual(a: Reply, b: Reply, tolerance = 0): boolean {
+  if (typeof a === 'number' && typeof b === 'number') return Math.abs(a - b) <= tolerance;
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((x, i) => repliesEqual(x, b[i], tolerance));
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object' && 'error' in a && 'error' in b) return a.error === b.error;
+  return a === b;
+}
+
+export function describeArgv(argv: Argv): string {
+  return argv.map((a) => JSON.stringify(typeof a === 'string' ? a : a.toString('latin1'))).join(' ');
+}
+
+export async function startPair(kvslabArgs: string[] = [], redisArgs: string[] = []): Promise<Pair> {
+  const [kvslab, redis] = await Promise.all([startKvslab(kvslabArgs), startRedis(redisArgs)]);
+  const k = await RawClient.connect(kvslab.port);
+  const r = await RawClient.connect(redis.port);
+  const pair: Pair = {
+    kvslab, redis, k, r,
+    async both(argv) {
+      return Promise.all([pair.k.call(...argv), pair.r.call(...argv)]);
+    },
+    async same(argv, opts = {}) {
+      const [kr, rr] = await pair.both(argv);
+      const name = String(argv[0]).toLowerCase();
+      const tol = opts.tolerance ?? (TIMED.has(name) ? (name.startsWith('p') ? 1500 : 2) : 0);
+      if (!repliesEqual(kr, rr, tol)) {
+        expect({ cmd: describeArgv(argv), reply: show(kr) }).toEqual({ cmd: describeArgv(argv), reply: show(rr) });
+      }
+      return kr;
+    },
+    async sequence(cmds, opts) {
+      for (const c of cmds) await pair.same(c, opts);
+    },
+    async connect() {
+      return Promise.all([RawClient.connect(kvslab.port), RawClient.connect(redis.port)]);
+    },
+    async stop() {
+      k.close();
+      r.close();
+      await Promise.all([kvslab.stop(), redis.stop()]);
+    },
+  };
+  return pair;
+}

@@ -1,0 +1,100 @@
+// Starts real server processes for tests: the built kvslab daemon and, for
+// differential tests, Debian's redis-server. Each gets a free loopback port.
+
+import { spawn, ChildProcess, execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import net from 'node:net';
+import Redis from 'ioredis';
+
+export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+const BIN = join(ROOT, 'bin', 'kvslab-server');
+
+export interface RunningServer {
+  port: number;
+  proc: ChildProcess;
+  /** Everything the process printed so far. */
+  output(): string;
+  stop(): Promise<void>;
+  /** An ioredis client on this server; closed by stop(). */
+  client(opts?: Record<string, unknown>): Redis;
+}
+
+/** A port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+function track(proc: ChildProcess, port: number, readyPattern: RegExp): Promise<RunningServer> {
+  let out = '';
+  const clients: Redis[] = [];
+  proc.stdout?.on('data', (d) => { out += d; });
+  proc.stderr?.on('data', (d) => { out += d; });
+  const server: RunningServer = {
+    port,
+    proc,
+    output: () => out,
+    client(opts = {}) {
+      const c = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 0, ...opts });
+      clients.push(c);
+      return c;
+    },
+    async stop() {
+      for (const c of clients) c.disconnect();
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const done = new Promise<void>((r) => proc.once('exit', () => r()));
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await done;
+      clearTimeout(t);
+    },
+  };
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), 20_000);
+    const check = () => {
+      if (readyPattern.test(out)) {
+        clearTimeout(timer);
+        res(server);
+      }
+    };
+    proc.stdout?.on('data', check);
+    proc.stderr?.on('data', check);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`server exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+/** Starts kvslab with the given arguments (config file and/or --name value pairs). */
+export async function startKvslab(args: string[] = []): Promise<RunningServer> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [BIN, ...args, '--port', String(port), '--bind', '127.0.0.1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return track(proc, port, /Ready to accept connections/);
+}
+
+/** Starts Debian's redis-server with persistence off. */
+export async function startRedis(args: string[] = []): Promise<RunningServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'kvslab-redis-'));
+  const proc = spawn('redis-server', [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return track(proc, port, /Ready to accept connections/);
+}
+
+/** Runs redis-cli against a port; returns stdout. */
+export function redisCli(port: number, args: string[], input?: string | Buffer): string {
+  return execFileSync('redis-cli', ['-p', String(port), ...args], { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+}
