@@ -7,6 +7,7 @@ import { CommandSpec, CommandTable, lookupSubcommand } from './table.js';
 
 /** Commands that run immediately even inside MULTI. */
 const MULTI_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+const MULTI_EXEMPT_FROM_OOM = new Set(['exec', 'discard', 'quit', 'reset']);
 
 /** Quotes the first arguments the way Redis's unknown-command error does (C strings: stop at NUL). */
 function argsPreview(argv: Buffer[], from: number): string {
@@ -55,7 +56,9 @@ export function processCommand(table: CommandTable, c: Client, argv: Buffer[]): 
   if (c.multi && spec.flags.includes('no_multi')) {
     return reject(c, 'ERR Command not allowed inside a transaction');
   }
-  if (spec.flags.includes('denyoom') && server.outOfMemory()) {
+  // Inside MULTI every queued command counts as growing memory (Redis 7 rule).
+  const mayGrow = spec.flags.includes('denyoom') || (c.multi !== null && !MULTI_EXEMPT_FROM_OOM.has(spec.name));
+  if (mayGrow && server.outOfMemory()) {
     return reject(c, "OOM command not allowed when used memory > 'maxmemory'.");
   }
   if (c.multi && !MULTI_CONTROL.has(spec.name)) {

@@ -184,6 +184,8 @@ export class RequestReader {
 
   private checkLimits(): void {
     const p = this.parser;
+    // A nested array is pending inside a request: Redis rejects it at once.
+    if (p.arrayCache.length > 1) return this.fail("Protocol error: expected '$', got '*'");
     if (p.buffer !== null && p.bigStrSize > 0) {
       const declared = p.bigStrSize - p.offset - 2;
       if (declared > this.limits.protoMaxBulkLen) return this.fail('Protocol error: invalid bulk length');

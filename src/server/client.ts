@@ -58,9 +58,11 @@ export class Client extends ReplyWriter implements RequestSink {
     this.authenticated = server.config.str('requirepass') === '';
     this.addr = `${socket.remoteAddress}:${socket.remotePort}`;
     this.laddr = `${socket.localAddress}:${socket.localPort}`;
+    const config = server.config;
+    // Getters: CONFIG SET applies to connected clients too.
     this.reader = new RequestReader(this, {
-      protoMaxBulkLen: server.config.int('proto-max-bulk-len'),
-      queryBufferLimit: server.config.int('client-query-buffer-limit'),
+      get protoMaxBulkLen() { return config.int('proto-max-bulk-len'); },
+      get queryBufferLimit() { return config.int('client-query-buffer-limit'); },
     });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));

@@ -8,7 +8,8 @@ export class WatchRegistry {
   /** Per db: latin1 key -> clients watching it. */
   private readonly byDb = new Map<Db, Map<string, Set<Client>>>();
 
-  watch(c: Client, db: Db, key: Buffer): void {
+  /** `expired`: the key exists but its time has passed (Redis treats it as absent). */
+  watch(c: Client, db: Db, key: Buffer, expired: boolean): void {
     const k = key.toString('latin1', 0, key.length);
     let keys = this.byDb.get(db);
     if (!keys) {
@@ -23,7 +24,7 @@ export class WatchRegistry {
     if (set.has(c)) return;
     set.add(c);
     db.watchers++;
-    c.watched.push({ db, key: Buffer.from(key), expired: false });
+    c.watched.push({ db, key: Buffer.from(key), expired });
   }
 
   unwatchAll(c: Client): void {
@@ -42,7 +43,17 @@ export class WatchRegistry {
 
   touch(db: Db, key: Buffer): void {
     const set = this.byDb.get(db)?.get(key.toString('latin1', 0, key.length));
-    if (set) for (const c of set) c.dirtyCas = true;
+    if (!set) return;
+    const gone = db.table.find(key) < 0;
+    for (const c of set) {
+      // A key already expired when watched, now deleted: logically nothing changed.
+      const w = gone ? c.watched.find((x) => x.db === db && x.key.equals(key)) : undefined;
+      if (w?.expired) {
+        w.expired = false;
+        continue;
+      }
+      c.dirtyCas = true;
+    }
   }
 
   /** A whole db changed (FLUSHDB, FLUSHALL, SWAPDB): dirty every watcher of it. */
