@@ -1,5 +1,397 @@
-// Keyspace commands: DEL, EXISTS, TYPE, KEYS, SCAN, RENAME, COPY, MOVE, FLUSHDB, SWAPDB and friends.
+// Keyspace commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RANDOMKEY,
+// RENAME, RENAMENX, COPY, MOVE, TOUCH, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB.
 
-import type { CommandSpec } from './table.js';
+import type { Client } from '../server/client.js';
+import type { Db } from '../store/db.js';
+import { typeName } from '../store/keytable.js';
+import { matchBytes } from '../util/glob.js';
+import { parseInt64, ERR_NOT_INTEGER, ERR_SYNTAX } from './args.js';
+import type { Spec } from './command.js';
 
-export const keyCommands: CommandSpec[] = [];
+const ERR_NO_SUCH_KEY = 'ERR no such key';
+const ERR_SAME_OBJECT = 'ERR source and destination objects are the same';
+const ERR_DB_RANGE = 'ERR DB index is out of range';
+const ERR_INT_RANGE = 'ERR value is out of range, value must between -2147483648 and 2147483647';
+
+/** Length of an argument as a C string: Redis compares option words with strcasecmp, which stops at a NUL. */
+function cLength(b: Buffer): number {
+  const nul = b.indexOf(0);
+  return nul < 0 ? b.length : nul;
+}
+
+/** Whether an argument is the option word `lower`, compared as Redis does (strcasecmp on C strings). */
+export function cArgIs(b: Buffer, lower: string): boolean {
+  const n = cLength(b);
+  if (n !== lower.length) return false;
+  for (let i = 0; i < n; i++) {
+    let ch = b[i];
+    if (ch >= 0x41 && ch <= 0x5a) ch |= 0x20;
+    if (ch !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** An argument as Redis prints it with %s: latin1, up to the first NUL. */
+export function cText(b: Buffer): string {
+  return b.toString('latin1', 0, cLength(b));
+}
+
+/** Redis's getIntFromObjectOrReply: an int64 that must also fit in 32 bits. */
+function int32OrReply(c: Client, b: Buffer, msg?: string): number | null {
+  const v = parseInt64(b);
+  if (v === null) {
+    c.addError(msg ?? ERR_NOT_INTEGER);
+    return null;
+  }
+  if (v < -2147483648 || v > 2147483647) {
+    c.addError(msg ?? ERR_INT_RANGE);
+    return null;
+  }
+  return v;
+}
+
+/** A db by index, or null after replying that it is out of range. */
+function dbOrReply(c: Client, id: number): Db | null {
+  const dbs = c.server.dbs;
+  if (id < 0 || id >= dbs.length) {
+    c.addError(ERR_DB_RANGE);
+    return null;
+  }
+  return dbs[id];
+}
+
+function del(c: Client, argv: Buffer[]): void {
+  const db = c.db;
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (db.delete(argv[i])) n++;
+  c.addInt(n);
+}
+
+function exists(c: Client, argv: Buffer[]): void {
+  const db = c.db;
+  let n = 0;
+  // Repeated keys count each time, as in Redis.
+  for (let i = 1; i < argv.length; i++) if (db.lookupRead(argv[i], false) >= 0) n++;
+  c.addInt(n);
+}
+
+function touch(c: Client, argv: Buffer[]): void {
+  const db = c.db;
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (db.lookupRead(argv[i]) >= 0) n++;
+  c.addInt(n);
+}
+
+function type(c: Client, argv: Buffer[]): void {
+  const h = c.db.lookupRead(argv[1], false);
+  c.addStatus(h < 0 ? 'none' : typeName(c.db.type(h)));
+}
+
+function keys(c: Client, argv: Buffer[]): void {
+  const pat = argv[1];
+  const all = pat.length === 1 && pat[0] === 0x2a;
+  const db = c.db;
+  const t = db.table;
+  const now = db.now();
+  const out: Buffer[] = [];
+  // Expired keys are skipped but, as in Redis, not deleted here.
+  db.forEachEntry((h) => {
+    const k = t.key(h);
+    if (!all && !matchBytes(pat, k)) return;
+    const at = t.expireAt(h);
+    if (at !== 0 && at <= now) return;
+    out.push(k);
+  });
+  c.addArrayLen(out.length);
+  for (let i = 0; i < out.length; i++) c.addBulk(out[i]);
+}
+
+const ULONG_MAX = (1n << 64n) - 1n;
+
+/**
+ * SCAN's cursor as Redis parses it (strtoul on a C string): optional sign,
+ * decimal digits, no leading space, nothing after; "" is 0; a negative
+ * value wraps. Null when invalid. Cursors beyond 2^53 lose precision, which
+ * is harmless: any cursor past the table's end starts from the top.
+ */
+function parseCursor(b: Buffer): number | null {
+  const n = cLength(b);
+  if (n === 0) return 0;
+  const first = b[0];
+  if (first === 0x20 || (first >= 0x09 && first <= 0x0d)) return null;
+  let i = 0;
+  let neg = false;
+  if (first === 0x2b || first === 0x2d) {
+    neg = first === 0x2d;
+    i = 1;
+  }
+  if (i === n) return null; // a lone sign: nothing converted
+  let v = 0;
+  let big: bigint | null = null;
+  for (; i < n; i++) {
+    const d = b[i] - 0x30;
+    if (d < 0 || d > 9) return null;
+    if (big === null) {
+      v = v * 10 + d;
+      if (v > 1e15) big = BigInt(v);
+    } else {
+      big = big * 10n + BigInt(d);
+      if (big > ULONG_MAX) return null; // ERANGE
+    }
+  }
+  if (big === null) return neg && v !== 0 ? Number(ULONG_MAX + 1n - BigInt(v)) : v;
+  return Number(neg ? (ULONG_MAX + 1n - big) & ULONG_MAX : big);
+}
+
+function scan(c: Client, argv: Buffer[]): void {
+  const cursor = parseCursor(argv[1]);
+  if (cursor === null) return c.addError('ERR invalid cursor');
+  let count = 10;
+  let pattern: Buffer | null = null;
+  let typeFilter: Buffer | null = null;
+  for (let i = 2; i < argv.length;) {
+    const left = argv.length - i;
+    if (cArgIs(argv[i], 'count') && left >= 2) {
+      const v = parseInt64(argv[i + 1]);
+      if (v === null) return c.addError(ERR_NOT_INTEGER);
+      if (v < 1) return c.addError(ERR_SYNTAX);
+      count = v;
+      i += 2;
+    } else if (cArgIs(argv[i], 'match') && left >= 2) {
+      const p = argv[i + 1];
+      pattern = p.length === 1 && p[0] === 0x2a ? null : p;
+      i += 2;
+    } else if (cArgIs(argv[i], 'type') && left >= 2) {
+      typeFilter = argv[i + 1];
+      i += 2;
+    } else {
+      return c.addError(ERR_SYNTAX);
+    }
+  }
+  const db = c.db;
+  const t = db.table;
+  // Collect first (expired keys included, copies since the filters below may
+  // write the table), then filter in Redis's order: pattern, type, expiry.
+  const found: Buffer[] = [];
+  const next = db.scanRaw(cursor, count, (h) => {
+    found.push(Buffer.from(t.key(h)));
+    return true;
+  });
+  const out: Buffer[] = [];
+  for (const k of found) {
+    if (pattern !== null && !matchBytes(pattern, k)) continue;
+    if (typeFilter !== null) {
+      // Redis looks the key up to learn its type: an expired one is deleted
+      // here and reads as "none" (so TYPE none returns it).
+      const h = db.lookupRead(k, false);
+      if (!cArgIs(typeFilter, h < 0 ? 'none' : typeName(db.type(h)))) continue;
+    }
+    const h = t.find(k);
+    if (h >= 0) {
+      const at = t.expireAt(h);
+      if (at !== 0 && at <= db.now()) {
+        db.expire(h, k);
+        continue;
+      }
+    }
+    out.push(k);
+  }
+  c.addArrayLen(2);
+  c.addBulkString(String(next));
+  c.addArrayLen(out.length);
+  for (let i = 0; i < out.length; i++) c.addBulk(out[i]);
+}
+
+function randomkey(c: Client): void {
+  const k = c.db.randomKey();
+  if (k === null) c.addNull();
+  else c.addBulk(k);
+}
+
+function renameGeneric(c: Client, argv: Buffer[], nx: boolean): void {
+  const db = c.db;
+  const src = argv[1];
+  const dst = argv[2];
+  const h = db.lookupWrite(src);
+  if (h < 0) return c.addError(ERR_NO_SUCH_KEY);
+  if (src.equals(dst)) return nx ? c.addZero() : c.addOk();
+  if (db.lookupWrite(dst) >= 0) {
+    if (nx) return c.addZero();
+    // Deleting another entry leaves h valid (KeyTable contract).
+    db.delete(dst);
+  }
+  // The entry keeps its value and TTL under the new name; dst's TTL goes with dst.
+  db.rename(h, dst);
+  if (nx) c.addOne();
+  else c.addOk();
+}
+
+function rename(c: Client, argv: Buffer[]): void {
+  renameGeneric(c, argv, false);
+}
+
+function renamenx(c: Client, argv: Buffer[]): void {
+  renameGeneric(c, argv, true);
+}
+
+function copy(c: Client, argv: Buffer[]): void {
+  const src = c.db;
+  let dst = src;
+  let replace = false;
+  for (let j = 3; j < argv.length; j++) {
+    if (cArgIs(argv[j], 'replace')) {
+      replace = true;
+    } else if (cArgIs(argv[j], 'db') && argv.length - j - 1 >= 1) {
+      const id = int32OrReply(c, argv[j + 1]);
+      if (id === null) return;
+      const d = dbOrReply(c, id);
+      if (d === null) return;
+      dst = d;
+      j++;
+    } else {
+      return c.addError(ERR_SYNTAX);
+    }
+  }
+  const key = argv[1];
+  const newKey = argv[2];
+  if (src === dst && key.equals(newKey)) return c.addError(ERR_SAME_OBJECT);
+  const h = src.lookupRead(key);
+  if (h < 0) return c.addZero();
+  const vtype = src.type(h);
+  const expireAt = src.expireAtExact(h);
+  // A copy of the bytes: deleting newKey below may reuse the memory of a view.
+  const value = Buffer.from(src.value(h));
+  if (dst.lookupWrite(newKey) >= 0) {
+    if (!replace) return c.addZero();
+    dst.delete(newKey);
+  }
+  dst.add(newKey, vtype, value, expireAt);
+  c.addOne();
+}
+
+function move(c: Client, argv: Buffer[]): void {
+  const src = c.db;
+  const id = int32OrReply(c, argv[2]);
+  if (id === null) return;
+  const dst = dbOrReply(c, id);
+  if (dst === null) return;
+  if (dst === src) return c.addError(ERR_SAME_OBJECT);
+  const key = argv[1];
+  const h = src.lookupWrite(key);
+  if (h < 0) return c.addZero();
+  if (dst.lookupWrite(key) >= 0) return c.addZero();
+  // Another db's table: inserting there leaves h valid. The TTL travels with the key.
+  dst.add(key, src.type(h), src.value(h), src.expireAtExact(h));
+  src.removeEntry(h);
+  c.addOne();
+}
+
+function dbsize(c: Client): void {
+  c.addInt(c.db.size);
+}
+
+/** FLUSHDB/FLUSHALL take one optional ASYNC or SYNC; both free memory at once here. */
+function flushArgsOk(c: Client, argv: Buffer[]): boolean {
+  if (argv.length === 1) return true;
+  if (argv.length === 2 && (cArgIs(argv[1], 'sync') || cArgIs(argv[1], 'async'))) return true;
+  c.addError(ERR_SYNTAX);
+  return false;
+}
+
+function flushdb(c: Client, argv: Buffer[]): void {
+  if (!flushArgsOk(c, argv)) return;
+  c.db.flush();
+  c.addOk();
+}
+
+function flushall(c: Client, argv: Buffer[]): void {
+  if (!flushArgsOk(c, argv)) return;
+  for (const db of c.server.dbs) db.flush();
+  c.addOk();
+}
+
+function swapdb(c: Client, argv: Buffer[]): void {
+  const id1 = int32OrReply(c, argv[1], 'ERR invalid first DB index');
+  if (id1 === null) return;
+  const id2 = int32OrReply(c, argv[2], 'ERR invalid second DB index');
+  if (id2 === null) return;
+  const dbs = c.server.dbs;
+  if (id1 < 0 || id1 >= dbs.length || id2 < 0 || id2 >= dbs.length) return c.addError(ERR_DB_RANGE);
+  // Clients keep their Db objects; the contents move between them.
+  dbs[id1].swapWith(dbs[id2]);
+  c.addOk();
+}
+
+const group = 'generic';
+const acl = ['keyspace'];
+const multiShard = ['request_policy:multi_shard', 'response_policy:agg_sum'];
+const flushTips = ['request_policy:all_shards', 'response_policy:all_succeeded'];
+// keySpecFlags: where Redis's key spec differs from the one derived from the
+// command flags. RENAME, RENAMENX and COPY have two specs in Redis (source
+// and destination with different flags), which a single spec cannot express.
+export const keyCommands: Spec[] = [
+  {
+    name: 'del', arity: -2, flags: ['write'], acl, keys: [1, -1, 1], keySpecFlags: ['RM', 'delete'], tips: multiShard, handler: del,
+    docs: { summary: 'Removes keys; returns how many existed.', since: '1.0.0', group, complexity: 'O(N) for N keys; O(M) more for a key holding a collection of M elements', syntax: 'key [key ...]' },
+  },
+  {
+    name: 'unlink', arity: -2, flags: ['write', 'fast'], acl, keys: [1, -1, 1], keySpecFlags: ['RM', 'delete'], tips: multiShard, handler: del,
+    docs: { summary: 'Removes keys like DEL, leaving the reclaiming of large values to the background.', since: '4.0.0', group, complexity: 'O(1) per key removed; reclaiming memory is O(N) in the size of the value, done asynchronously', syntax: 'key [key ...]' },
+  },
+  {
+    name: 'exists', arity: -2, flags: ['readonly', 'fast'], acl, keys: [1, -1, 1], keySpecFlags: ['RO'], tips: multiShard, handler: exists,
+    docs: { summary: 'Counts how many of the given keys exist; a key named twice counts twice.', since: '1.0.0', group, complexity: 'O(N) for N keys', syntax: 'key [key ...]' },
+  },
+  {
+    name: 'type', arity: 2, flags: ['readonly', 'fast'], acl, keys: [1, 1, 1], keySpecFlags: ['RO'], handler: type,
+    docs: { summary: 'Returns the name of the type of value a key holds, or none.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key' },
+  },
+  {
+    name: 'keys', arity: 2, flags: ['readonly'], acl: ['keyspace', 'dangerous'], tips: ['request_policy:all_shards', 'nondeterministic_output_order'], handler: keys,
+    docs: { summary: 'Lists every key whose name matches a glob pattern.', since: '1.0.0', group, complexity: 'O(N) for N keys in the database, with bounded key and pattern lengths', syntax: 'pattern' },
+  },
+  {
+    name: 'scan', arity: -2, flags: ['readonly'], acl, tips: ['nondeterministic_output', 'request_policy:special'], handler: scan,
+    docs: { summary: 'Walks the keyspace a page at a time from a cursor, optionally filtering by pattern and type.', since: '2.8.0', group, complexity: 'O(1) per call; O(N) for a full iteration over N keys', syntax: 'cursor [MATCH pattern] [COUNT count] [TYPE type]' },
+  },
+  {
+    name: 'randomkey', arity: 1, flags: ['readonly'], acl, tips: ['request_policy:all_shards', 'nondeterministic_output'], handler: randomkey,
+    docs: { summary: 'Returns the name of a key picked at random.', since: '1.0.0', group, complexity: 'O(1)' },
+  },
+  {
+    name: 'rename', arity: 3, flags: ['write'], acl, keys: [1, 2, 1], keySpecFlags: ['RW', 'access', 'delete'], handler: rename,
+    docs: { summary: 'Gives a key a new name, replacing any key already under that name.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key newkey' },
+  },
+  {
+    name: 'renamenx', arity: 3, flags: ['write', 'fast'], acl, keys: [1, 2, 1], keySpecFlags: ['RW', 'access', 'delete'], handler: renamenx,
+    docs: { summary: 'Gives a key a new name only when no key has that name yet.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key newkey' },
+  },
+  {
+    name: 'copy', arity: -3, flags: ['write', 'denyoom'], acl, keys: [1, 2, 1], keySpecFlags: ['RO', 'access'], handler: copy,
+    docs: { summary: 'Duplicates the value of a key under another name, possibly in another database.', since: '6.2.0', group, complexity: 'O(1) for strings; O(N) for a collection of N nested items', syntax: 'source destination [DB destination-db] [REPLACE]' },
+  },
+  {
+    name: 'move', arity: 3, flags: ['write', 'fast'], acl, keys: [1, 1, 1], keySpecFlags: ['RW', 'access', 'update'], handler: move,
+    docs: { summary: 'Moves a key into another database of the server.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key db' },
+  },
+  {
+    name: 'touch', arity: -2, flags: ['readonly', 'fast'], acl, keys: [1, -1, 1], keySpecFlags: ['RO'], tips: multiShard, handler: touch,
+    docs: { summary: 'Updates the last access time of keys; returns how many exist.', since: '3.2.1', group, complexity: 'O(N) for N keys', syntax: 'key [key ...]' },
+  },
+  {
+    name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], acl, tips: ['request_policy:all_shards', 'response_policy:agg_sum'], handler: dbsize,
+    docs: { summary: 'Returns the number of keys in the selected database.', since: '1.0.0', group: 'server', complexity: 'O(1)' },
+  },
+  {
+    name: 'flushdb', arity: -1, flags: ['write'], acl: ['keyspace', 'dangerous'], tips: flushTips, handler: flushdb,
+    docs: { summary: 'Deletes every key of the selected database.', since: '1.0.0', group: 'server', complexity: 'O(N) for N keys in the database', syntax: '[ASYNC | SYNC]' },
+  },
+  {
+    name: 'flushall', arity: -1, flags: ['write'], acl: ['keyspace', 'dangerous'], tips: flushTips, handler: flushall,
+    docs: { summary: 'Deletes every key of every database.', since: '1.0.0', group: 'server', complexity: 'O(N) for N keys in all databases', syntax: '[ASYNC | SYNC]' },
+  },
+  {
+    name: 'swapdb', arity: 3, flags: ['write', 'fast'], acl: ['keyspace', 'dangerous'], handler: swapdb,
+    docs: { summary: 'Exchanges the contents of two databases; connections see the other contents at once.', since: '4.0.0', group: 'server', complexity: 'O(N) for N clients watching or blocked on keys of the two databases', syntax: 'index1 index2' },
+  },
+];

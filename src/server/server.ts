@@ -78,8 +78,8 @@ export class Server implements DbHooks {
   keyModified(db: Db, key: Buffer): void {
     if (db.watchers > 0) this.watches.touch(db, key);
   }
-  dbModified(db: Db): void {
-    if (db.watchers > 0) this.watches.touchDb(db);
+  dbModified(db: Db, replacedWith?: Db): void {
+    if (db.watchers > 0) this.watches.touchDb(db, replacedWith);
   }
 
   unwatchAll(c: Client): void { this.watches.unwatchAll(c); }

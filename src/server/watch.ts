@@ -56,9 +56,29 @@ export class WatchRegistry {
     }
   }
 
-  /** A whole db changed (FLUSHDB, FLUSHALL, SWAPDB): dirty every watcher of it. */
-  touchDb(db: Db): void {
+  /**
+   * A whole db is about to change (FLUSHDB, FLUSHALL, SWAPDB): as Redis does,
+   * dirty a watcher only if its key exists in `db` now or will exist after
+   * (in `replacedWith`, the db whose contents `db` receives on SWAPDB).
+   */
+  touchDb(db: Db, replacedWith?: Db): void {
     const keys = this.byDb.get(db);
-    if (keys) for (const set of keys.values()) for (const c of set) c.dirtyCas = true;
+    if (!keys) return;
+    const clients = new Set<Client>();
+    for (const set of keys.values()) for (const c of set) clients.add(c);
+    for (const c of clients) {
+      for (const w of c.watched) {
+        if (w.db !== db) continue;
+        const existsNow = db.table.find(w.key) >= 0;
+        const existsAfter = replacedWith !== undefined && replacedWith.table.find(w.key) >= 0;
+        if (!existsNow && !existsAfter) continue;
+        // A key already expired when watched that is simply dropped changes nothing.
+        if (w.expired && !existsAfter) {
+          w.expired = false;
+          continue;
+        }
+        c.dirtyCas = true;
+      }
+    }
   }
 }

@@ -1,5 +1,5 @@
 // A Redis database (SELECT n) on top of a KeyTable: lazy expiry, keyspace
-// statistics, and the hook that tells WATCH a key changed. Commands reach the
+// statistics, and the hooks that tell WATCH a key changed. Commands reach the
 // store only through this class.
 
 import { KeyTable, ValueType } from './keytable.js';
@@ -15,15 +15,20 @@ export interface DbHooks {
   stats: KeyspaceStats;
   /** Called after a key's value or expiry changed or it was deleted (WATCH). */
   keyModified(db: Db, key: Buffer): void;
-  /** Called when the whole database changes at once (FLUSHDB, SWAPDB). */
-  dbModified(db: Db): void;
+  /**
+   * Called *before* the whole database changes at once: FLUSHDB/FLUSHALL
+   * (replacedWith undefined) or SWAPDB (replacedWith is the db whose contents
+   * `db` is about to get). Being called first lets WATCH do what Redis does:
+   * dirty a watcher only if its key exists in `db` now or in `replacedWith`.
+   */
+  dbModified(db: Db, replacedWith?: Db): void;
   /** Wall clock in ms; a hook so DEBUG/tests can reason about one clock. */
   now(): number;
 }
 
 export class Db {
   table: KeyTable = new MapKeyTable();
-  /** Watched keys of this db (latin1 key -> number of watchers), kept by the transaction layer. */
+  /** Number of WATCHes on keys of this db, kept by the transaction layer (hooks skip work when 0). */
   watchers = 0;
 
   constructor(
@@ -33,6 +38,10 @@ export class Db {
 
   get size(): number { return this.table.size; }
   get volatileSize(): number { return this.table.volatileSize; }
+  get usedBytes(): number { return this.table.usedBytes; }
+
+  /** The clock expiry decisions use. */
+  now(): number { return this.hooks.now(); }
 
   /**
    * Handle of a live key or -1; an expired key is deleted first. Does not
@@ -50,15 +59,18 @@ export class Db {
     return h;
   }
 
-  /** Lookup for reading: counts a hit or a miss and updates the access time. */
-  lookupRead(key: Buffer): number {
+  /**
+   * Lookup for reading: counts a hit or a miss and, unless `touch` is false
+   * (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE, TTL), updates the access time.
+   */
+  lookupRead(key: Buffer, touch = true): number {
     const h = this.find(key);
     if (h < 0) {
       this.hooks.stats.keyspaceMisses++;
       return -1;
     }
     this.hooks.stats.keyspaceHits++;
-    this.table.touch(h, this.hooks.now());
+    if (touch) this.table.touch(h, this.hooks.now());
     return h;
   }
 
@@ -74,7 +86,10 @@ export class Db {
   value(h: number): Buffer { return this.table.value(h); }
   type(h: number): ValueType { return this.table.type(h); }
   key(h: number): Buffer { return this.table.key(h); }
+  /** Absolute expiry in ms, 0 for none (nearest double beyond 2^53: see expireAtExact). */
   expireAt(h: number): number { return this.table.expireAt(h); }
+  /** The exact int64 expiry, 0n for none. */
+  expireAtExact(h: number): bigint { return this.table.expireAtExact(h); }
 
   /**
    * Sets `key` to a string value. `expireAt` is absolute ms, 0 for none, or
@@ -97,6 +112,18 @@ export class Db {
     this.hooks.keyModified(this, key);
   }
 
+  /**
+   * Adds a key known to be absent (MOVE, COPY) with an exact expiry (0n for
+   * none). The bytes are copied. Returns the handle.
+   */
+  add(key: Buffer, type: ValueType, value: Buffer, expireAt: bigint = 0n): number {
+    const t = this.table;
+    const h = t.insert(key, type, value, 0, this.hooks.now());
+    if (expireAt !== 0n) t.setExpireAtExact(h, expireAt);
+    this.hooks.keyModified(this, key);
+    return h;
+  }
+
   /** Replaces the value of a live entry (APPEND, SETRANGE, INCR), keeping its expiry. */
   overwrite(h: number, value: Buffer): void {
     const key = this.table.key(h);
@@ -104,12 +131,32 @@ export class Db {
     this.hooks.keyModified(this, key);
   }
 
+  /**
+   * Renames a live entry to `newKey`, which must be absent (delete it first),
+   * keeping value and expiry. Both names count as modified.
+   */
+  rename(h: number, newKey: Buffer): number {
+    // The entry's key buffer is replaced by rename; this one stays valid for the hook.
+    const oldKey = this.table.key(h);
+    const nh = this.table.rename(h, newKey);
+    this.hooks.keyModified(this, oldKey);
+    this.hooks.keyModified(this, newKey);
+    return nh;
+  }
+
   delete(key: Buffer): boolean {
     const h = this.find(key);
     if (h < 0) return false;
+    this.removeEntry(h);
+    return true;
+  }
+
+  /** Deletes a live entry by handle. */
+  removeEntry(h: number): void {
+    // The key buffer belongs to the entry; removal drops the table's reference only.
+    const key = this.table.key(h);
     this.table.remove(h);
     this.hooks.keyModified(this, key);
-    return true;
   }
 
   /** Sets the absolute expiry (ms) of a live entry; 0 removes it. */
@@ -119,64 +166,100 @@ export class Db {
     this.hooks.keyModified(this, key);
   }
 
+  /** setExpire with an exact int64 time (Redis accepts any; doubles stop being exact at 2^53). */
+  setExpireExact(h: number, at: bigint): void {
+    const key = this.table.key(h);
+    this.table.setExpireAtExact(h, at);
+    this.hooks.keyModified(this, key);
+  }
+
   /** Deletes an entry whose time has come (lazy or active expiry). */
   expire(h: number, key: Buffer = this.table.key(h)): void {
-    // The key buffer may belong to the table: keep it alive past removal for the hook.
     this.table.remove(h);
     this.hooks.stats.expiredKeys++;
     this.hooks.keyModified(this, key);
   }
 
   flush(): void {
-    this.table.clear();
+    // Hook first: WATCH needs to see which watched keys existed.
     this.hooks.dbModified(this);
+    this.table.clear();
   }
 
-  /** A random live key, or null. */
+  /** A random live key, or null. Expired keys met on the way are deleted, as Redis does on a master. */
   randomKey(): Buffer | null {
-    // Bounded retries: a db full of expired keys may have no live one.
-    for (let tries = 0; tries < 100; tries++) {
+    // Each miss deletes a key, so this ends: at worst the db empties.
+    for (;;) {
       const h = this.table.randomEntry();
       if (h < 0) return null;
-      const key = this.table.key(h);
-      if (this.find(key) >= 0) return key;
+      const at = this.table.expireAt(h);
+      if (at !== 0 && at <= this.hooks.now()) {
+        this.expire(h);
+        continue;
+      }
+      return this.table.key(h);
     }
-    return null;
   }
 
   /**
-   * One SCAN call: visits at least `count` slots' worth of keys from `cursor`
-   * (bounded work, as Redis's 10*count steps) and returns the next cursor.
+   * One SCAN call over live keys: visits keys until `count` were found or
+   * 10*count table steps were made (Redis bounds the work the same way), and
+   * returns the next cursor. Expired keys met are deleted, not visited.
    */
   scan(cursor: number, count: number, visit: (key: Buffer, type: ValueType, h: number) => void): number {
     const t = this.table;
     const now = this.hooks.now();
-    let found = 0;
-    let steps = count * 10;
     const expired: Buffer[] = [];
-    do {
-      cursor = t.scan(cursor, (h) => {
-        const at = t.expireAt(h);
-        if (at !== 0 && at <= now) {
-          expired.push(t.key(h));
-          return;
-        }
-        found++;
-        visit(t.key(h), t.type(h), h);
-      });
-    } while (cursor !== 0 && found < count && --steps > 0);
+    let found = 0;
+    cursor = this.scanRaw(cursor, count, (h) => {
+      const at = t.expireAt(h);
+      if (at !== 0 && at <= now) {
+        expired.push(t.key(h));
+        return false;
+      }
+      found++;
+      visit(t.key(h), t.type(h), h);
+      return true;
+    });
     for (const k of expired) this.find(k); // removes them
     return cursor;
   }
 
+  /**
+   * One SCAN call over every entry, expired or not (the SCAN command filters
+   * as Redis does). `visit` returns whether the entry counts toward `count`.
+   * It must not write the table.
+   */
+  scanRaw(cursor: number, count: number, visit: (h: number) => boolean): number {
+    const t = this.table;
+    let found = 0;
+    let steps = count * 10;
+    const step = (h: number) => { if (visit(h)) found++; };
+    do {
+      cursor = t.scan(cursor, step);
+    } while (cursor !== 0 && found < count && --steps > 0);
+    return cursor;
+  }
+
+  /** Visits every entry, expired or not (KEYS). `visit` must not write the table. */
+  forEachEntry(visit: (h: number) => void): void {
+    let cursor = 0;
+    do cursor = this.table.scan(cursor, visit);
+    while (cursor !== 0);
+  }
+
   /** Replaces this db's contents with another's (SWAPDB). */
   swapWith(other: Db): void {
+    if (other === this) return;
+    this.hooks.dbModified(this, other);
+    this.hooks.dbModified(other, this);
     const t = this.table;
     this.table = other.table;
     other.table = t;
-    this.hooks.dbModified(this);
-    this.hooks.dbModified(other);
   }
 
-  get usedBytes(): number { return this.table.usedBytes; }
+  /** Background housekeeping from the cron (compaction). Returns whether more remains. */
+  maintain(work: number): boolean {
+    return this.table.compactStep(work);
+  }
 }

@@ -1,10 +1,36 @@
 // The storage interface: one key table per database. It is byte-oriented so a
 // slab allocator can implement it: keys and values go in and come out as
 // Buffers, entries are named by integer handles, nothing else is kept per key
-// by callers. A handle is valid until the next insert or delete.
+// by callers.
+//
+// Handle lifetime: a handle stays valid until its own entry is removed or
+// replaced (replace returns the new handle). Removing *other* entries never
+// invalidates it, so a command may look up a second key (which can lazily
+// expire it) while holding the first key's handle. Inserting may relocate
+// other entries in a future implementation, and scan, randomEntry and
+// compactStep may move entries: take handles again after calling those.
 
+/** Value types, numbered as Redis's OBJ_* constants. */
 export const enum ValueType {
   String = 0,
+  List = 1,
+  Set = 2,
+  ZSet = 3,
+  Hash = 4,
+  Stream = 6,
+}
+
+/** The name TYPE and SCAN TYPE use for a value type. */
+export function typeName(t: ValueType): string {
+  switch (t) {
+    case ValueType.String: return 'string';
+    case ValueType.List: return 'list';
+    case ValueType.Set: return 'set';
+    case ValueType.ZSet: return 'zset';
+    case ValueType.Hash: return 'hash';
+    case ValueType.Stream: return 'stream';
+    default: return 'unknown';
+  }
 }
 
 export interface KeyTable {
@@ -17,6 +43,11 @@ export interface KeyTable {
 
   /** Handle of `key`, or -1. Does not look at expiry. */
   find(key: Buffer): number;
+  /**
+   * The key bytes. Like value(), may be a view; but the bytes read just
+   * before remove(h) must stay intact until the next insert, because Db
+   * hands them to the WATCH hook after removing the entry.
+   */
   key(h: number): Buffer;
   /**
    * The value bytes. May be a view into store memory: read it before the next
@@ -24,9 +55,15 @@ export interface KeyTable {
    */
   value(h: number): Buffer;
   type(h: number): ValueType;
-  /** Absolute expiry in ms since the epoch, 0 when the key has none. */
+  /**
+   * Absolute expiry in ms since the epoch, 0 when the key has none. Beyond
+   * 2^53 this is the nearest double; expireAtExact has the exact value.
+   */
   expireAt(h: number): number;
   setExpireAt(h: number, at: number): void;
+  /** The exact int64 expiry (0n when none): Redis accepts any int64 time. */
+  expireAtExact(h: number): bigint;
+  setExpireAtExact(h: number, at: bigint): void;
   /** Last access time in ms, for OBJECT IDLETIME and eviction. */
   accessTime(h: number): number;
   /** Logarithmic access counter (LFU), 0..255. */
@@ -37,19 +74,36 @@ export interface KeyTable {
   insert(key: Buffer, type: ValueType, value: Buffer, expireAt: number, now: number): number;
   /** Replaces the value of an existing entry, keeping its expiry. Returns the (possibly new) handle. */
   replace(h: number, type: ValueType, value: Buffer, now: number): number;
+  /**
+   * Gives an entry a new key (RENAME), keeping value, type, expiry and access
+   * data. `key` must not be present. Returns the (possibly new) handle.
+   */
+  rename(h: number, key: Buffer): number;
   remove(h: number): void;
   clear(): void;
 
   /**
    * Visits the entries of one step of a SCAN from `cursor` and returns the
-   * next cursor (0 when done). An entry present for the whole scan is visited
-   * at least once.
+   * next cursor (0 when done; 0 also starts a scan). An entry present for the
+   * whole scan is visited at least once; one may be visited twice. Entries
+   * are visited whether expired or not. The visitor must not write the table.
    */
   scan(cursor: number, visit: (h: number) => void): number;
   /** A random entry, or -1 when empty. */
   randomEntry(): number;
   /** A random entry with an expiry time, or -1. */
   randomVolatile(): number;
+  /**
+   * The i-th entry with an expiry time (0 <= i < volatileSize), for the
+   * active expiry cycle's sequential sampling. Removing an entry may move
+   * another one into its position.
+   */
+  volatileAt(i: number): number;
   /** Approximate bytes used by one entry (MEMORY USAGE). */
   entryBytes(h: number): number;
+  /**
+   * Background housekeeping (compaction after mass deletes), at most about
+   * `work` units. Returns whether more remains. May move entries.
+   */
+  compactStep(work: number): boolean;
 }

@@ -1,40 +1,55 @@
 // A KeyTable on a JS Map, the stand-in until the slab allocator lands.
-// Entries sit in a slot array so handles are small integers and SCAN can walk
-// slots: a slot is never moved while its key lives, so a key present for the
-// whole scan is always visited. Keys with a TTL are also kept in a dense array
-// so the active expiry cycle can sample them in O(1).
+//
+// Entries sit in a slot array so handles are small integers. Freed slots are
+// reused; the array is trimmed when its tail empties. After mass deletes the
+// array can be mostly holes, which would make random sampling and SCAN slow,
+// so it is compacted by moving the top entry into a hole. SCAN walks slots
+// from the top down: an entry only ever moves *down*, so one that has not
+// been visited yet stays ahead of the cursor, and the guarantee that every
+// entry present for the whole scan is returned holds across compaction.
+// Keys with a TTL are also kept in a dense array so the active expiry cycle
+// can sample them in O(1).
 
 import { KeyTable, ValueType } from './keytable.js';
 
 /** Rough per-entry overhead of this representation, for memory accounting. */
 const ENTRY_OVERHEAD = 96;
+/** Below this many slots, holes are not worth compacting. */
+const COMPACT_MIN_SLOTS = 64;
 
 class Entry {
   constructor(
     public key: Buffer,
     public value: Buffer,
     public type: ValueType,
-    public expireAt: number,
     public atime: number,
     public slot: number,
   ) {}
+  expireAt = 0;
+  /** Exact expiry when it is beyond 2^53 (expireAt then holds the nearest double). */
+  expireBig: bigint | null = null;
   freq = 5; // LFU_INIT_VAL, as in Redis
   volatileIndex = -1;
 }
 
+// latin1 maps each byte to one UTF-16 unit, so the Map key is binary-exact.
+function mapKey(key: Buffer): string {
+  return key.toString('latin1', 0, key.length);
+}
+
 export class MapKeyTable implements KeyTable {
-  private readonly index = new Map<string, Entry>();
-  private readonly slots: (Entry | null)[] = [];
-  private readonly freeSlots: number[] = [];
-  private readonly volatile: Entry[] = [];
+  private index = new Map<string, Entry>();
+  private slots: (Entry | null)[] = [];
+  /** Holes below slots.length; may also hold stale indexes >= length (skipped on pop). */
+  private free: number[] = [];
+  private volatile: Entry[] = [];
   usedBytes = 0;
 
   get size(): number { return this.index.size; }
   get volatileSize(): number { return this.volatile.length; }
 
-  // latin1 maps each byte to one UTF-16 unit, so the Map key is binary-exact.
   find(key: Buffer): number {
-    const e = this.index.get(key.toString('latin1', 0, key.length));
+    const e = this.index.get(mapKey(key));
     return e === undefined ? -1 : e.slot;
   }
 
@@ -57,6 +72,18 @@ export class MapKeyTable implements KeyTable {
       this.dropVolatile(e);
     }
     e.expireAt = at;
+    e.expireBig = null;
+  }
+
+  expireAtExact(h: number): bigint {
+    const e = this.at(h);
+    return e.expireBig ?? BigInt(e.expireAt);
+  }
+
+  setExpireAtExact(h: number, at: bigint): void {
+    const n = Number(at);
+    this.setExpireAt(h, n);
+    if (!Number.isSafeInteger(n)) this.at(h).expireBig = at;
   }
 
   private dropVolatile(e: Entry): void {
@@ -69,12 +96,22 @@ export class MapKeyTable implements KeyTable {
   }
 
   insert(key: Buffer, type: ValueType, value: Buffer, expireAt: number, now: number): number {
-    const slot = this.freeSlots.length > 0 ? (this.freeSlots.pop() as number) : this.slots.length;
+    let slot = -1;
+    while (this.free.length > 0) {
+      const s = this.free.pop() as number;
+      if (s < this.slots.length) {
+        slot = s;
+        break;
+      }
+    }
+    if (slot < 0) {
+      slot = this.slots.length;
+      this.slots.push(null);
+    }
     // Copies: the arguments are views into the client's read buffer.
-    const e = new Entry(Buffer.from(key), Buffer.from(value), type, 0, now, slot);
-    if (slot === this.slots.length) this.slots.push(e);
-    else this.slots[slot] = e;
-    this.index.set(key.toString('latin1', 0, key.length), e);
+    const e = new Entry(Buffer.from(key), Buffer.from(value), type, now, slot);
+    this.slots[slot] = e;
+    this.index.set(mapKey(key), e);
     if (expireAt !== 0) this.setExpireAt(slot, expireAt);
     this.usedBytes += key.length + value.length + ENTRY_OVERHEAD;
     return slot;
@@ -89,34 +126,49 @@ export class MapKeyTable implements KeyTable {
     return h;
   }
 
+  rename(h: number, key: Buffer): number {
+    const e = this.at(h);
+    this.index.delete(mapKey(e.key));
+    this.usedBytes += key.length - e.key.length;
+    e.key = Buffer.from(key);
+    this.index.set(mapKey(key), e);
+    return h;
+  }
+
   remove(h: number): void {
     const e = this.at(h);
-    this.index.delete(e.key.toString('latin1', 0, e.key.length));
+    this.index.delete(mapKey(e.key));
     if (e.volatileIndex >= 0) this.dropVolatile(e);
     this.slots[h] = null;
-    this.freeSlots.push(h);
+    // Only the tail is trimmed here: moving entries would break live handles.
+    if (h === this.slots.length - 1) this.trim();
+    else this.free.push(h);
     this.usedBytes -= e.key.length + e.value.length + ENTRY_OVERHEAD;
   }
 
   clear(): void {
-    this.index.clear();
-    this.slots.length = 0;
-    this.freeSlots.length = 0;
-    this.volatile.length = 0;
+    // Fresh containers so the old ones' memory goes back at once.
+    this.index = new Map();
+    this.slots = [];
+    this.free = [];
+    this.volatile = [];
     this.usedBytes = 0;
   }
 
   scan(cursor: number, visit: (h: number) => void): number {
-    // One step covers a run of slots; the caller calls again until COUNT is met.
-    const end = Math.min(cursor + 10, this.slots.length);
-    for (let i = cursor; i < end; i++) if (this.slots[i] !== null) visit(i);
-    return end >= this.slots.length ? 0 : end;
+    this.densify();
+    // The cursor is one past the next slot to visit; 0 (or beyond the end) starts at the top.
+    const n = this.slots.length;
+    const i = (cursor <= 0 || cursor > n ? n : cursor) - 1;
+    if (i < 0) return 0;
+    if (this.slots[i] !== null) visit(i);
+    return i;
   }
 
   randomEntry(): number {
     if (this.index.size === 0) return -1;
-    // Slots are at least half full after compaction, so this ends quickly.
-    if (this.slots.length > 64 && this.index.size * 4 < this.slots.length) this.compact();
+    // At least half the slots are live after densify, so this ends quickly.
+    this.densify();
     for (;;) {
       const i = Math.floor(Math.random() * this.slots.length);
       if (this.slots[i] !== null) return i;
@@ -128,20 +180,63 @@ export class MapKeyTable implements KeyTable {
     return this.volatile[Math.floor(Math.random() * this.volatile.length)].slot;
   }
 
+  volatileAt(i: number): number {
+    return this.volatile[i].slot;
+  }
+
   entryBytes(h: number): number {
     const e = this.at(h);
     return e.key.length + e.value.length + ENTRY_OVERHEAD;
   }
 
-  /** Trims trailing free slots so random sampling stays fast after mass deletes. */
-  private compact(): void {
-    while (this.slots.length > 0 && this.slots[this.slots.length - 1] === null) this.slots.pop();
-    const n = this.slots.length;
-    for (let i = this.freeSlots.length - 1; i >= 0; i--) {
-      if (this.freeSlots[i] >= n) {
-        this.freeSlots[i] = this.freeSlots[this.freeSlots.length - 1];
-        this.freeSlots.pop();
+  compactStep(work: number): boolean {
+    for (let i = 0; i < work && this.sparse(); i++) if (!this.moveTopDown()) break;
+    // Stale free indexes pile up when the tail is trimmed; drop them now and then.
+    if (this.free.length > 2 * this.slots.length + COMPACT_MIN_SLOTS) {
+      const n = this.slots.length;
+      this.free = this.free.filter((s) => s < n);
+    }
+    return this.sparse();
+  }
+
+  /** Test hook: slot array length (live entries plus holes). */
+  get slotCount(): number { return this.slots.length; }
+
+  private sparse(): boolean {
+    return this.slots.length > COMPACT_MIN_SLOTS && this.index.size * 2 < this.slots.length;
+  }
+
+  /** Compacts until at least half the slots are live. Amortized against the deletes that made the holes. */
+  private densify(): void {
+    while (this.sparse() && this.moveTopDown());
+  }
+
+  /** Moves the top entry into a hole below it; the tail is then trimmed. */
+  private moveTopDown(): boolean {
+    let hole = -1;
+    while (this.free.length > 0) {
+      const s = this.free.pop() as number;
+      if (s < this.slots.length) {
+        hole = s;
+        break;
       }
     }
+    if (hole < 0) return false;
+    const top = this.slots.length - 1;
+    const e = this.slots[top] as Entry;
+    this.slots[hole] = e;
+    e.slot = hole;
+    this.slots[top] = null;
+    this.trim();
+    return true;
+  }
+
+  /** Drops empty slots from the end, keeping the invariant that the top slot is live. */
+  private trim(): void {
+    const slots = this.slots;
+    let n = slots.length;
+    while (n > 0 && slots[n - 1] === null) n--;
+    slots.length = n;
+    if (n === 0) this.free.length = 0;
   }
 }
