@@ -8,7 +8,19 @@ import { resolve } from 'node:path';
 import { Config, ConfigFileError } from './config/config.js';
 import { Server } from './server/server.js';
 import { Logger } from './server/log.js';
+import { startStatsSampler } from './server/info.js';
 import { KVSLAB_VERSION, REDIS_VERSION } from './version.js';
+
+/** Quotes one command-line value for a config line (the file parser's escapes). */
+function quoteArg(a: string): string {
+  if (a !== '' && /^[\x21-\x7e]+$/.test(a) && !/["'\\]/.test(a)) return a;
+  const body = a.replace(/[\\"\x00-\x1f\x7f]/g, (ch) => {
+    if (ch === '\\' || ch === '"') return `\\${ch}`;
+    if (ch === '\n') return '\\n';
+    return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+  return `"${body}"`;
+}
 
 /** Turns ["--port", "7000", "--save", "", ""] into config lines. */
 export function optionsToConfig(args: string[]): string {
@@ -19,13 +31,18 @@ export function optionsToConfig(args: string[]): string {
       if (cur) lines.push(cur.join(' '));
       cur = [a.slice(2)];
     } else if (cur) {
-      cur.push(a === '' || /[\s"'\\]/.test(a) ? JSON.stringify(a) : a);
+      cur.push(quoteArg(a));
     } else {
       throw new Error(`unexpected argument '${a}' (options are --name value)`);
     }
   }
   if (cur) lines.push(cur.join(' '));
   return lines.join('\n');
+}
+
+function fatal(msg: string): never {
+  console.error(msg);
+  process.exit(1);
 }
 
 async function main(): Promise<void> {
@@ -38,6 +55,7 @@ async function main(): Promise<void> {
     .helpOption('-h, --help')
     .addHelpText('after', `
 Every config directive can be given as --name value; the command line wins over the file.
+The directives and their meaning are listed in conf/kvslab.conf.
 
 Examples:
   kvslab-server conf/kvslab.conf
@@ -56,14 +74,22 @@ Examples:
     else if (file) config.loadFile(resolve(file), extra);
     else config.load(extra, 'command line');
   } catch (e) {
-    if (e instanceof ConfigFileError) console.error(e.report());
-    else console.error(`kvslab-server: ${(e as Error).message}`);
-    process.exit(1);
+    if (e instanceof ConfigFileError) fatal(e.report());
+    fatal(`kvslab-server: ${(e as Error).message}`);
   }
+
+  // Like Redis, the working directory becomes `dir`, and CONFIG GET dir shows it absolute.
+  try {
+    process.chdir(config.str('dir'));
+  } catch (e) {
+    fatal(`Can't chdir to '${config.str('dir')}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
+  }
+  config.setInternal('dir', process.cwd());
 
   const logger = new Logger(config.str('loglevel'), config.str('logfile'));
   logger.log('notice', `kvslab ${KVSLAB_VERSION} (Redis ${REDIS_VERSION} compatible), pid=${process.pid}, just started`);
-  if (!file) logger.log('warning', 'No config file specified, using the default config.');
+  if (file) logger.log('notice', `Configuration loaded from ${file === '-' ? 'stdin' : resolve(file)}`);
+  else logger.log('warning', 'No config file specified, using the default config.');
   const server = new Server(config, logger);
   try {
     await server.listen();
@@ -71,25 +97,30 @@ Examples:
     logger.log('warning', (e as Error).message);
     process.exit(1);
   }
+  startStatsSampler(server);
   logger.log('notice', `Running mode=standalone, port=${server.port}.`);
   logger.log('notice', 'Ready to accept connections tcp');
 
   const pidfile = config.str('pidfile');
   if (pidfile) writeFileSync(pidfile, `${process.pid}\n`);
 
-  const stop = (sig: string) => {
-    logger.log('warning', `Received ${sig} scheduling shutdown...`);
-    void server.shutdown().then(() => {
+  let stopping = false;
+  const stop = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log('warning', why === 'SHUTDOWN' ? 'User requested shutdown...' : `Received ${why} scheduling shutdown...`);
+    const exit = () => {
       if (pidfile) {
         try { unlinkSync(pidfile); } catch { /* already gone */ }
       }
       logger.log('warning', 'kvslab is now ready to exit, bye bye...');
       process.exit(0);
-    });
+    };
+    void server.shutdown().then(exit);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  server.onShutdown = (code) => stop(code);
+  server.onShutdown = (why) => stop(why);
 }
 
 void main();

@@ -121,7 +121,7 @@ export const connectionCommands: CommandSpec[] = [
     docs: { summary: 'Checks that the server answers; returns PONG or the message.', since: '1.0.0', group, complexity: 'O(1)', syntax: '[message]' },
   },
   {
-    name: 'echo', arity: 2, flags: ['fast'], acl: ['connection'], handler: echo,
+    name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], acl: ['connection'], handler: echo,
     docs: { summary: 'Returns the message it was given.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'message' },
   },
   {

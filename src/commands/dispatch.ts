@@ -29,8 +29,9 @@ function cString(b: Buffer, max: number): string {
 }
 
 /** An error that also dooms an open transaction (Redis's rejectCommand). */
-function reject(c: Client, msg: string): void {
+function reject(c: Client, msg: string, spec?: CommandSpec): void {
   if (c.multi) c.multiError = true;
+  if (spec?.stats) spec.stats.rejected++;
   c.addError(msg);
 }
 
@@ -48,18 +49,18 @@ export function processCommand(table: CommandTable, c: Client, argv: Buffer[]): 
     spec = sub;
   }
   if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) {
-    return reject(c, `ERR wrong number of arguments for '${spec.name}' command`);
+    return reject(c, `ERR wrong number of arguments for '${spec.name}' command`, spec);
   }
   if (!c.authenticated && !spec.flags.includes('no_auth')) {
-    return reject(c, 'NOAUTH Authentication required.');
+    return reject(c, 'NOAUTH Authentication required.', spec);
   }
   if (c.multi && spec.flags.includes('no_multi')) {
-    return reject(c, 'ERR Command not allowed inside a transaction');
+    return reject(c, 'ERR Command not allowed inside a transaction', spec);
   }
   // Inside MULTI every queued command counts as growing memory (Redis 7 rule).
   const mayGrow = spec.flags.includes('denyoom') || (c.multi !== null && !MULTI_EXEMPT_FROM_OOM.has(spec.name));
   if (mayGrow && server.outOfMemory()) {
-    return reject(c, "OOM command not allowed when used memory > 'maxmemory'.");
+    return reject(c, "OOM command not allowed when used memory > 'maxmemory'.", spec);
   }
   if (c.multi && !MULTI_CONTROL.has(spec.name)) {
     c.multi.push({ spec, argv: argv.map((a) => Buffer.from(a)) });
@@ -71,8 +72,14 @@ export function processCommand(table: CommandTable, c: Client, argv: Buffer[]): 
 
 /** Runs a handler and records it (EXEC calls this for each queued command). */
 export function call(c: Client, spec: CommandSpec, argv: Buffer[]): void {
-  const server = c.server;
+  const stats = c.server.stats;
+  const errorsBefore = stats.errorReplies;
+  const start = performance.now();
   c.lastCommand = spec.name;
   (spec.handler as NonNullable<CommandSpec['handler']>)(c, argv);
-  server.stats.totalCommands++;
+  const cs = spec.stats as NonNullable<CommandSpec['stats']>;
+  cs.calls++;
+  cs.usec += (performance.now() - start) * 1000;
+  if (stats.errorReplies !== errorsBefore) cs.failed++;
+  stats.totalCommands++;
 }

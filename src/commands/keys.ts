@@ -359,15 +359,27 @@ export const keyCommands: Spec[] = [
     docs: { summary: 'Returns the name of a key picked at random.', since: '1.0.0', group, complexity: 'O(1)' },
   },
   {
-    name: 'rename', arity: 3, flags: ['write'], acl, keys: [1, 2, 1], keySpecFlags: ['RW', 'access', 'delete'], handler: rename,
+    name: 'rename', arity: 3, flags: ['write'], acl, keys: [1, 2, 1], handler: rename,
+    keySpecs: [
+      { flags: ['RW', 'access', 'delete'], index: 1, lastkey: 0, keystep: 1, limit: 0 },
+      { flags: ['OW', 'update'], index: 2, lastkey: 0, keystep: 1, limit: 0 },
+    ],
     docs: { summary: 'Gives a key a new name, replacing any key already under that name.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key newkey' },
   },
   {
-    name: 'renamenx', arity: 3, flags: ['write', 'fast'], acl, keys: [1, 2, 1], keySpecFlags: ['RW', 'access', 'delete'], handler: renamenx,
+    name: 'renamenx', arity: 3, flags: ['write', 'fast'], acl, keys: [1, 2, 1], handler: renamenx,
+    keySpecs: [
+      { flags: ['RW', 'access', 'delete'], index: 1, lastkey: 0, keystep: 1, limit: 0 },
+      { flags: ['OW', 'insert'], index: 2, lastkey: 0, keystep: 1, limit: 0 },
+    ],
     docs: { summary: 'Gives a key a new name only when no key has that name yet.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key newkey' },
   },
   {
-    name: 'copy', arity: -3, flags: ['write', 'denyoom'], acl, keys: [1, 2, 1], keySpecFlags: ['RO', 'access'], handler: copy,
+    name: 'copy', arity: -3, flags: ['write', 'denyoom'], acl, keys: [1, 2, 1], handler: copy,
+    keySpecs: [
+      { flags: ['RO', 'access'], index: 1, lastkey: 0, keystep: 1, limit: 0 },
+      { flags: ['OW', 'update'], index: 2, lastkey: 0, keystep: 1, limit: 0 },
+    ],
     docs: { summary: 'Duplicates the value of a key under another name, possibly in another database.', since: '6.2.0', group, complexity: 'O(1) for strings; O(N) for a collection of N nested items', syntax: 'source destination [DB destination-db] [REPLACE]' },
   },
   {

@@ -38,6 +38,31 @@ export interface CommandSpec {
   docs: CommandDocs;
   handler?: Handler;
   subcommands?: CommandSpec[];
+  /** Command tips shown by COMMAND INFO (e.g. 'nondeterministic_output'). */
+  tips?: string[];
+  /** Key-spec flags when the ones derived from flags (RO access / RW update) are not Redis's. */
+  keySpecFlags?: string[];
+  /** One key spec per key role, for commands whose keys differ in role (RENAME: source, destination). */
+  keySpecs?: KeySpecDecl[];
+  /** Filled in by CommandTable.add. */
+  stats?: CommandStats;
+}
+
+/** Per-command counters for INFO commandstats. */
+export interface CommandStats {
+  calls: number;
+  usec: number;
+  rejected: number;
+  failed: number;
+}
+
+/** A key spec of the "index" + "range" kind, as COMMAND INFO shows it. */
+export interface KeySpecDecl {
+  flags: string[];
+  index: number;
+  lastkey: number;
+  keystep: number;
+  limit: number;
 }
 
 /** ACL categories of a command: the declared ones plus those Redis implies from flags. */
@@ -79,6 +104,8 @@ export class CommandTable {
     if (this.byName.has(spec.name)) throw new Error(`duplicate command ${spec.name}`);
     this.byName.set(spec.name, spec);
     this.all.push(spec);
+    spec.stats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+    for (const sub of spec.subcommands ?? []) sub.stats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
     const h = hashLower(Buffer.from(spec.name));
     const b = this.buckets.get(h);
     if (b) b.push(spec);

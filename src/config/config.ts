@@ -3,8 +3,9 @@
 
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { splitInlineArgs } from '../protocol/inline.js';
+import { matchString } from '../util/glob.js';
 import {
-  ConfigValue, Directive, DIRECTIVES, findDirective, formatDirectiveValue, parseDirectiveValue,
+  ConfigValue, Directive, DIRECTIVES, findDirective, formatDirectiveValue, formatMemoryForFile, parseDirectiveValue,
 } from './directives.js';
 
 export class ConfigFileError extends Error {
@@ -14,15 +15,18 @@ export class ConfigFileError extends Error {
     readonly text: string,
     readonly reason: string,
   ) {
-    super(`${file}:${line}: ${reason}`);
+    super(line > 0 ? `${file}:${line}: ${reason}` : reason);
   }
 
-  /** The report printed before exiting, shaped like Redis's. */
+  /** The report printed before exiting, shaped like Redis's, naming the file and line. */
   report(): string {
+    if (this.line === 0) return `\n*** FATAL CONFIG FILE ERROR (kvslab) ***\n${this.reason}`;
     return [
       '',
       '*** FATAL CONFIG FILE ERROR (kvslab) ***',
-      `Reading the configuration file ${this.file}, at line ${this.line}`,
+      this.file === 'command line'
+        ? `Reading the command-line options, at line ${this.line}`
+        : `Reading the configuration file ${this.file}, at line ${this.line}`,
       `>>> '${this.text}'`,
       this.reason,
     ].join('\n');
@@ -30,6 +34,11 @@ export class ConfigFileError extends Error {
 }
 
 export type ChangeListener = (name: string, value: ConfigValue) => void;
+
+/** Whether a CONFIG GET pattern has glob characters (otherwise it names one directive). */
+function isGlob(p: string): boolean {
+  return /[*?[]/.test(p);
+}
 
 export class Config {
   private readonly values = new Map<string, ConfigValue>();
@@ -50,38 +59,52 @@ export class Config {
 
   onChange(l: ChangeListener): void { this.listeners.push(l); }
 
+  /** Sets a value without validation or listeners (start-up facts such as the absolute dir). */
+  setInternal(name: string, value: ConfigValue): void {
+    this.values.set(name, value);
+  }
+
   /**
    * Loads config text (a file's contents followed by command-line directives,
    * as Redis does). Throws ConfigFileError on the first bad line.
    */
   load(text: string, source: string): void {
     const lines = text.split('\n');
+    // `save` lines add up within one load, like Redis's: the first one replaces the default.
+    let saveSeen = false;
     for (let i = 0; i < lines.length; i++) {
-      const raw = lines[i].replace(/\r$/, '');
-      const line = raw.trim();
+      const line = lines[i].replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
       if (line === '' || line.startsWith('#')) continue;
       const fail = (reason: string): never => { throw new ConfigFileError(source, i + 1, line, reason); };
       const buf = Buffer.from(line);
       const args = splitInlineArgs(buf, 0, buf.length);
-      if (args === null) fail('Unbalanced quotes in configuration line');
-      const argv = (args as Buffer[]).map((a) => a.toString());
+      if (args === null) return fail('Unbalanced quotes in configuration line');
+      const argv = args.map((a) => a.toString());
       if (argv.length === 0) continue;
       const name = argv[0].toLowerCase();
       if (name === 'include') {
         if (argv.length !== 2) fail('Bad directive or wrong number of arguments');
-        let included: string;
+        let included = '';
         try {
           included = readFileSync(argv[1], 'utf8');
         } catch (e) {
-          fail(`Fatal error, can't open config file '${argv[1]}': ${(e as Error).message}`);
+          fail(`Fatal error, can't open config file '${argv[1]}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
         }
-        this.load(included!, argv[1]);
+        this.load(included, argv[1]);
         continue;
       }
       const d = findDirective(name);
-      if (!d || argv.length < 2) fail('Bad directive or wrong number of arguments');
+      if (!d) return fail('Bad directive or wrong number of arguments');
+      if (d.multiArg ? argv.length < 2 : argv.length !== 2) fail('wrong number of arguments');
       try {
-        this.values.set(d!.name, parseDirectiveValue(d!, argv.slice(1)));
+        // A quoted multi-word value ("900 1", as the command line passes it) is several arguments.
+        const values = d.multiArg ? argv.slice(1).flatMap((a) => (a === '' ? [a] : a.split(/\s+/).filter(Boolean))) : argv.slice(1);
+        let v = parseDirectiveValue(d, values, this.get(d.name));
+        if (d.name === 'save') {
+          if (saveSeen && v !== '' && this.str('save') !== '') v = `${this.str('save')} ${v}`;
+          saveSeen = true;
+        }
+        this.values.set(d.name, v);
       } catch (e) {
         fail((e as Error).message);
       }
@@ -93,55 +116,82 @@ export class Config {
     try {
       text = readFileSync(path, 'utf8');
     } catch (e) {
-      throw new ConfigFileError(path, 0, '', `Fatal error, can't open config file '${path}': ${(e as Error).message}`);
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message;
+      throw new ConfigFileError(path, 0, '', `Fatal error, can't open config file '${path}': ${why}`);
     }
     this.file = path;
     this.load(text, path);
     if (extra) this.load(extra, 'command line');
   }
 
-  /** CONFIG GET: pairs of name and value for names matching the glob patterns. */
-  getMatching(patterns: string[], match: (pattern: string, name: string) => boolean): [string, string][] {
+  /**
+   * CONFIG GET: pairs of name and value. A pattern without glob characters
+   * names one directive and is echoed as spelled; globs match names and
+   * aliases, case-insensitively. Each name appears once.
+   */
+  getMatching(patterns: string[]): [string, string][] {
     const out: [string, string][] = [];
     const seen = new Set<string>();
+    const add = (name: string, d: Directive) => {
+      const key = name.toLowerCase();
+      if (seen.has(key)) return;
+      seen.add(key);
+      out.push([name, formatDirectiveValue(d, this.get(d.name))]);
+    };
     for (const p of patterns) {
-      const lp = p.toLowerCase();
+      if (!isGlob(p)) {
+        const d = findDirective(p);
+        if (d) add(p, d);
+        continue;
+      }
       for (const d of DIRECTIVES) {
-        const names = [d.name, ...(d.alias ?? [])];
-        for (const n of names) {
-          if (seen.has(n) || !match(lp, n)) continue;
-          seen.add(n);
-          out.push([n, formatDirectiveValue(d, this.get(d.name))]);
-        }
+        for (const n of [d.name, ...(d.alias ?? [])]) if (matchString(p, n)) add(n, d);
       }
     }
     return out;
   }
 
   /**
-   * CONFIG SET with several pairs: all are validated before any applies, and a
-   * failing listener rolls every change back. Returns an error text or null.
+   * CONFIG SET with several pairs, in Redis's order: every name is checked
+   * first (unknown, immutable, protected, duplicate: the first problem wins),
+   * then every value is parsed, then all are applied; a failing listener rolls
+   * every change back. Returns an error text or null.
    */
-  setMany(pairs: [string, string][]): string | null {
-    const parsed: [Directive, ConfigValue][] = [];
-    const seen = new Set<string>();
-    for (const [name, value] of pairs) {
+  setMany(pairs: [string, string][], allowProtected = false): string | null {
+    const chosen: Directive[] = [];
+    let problem: string | null = null;
+    const failed = (name: string, why: string) => `ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`;
+    for (const [name] of pairs) {
       const d = findDirective(name);
-      if (!d) return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
-      const fail = (why: string) => `ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`;
-      if (seen.has(d.name)) return fail('duplicate parameter');
-      seen.add(d.name);
-      if (!d.mutable) return fail("can't set immutable config");
+      if (!d) {
+        if (problem === null) problem = `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
+        continue;
+      }
+      if (problem !== null) continue;
+      if (!d.mutable) problem = failed(name, "can't set immutable config");
+      else if (d.protected && !allowProtected) problem = failed(name, "can't set protected config");
+      else if (chosen.includes(d)) problem = failed(name, 'duplicate parameter');
+      chosen.push(d);
+    }
+    if (problem !== null) return problem;
+
+    const parsed: [Directive, ConfigValue][] = [];
+    for (let i = 0; i < pairs.length; i++) {
+      const d = chosen[i];
+      const value = pairs[i][1];
       try {
-        const args = d.type === 'special' || d.name === 'save' || d.name === 'bind' ? value.split(/\s+/).filter(Boolean) : [value];
-        parsed.push([d, parseDirectiveValue(d, args.length ? args : [''])]);
+        const args = d.multiArg ? value.split(/\s+/).filter(Boolean) : [value];
+        parsed.push([d, parseDirectiveValue(d, args, this.get(d.name))]);
       } catch (e) {
-        return fail((e as Error).message);
+        return failed(d.name, (e as Error).message);
       }
     }
+
     const old = parsed.map(([d]) => [d, this.get(d.name)] as const);
+    let current: Directive = parsed[0][0];
     try {
       for (const [d, v] of parsed) {
+        current = d;
         this.values.set(d.name, v);
         for (const l of this.listeners) l(d.name, v);
       }
@@ -152,14 +202,15 @@ export class Config {
           try { l(d.name, v); } catch { /* restoring the old value */ }
         }
       }
-      return `ERR CONFIG SET failed (possibly related to argument '${parsed[0][0].name}') - ${(e as Error).message}`;
+      return failed(current.name, (e as Error).message);
     }
     return null;
   }
 
   /**
    * CONFIG REWRITE: keeps the file's comments and order, rewrites the lines of
-   * directives whose value differs, appends the ones not in the file.
+   * directives to their current values, and appends the non-default ones the
+   * file does not mention.
    */
   rewrite(): string | null {
     if (!this.file) return 'ERR The server is running without a config file';
@@ -200,13 +251,23 @@ export class Config {
   }
 
   private renderLine(d: Directive): string {
-    const v = formatDirectiveValue(d, this.get(d.name));
-    if (d.type === 'special' || d.name === 'save' || d.name === 'bind') return `${d.name} ${v === '' ? '""' : v}`;
-    return `${d.name} ${quoteIfNeeded(v)}`;
+    const v = this.get(d.name);
+    if (d.type === 'memory') return `${d.name} ${formatMemoryForFile(v as number)}`;
+    const text = formatDirectiveValue(d, v);
+    if (d.multiArg) return `${d.name} ${text === '' ? '""' : text}`;
+    return `${d.name} ${quoteIfNeeded(text)}`;
   }
 }
 
 function quoteIfNeeded(v: string): string {
   if (v !== '' && /^[\x21-\x7e]+$/.test(v) && !/["'\\]/.test(v)) return v;
-  return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  // Escapes the file parser reads back (sdssplitargs rules).
+  const body = v.replace(/[\\"\x00-\x1f\x7f]/g, (ch) => {
+    if (ch === '\\' || ch === '"') return `\\${ch}`;
+    if (ch === '\n') return '\\n';
+    if (ch === '\r') return '\\r';
+    if (ch === '\t') return '\\t';
+    return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+  return `"${body}"`;
 }

@@ -1,7 +1,8 @@
 // The directive table: every config directive's name, type, default, whether
 // CONFIG SET may change it at run time, and how its value is validated and
 // shown. The file parser, the command line, CONFIG GET/SET/REWRITE and INFO
-// all read this one table.
+// all read this one table. Ranges, enum orders and error texts follow Redis
+// 7.0, whose CONFIG SET errors clients and tests compare against.
 
 export type ConfigValue = string | number | boolean;
 
@@ -12,12 +13,18 @@ export interface Directive {
   type: 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'special';
   default: ConfigValue;
   mutable: boolean;
+  /** Refused by CONFIG SET unless enable-protected-configs allows it (Redis's protected configs). */
+  protected?: boolean;
   min?: number;
   max?: number;
   values?: string[];
-  /** For 'special': parses the arguments into a value or throws an Error with the reason. */
-  parse?: (args: string[]) => ConfigValue;
-  /** How CONFIG GET and REWRITE render the value. */
+  /** Takes every argument of its line (save, bind, client-output-buffer-limit); CONFIG SET splits the value on spaces. */
+  multiArg?: boolean;
+  /** For 'special' and multi-argument directives: parses the arguments or throws an Error with the reason. */
+  parse?: (args: string[], current: ConfigValue) => ConfigValue;
+  /** Adjusts a valid value the way Redis stores it (hz is clamped to 1..500). */
+  normalize?: (v: ConfigValue) => ConfigValue;
+  /** How CONFIG GET renders the value. */
   format?: (v: ConfigValue) => string;
   /** Directives accepted for compatibility whose value kvslab does not use. */
   compatOnly?: boolean;
@@ -27,6 +34,12 @@ const KB = 1024;
 const MB = 1024 * KB;
 const GB = 1024 * MB;
 
+/** C limits as Redis prints them in range errors (the JS numbers round, the text must not). */
+const INT_MAX = 2147483647;
+const UINT_MAX = 4294967295;
+const LLONG_MAX = 2 ** 63;
+const ULLONG_MAX = 2 ** 64;
+
 export const EVICTION_POLICIES = [
   'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl',
   'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction',
@@ -35,56 +48,79 @@ export const EVICTION_POLICIES = [
 /** `client-output-buffer-limit` per class: hard and soft limits in bytes, soft seconds. */
 export interface OutputLimit { hard: number; soft: number; softSeconds: number }
 
-function parseOutputLimits(args: string[]): string {
-  if (args.length % 4 !== 0 || args.length === 0) throw new Error('Wrong number of arguments in buffer limit configuration.');
-  const out: Record<string, string> = { normal: '0 0 0', replica: '268435456 67108864 60', pubsub: '33554432 8388608 60' };
+const OBUF_CLASSES: Record<string, string> = { normal: 'normal', slave: 'slave', replica: 'slave', pubsub: 'pubsub' };
+
+/**
+ * Only the classes named change; the others keep their current limits, as in
+ * Redis. The value is kept in CONFIG GET's form: "normal h s secs slave ... pubsub ...".
+ */
+function parseOutputLimits(args: string[], current: ConfigValue): string {
+  if (args.length % 4 !== 0) throw new Error('Wrong number of arguments in buffer limit configuration.');
+  const cur = String(current).split(' ');
+  const out: Record<string, string> = {};
+  for (let i = 0; i < cur.length; i += 4) out[cur[i]] = cur.slice(i + 1, i + 4).join(' ');
+  const next: Record<string, string> = {};
   for (let i = 0; i < args.length; i += 4) {
-    let cls = args[i].toLowerCase();
-    if (cls === 'slave') cls = 'replica';
-    if (!(cls in out)) throw new Error('Invalid client class specified in buffer limit configuration.');
+    const cls = OBUF_CLASSES[args[i].toLowerCase()];
+    if (!cls) throw new Error('Invalid client class specified in buffer limit configuration.');
     const hard = parseMemory(args[i + 1]);
     const soft = parseMemory(args[i + 2]);
-    const secs = Number(args[i + 3]);
-    if (hard === null || soft === null || !Number.isInteger(secs) || secs < 0) {
+    const secs = /^-?\d+$/.test(args[i + 3]) ? Number(args[i + 3]) : -1;
+    if (hard === null || soft === null || secs < 0) {
       throw new Error('Error in hard, soft or soft_seconds setting in buffer limit configuration.');
     }
-    out[cls] = `${hard} ${soft} ${secs}`;
+    next[cls] = `${formatNumber(hard)} ${formatNumber(soft)} ${secs}`;
   }
-  return `normal ${out.normal} slave ${out.replica} pubsub ${out.pubsub}`;
+  Object.assign(out, next);
+  return `normal ${out.normal} slave ${out.slave} pubsub ${out.pubsub}`;
+}
+
+/** `save <seconds> <changes> ...`: pairs of non-negative integers; no arguments or "" turns snapshots off. */
+function parseSave(args: string[]): string {
+  const a = args.length === 1 && args[0] === '' ? [] : args;
+  if (a.length % 2 !== 0) throw new Error('Invalid save parameters');
+  for (const x of a) if (!/^\d+$/.test(x)) throw new Error('Invalid save parameters');
+  return a.map((x) => String(Number(x))).join(' ');
 }
 
 export const DIRECTIVES: Directive[] = [
   // Network
-  { name: 'bind', type: 'string', default: '* -::*', mutable: true },
+  { name: 'bind', type: 'string', default: '* -::*', mutable: true, multiArg: true, parse: (a) => a.join(' ') },
   { name: 'port', type: 'int', default: 6379, mutable: true, min: 0, max: 65535 },
-  { name: 'tcp-backlog', type: 'int', default: 511, mutable: false, min: 0, max: 65535 },
-  { name: 'timeout', type: 'int', default: 0, mutable: true, min: 0, max: 2147483647 },
-  { name: 'tcp-keepalive', type: 'int', default: 300, mutable: true, min: 0, max: 2147483647 },
+  { name: 'tcp-backlog', type: 'int', default: 511, mutable: false, min: 0, max: INT_MAX },
+  { name: 'timeout', type: 'int', default: 0, mutable: true, min: 0, max: INT_MAX },
+  { name: 'tcp-keepalive', type: 'int', default: 300, mutable: true, min: 0, max: INT_MAX },
   { name: 'protected-mode', type: 'bool', default: true, mutable: true, compatOnly: true },
-  { name: 'maxclients', type: 'int', default: 10000, mutable: true, min: 1, max: 2147483647 },
+  { name: 'maxclients', type: 'int', default: 10000, mutable: true, min: 1, max: UINT_MAX },
   // General
   { name: 'daemonize', type: 'bool', default: false, mutable: false, compatOnly: true },
-  { name: 'supervised', type: 'enum', default: 'no', mutable: false, values: ['no', 'upstart', 'systemd', 'auto'] },
+  { name: 'supervised', type: 'enum', default: 'no', mutable: false, values: ['upstart', 'systemd', 'auto', 'no'] },
   { name: 'pidfile', type: 'string', default: '', mutable: false },
-  { name: 'loglevel', type: 'enum', default: 'notice', mutable: true, values: ['debug', 'verbose', 'notice', 'warning', 'nothing'] },
+  { name: 'loglevel', type: 'enum', default: 'notice', mutable: true, values: ['debug', 'verbose', 'notice', 'warning'] },
   { name: 'logfile', type: 'string', default: '', mutable: false },
-  { name: 'databases', type: 'int', default: 16, mutable: false, min: 1, max: 2147483647 },
-  // Like Redis, hz accepts any int and is clamped to 1..500 where it is used.
-  { name: 'hz', type: 'int', default: 10, mutable: true, min: 0, max: 2147483647 },
-  { name: 'dir', type: 'string', default: '.', mutable: true },
+  { name: 'databases', type: 'int', default: 16, mutable: false, min: 1, max: INT_MAX },
+  // Any int is accepted and stored clamped to 1..500, as Redis does.
+  {
+    name: 'hz', type: 'int', default: 10, mutable: true, min: 0, max: INT_MAX,
+    normalize: (v) => Math.min(500, Math.max(1, v as number)),
+  },
+  { name: 'dir', type: 'string', default: '.', mutable: true, protected: true },
+  // DEBUG is a protected command: "local" allows it from loopback connections only.
+  { name: 'enable-debug-command', type: 'enum', default: 'local', mutable: false, values: ['no', 'yes', 'local'] },
+  { name: 'enable-protected-configs', type: 'enum', default: 'no', mutable: false, values: ['no', 'yes', 'local'] },
   // Persistence is not part of kvslab: accepted so stock configs load.
-  { name: 'save', type: 'string', default: '', mutable: true, compatOnly: true },
+  { name: 'save', type: 'string', default: '', mutable: true, multiArg: true, parse: parseSave, compatOnly: true },
   { name: 'appendonly', type: 'bool', default: false, mutable: true, compatOnly: true },
-  { name: 'dbfilename', type: 'string', default: 'dump.rdb', mutable: true, compatOnly: true },
+  { name: 'dbfilename', type: 'string', default: 'dump.rdb', mutable: true, protected: true, compatOnly: true },
   // Security
   { name: 'requirepass', type: 'string', default: '', mutable: true },
   // Memory
-  { name: 'maxmemory', type: 'memory', default: 0, mutable: true, min: 0 },
+  { name: 'maxmemory', type: 'memory', default: 0, mutable: true, min: 0, max: ULLONG_MAX },
   { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', mutable: true, values: EVICTION_POLICIES },
-  { name: 'maxmemory-samples', type: 'int', default: 5, mutable: true, min: 1, max: 64 },
+  { name: 'maxmemory-samples', type: 'int', default: 5, mutable: true, min: 1, max: INT_MAX },
   { name: 'maxmemory-eviction-tenacity', type: 'int', default: 10, mutable: true, min: 0, max: 100 },
-  { name: 'lfu-log-factor', type: 'int', default: 10, mutable: true, min: 0, max: 2147483647 },
-  { name: 'lfu-decay-time', type: 'int', default: 1, mutable: true, min: 0, max: 2147483647 },
+  { name: 'lfu-log-factor', type: 'int', default: 10, mutable: true, min: 0, max: INT_MAX },
+  { name: 'lfu-decay-time', type: 'int', default: 1, mutable: true, min: 0, max: INT_MAX },
   { name: 'active-expire-effort', type: 'int', default: 1, mutable: true, min: 1, max: 10 },
   { name: 'lazyfree-lazy-eviction', type: 'bool', default: false, mutable: true, compatOnly: true },
   { name: 'lazyfree-lazy-expire', type: 'bool', default: false, mutable: true, compatOnly: true },
@@ -92,23 +128,46 @@ export const DIRECTIVES: Directive[] = [
   { name: 'lazyfree-lazy-user-del', type: 'bool', default: false, mutable: true, compatOnly: true },
   { name: 'lazyfree-lazy-user-flush', type: 'bool', default: false, mutable: true, compatOnly: true },
   // Limits
-  { name: 'proto-max-bulk-len', type: 'memory', default: 512 * MB, mutable: true, min: 1 * MB },
-  { name: 'client-query-buffer-limit', type: 'memory', default: 1 * GB, mutable: true, min: 1 * MB, max: 1024 * GB },
+  { name: 'proto-max-bulk-len', type: 'memory', default: 512 * MB, mutable: true, min: 1 * MB, max: LLONG_MAX },
+  { name: 'client-query-buffer-limit', type: 'memory', default: 1 * GB, mutable: true, min: 1 * MB, max: LLONG_MAX },
   {
-    name: 'client-output-buffer-limit', type: 'special', mutable: true,
+    name: 'client-output-buffer-limit', type: 'special', mutable: true, multiArg: true,
     default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
     parse: parseOutputLimits,
   },
 ];
 
-/** Parses a Redis memory value: 100, 1k (1000), 1kb (1024), 1m, 1mb, 1g, 1gb. Null if malformed. */
+const MEMORY_UNITS: Record<string, number> = { '': 1, b: 1, k: 1000, kb: KB, m: 1000 * 1000, mb: MB, g: 1000 * 1000 * 1000, gb: GB };
+
+/**
+ * Parses a Redis memory value: digits and an optional unit, case-insensitive
+ * (1k = 1000, 1kb = 1024, m/mb, g/gb, b). No sign; leading zeros are fine and
+ * an empty string is 0, as Redis's memtoull has it. Null if malformed.
+ */
 export function parseMemory(s: string): number | null {
-  const m = /^(-?\d+)(k|kb|m|mb|g|gb|b)?$/i.exec(s);
+  const m = /^(\d*)([a-z]*)$/i.exec(s);
   if (!m) return null;
-  const n = Number(m[1]);
-  const unit = (m[2] ?? '').toLowerCase();
-  const mul: Record<string, number> = { '': 1, b: 1, k: 1000, kb: KB, m: 1000 * 1000, mb: MB, g: 1000 * 1000 * 1000, gb: GB };
-  return n * mul[unit];
+  const mul = MEMORY_UNITS[m[2].toLowerCase()];
+  if (mul === undefined) return null;
+  // strtoull saturates on overflow.
+  const n = m[1] === '' ? 0n : BigInt(m[1]);
+  const v = n * BigInt(mul);
+  return v >= 18446744073709551615n ? ULLONG_MAX : Number(v);
+}
+
+/** Redis's string2ll grammar on a string: no sign but '-', no leading zeros or spaces, within int64. */
+export function parseStrictInt(s: string): number | null {
+  if (!/^(0|-?[1-9]\d{0,18})$/.test(s)) return null;
+  const v = BigInt(s);
+  if (v > 9223372036854775807n || v < -9223372036854775808n) return null;
+  return Number(v);
+}
+
+/** An integer as C prints it: exact digits even past 2^53, C limits for the rounded maxima. */
+export function formatNumber(n: number): string {
+  if (n >= ULLONG_MAX) return '18446744073709551615';
+  if (n === LLONG_MAX) return '9223372036854775807';
+  return Number.isSafeInteger(n) ? String(n) : BigInt(n).toString();
 }
 
 export function findDirective(name: string): Directive | undefined {
@@ -120,9 +179,13 @@ export function findDirective(name: string): Directive | undefined {
  * Validates and converts the arguments of a directive. Throws an Error whose
  * message is the reason Redis would give.
  */
-export function parseDirectiveValue(d: Directive, args: string[]): ConfigValue {
-  if (d.type === 'special') return (d.parse as (a: string[]) => ConfigValue)(args);
-  if (d.name === 'save' || d.name === 'bind') return args.join(' ');
+export function parseDirectiveValue(d: Directive, args: string[], current: ConfigValue = d.default): ConfigValue {
+  const v = parseRaw(d, args, current);
+  return d.normalize ? d.normalize(v) : v;
+}
+
+function parseRaw(d: Directive, args: string[], current: ConfigValue): ConfigValue {
+  if (d.parse) return d.parse(args, current);
   if (args.length !== 1) throw new Error('wrong number of arguments');
   const v = args[0];
   switch (d.type) {
@@ -133,8 +196,9 @@ export function parseDirectiveValue(d: Directive, args: string[]): ConfigValue {
       throw new Error('argument must be \'yes\' or \'no\'');
     }
     case 'int': {
-      if (!/^-?\d+$/.test(v)) throw new Error('argument couldn\'t be parsed into an integer');
-      return checkRange(d, Number(v));
+      const n = parseStrictInt(v);
+      if (n === null) throw new Error('argument couldn\'t be parsed into an integer');
+      return checkRange(d, n);
     }
     case 'memory': {
       const n = parseMemory(v);
@@ -152,9 +216,9 @@ export function parseDirectiveValue(d: Directive, args: string[]): ConfigValue {
 }
 
 function checkRange(d: Directive, n: number): number {
-  const min = d.min ?? -Infinity;
-  const max = d.max ?? Infinity;
-  if (n < min || n > max) throw new Error(`argument must be between ${min} and ${max} inclusive`);
+  const min = d.min ?? -LLONG_MAX;
+  const max = d.max ?? LLONG_MAX;
+  if (n < min || n > max) throw new Error(`argument must be between ${formatNumber(min)} and ${formatNumber(max)} inclusive`);
   return n;
 }
 
@@ -162,5 +226,15 @@ function checkRange(d: Directive, n: number): number {
 export function formatDirectiveValue(d: Directive, v: ConfigValue): string {
   if (d.format) return d.format(v);
   if (d.type === 'bool') return v ? 'yes' : 'no';
+  if (typeof v === 'number') return formatNumber(v);
   return String(v);
+}
+
+/** A memory value as CONFIG REWRITE writes it: the largest binary unit that divides it (1gb, 100mb, 4kb). */
+export function formatMemoryForFile(n: number): string {
+  if (n === 0 || !Number.isSafeInteger(n)) return formatNumber(n);
+  if (n % GB === 0) return `${n / GB}gb`;
+  if (n % MB === 0) return `${n / MB}mb`;
+  if (n % KB === 0) return `${n / KB}kb`;
+  return String(n);
 }

@@ -22,6 +22,11 @@ export interface WatchedKey {
   expired: boolean;
 }
 
+/** CLIENT REPLY state bits. */
+export const REPLY_OFF = 1;
+export const REPLY_SKIP_NEXT = 2;
+const REPLY_SKIP = 4;
+
 export class Client extends ReplyWriter implements RequestSink {
   readonly id: number;
   readonly reader: RequestReader;
@@ -41,6 +46,8 @@ export class Client extends ReplyWriter implements RequestSink {
   /** A watched key changed: EXEC must fail. */
   dirtyCas = false;
   noEvict = false;
+  /** CLIENT REPLY: 0 when replies flow normally (the hot path checks only this). */
+  replyFlags = 0;
   /** Close once pending replies are written (QUIT, protocol error, CLIENT KILL). */
   closing = false;
   private closed = false;
@@ -81,8 +88,21 @@ export class Client extends ReplyWriter implements RequestSink {
 
   // RequestSink
   onCommand(argv: Buffer[]): boolean {
-    this.server.dispatch(this, argv);
+    if (this.replyFlags === 0) this.server.dispatch(this, argv);
+    else this.dispatchWithReplyFlags(argv);
     return !this.closing;
+  }
+
+  /**
+   * CLIENT REPLY OFF/SKIP: the command runs, its output is dropped. The state
+   * after the command decides, so CLIENT REPLY ON answers OK even when off.
+   */
+  private dispatchWithReplyFlags(argv: Buffer[]): void {
+    const before = this.outLen;
+    if (this.replyFlags & REPLY_SKIP_NEXT) this.replyFlags = (this.replyFlags & ~REPLY_SKIP_NEXT) | REPLY_SKIP;
+    this.server.dispatch(this, argv);
+    if (this.replyFlags & (REPLY_OFF | REPLY_SKIP)) this.outLen = before;
+    this.replyFlags &= ~REPLY_SKIP;
   }
 
   onProtocolError(msg: string): void {
@@ -100,8 +120,8 @@ export class Client extends ReplyWriter implements RequestSink {
     return !this.authenticated;
   }
 
-  protected override onError(_msg: string): void {
-    this.server.stats.errorReplies++;
+  protected override onError(msg: string): void {
+    this.server.recordError(msg);
   }
 
   /** Writes pending replies in one write, then closes if asked to. */

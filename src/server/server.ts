@@ -5,6 +5,7 @@ import net from 'node:net';
 import { Config } from '../config/config.js';
 import { Db, DbHooks, KeyspaceStats } from '../store/db.js';
 import { activeExpireCycle } from '../store/expire.js';
+import type { LfuParams } from '../store/lfu.js';
 import { Client } from './client.js';
 import { CommandTable } from '../commands/table.js';
 import { processCommand } from '../commands/dispatch.js';
@@ -42,6 +43,7 @@ export class Server implements DbHooks {
   activeExpireEnabled = true;
   port = 0;
   shuttingDown = false;
+  lfu: LfuParams | null = null;
   /** Installed by main: SHUTDOWN and signals end the process through it. */
   onShutdown: (reason: string) => void = () => {};
 
@@ -53,7 +55,9 @@ export class Server implements DbHooks {
     for (let i = 0; i < n; i++) this.dbs.push(new Db(i, this));
     this.commands = buildCommandTable();
     this.applyOutputLimits();
+    this.applyLfu();
     config.onChange((name) => {
+      if (name === 'maxmemory-policy' || name.startsWith('lfu-')) this.applyLfu();
       if (name === 'client-output-buffer-limit') this.applyOutputLimits();
       if (name === 'hz') this.startCron();
       if (name === 'loglevel') logger.level = config.str('loglevel');
@@ -65,6 +69,11 @@ export class Server implements DbHooks {
       keyspaceHits: 0, keyspaceMisses: 0, expiredKeys: 0, totalCommands: 0, totalConnections: 0,
       rejectedConnections: 0, evictedKeys: 0, errorReplies: 0, netInputBytes: 0, netOutputBytes: 0,
     };
+  }
+
+  private applyLfu(): void {
+    const lfu = this.config.str('maxmemory-policy').endsWith('-lfu');
+    this.lfu = lfu ? { logFactor: this.config.int('lfu-log-factor'), decayMinutes: this.config.int('lfu-decay-time') } : null;
   }
 
   private applyOutputLimits(): void {
@@ -83,6 +92,25 @@ export class Server implements DbHooks {
   }
 
   unwatchAll(c: Client): void { this.watches.unwatchAll(c); }
+
+  /** Error replies by their code (the first word: ERR, WRONGTYPE...), for INFO errorstats. */
+  readonly errorCodes = new Map<string, number>();
+
+  recordError(msg: string): void {
+    this.stats.errorReplies++;
+    const sp = msg.indexOf(' ');
+    const code = sp < 0 ? msg : msg.slice(0, sp);
+    this.errorCodes.set(code, (this.errorCodes.get(code) ?? 0) + 1);
+  }
+
+  /** CONFIG RESETSTAT. */
+  resetStats(): void {
+    this.stats = Server.freshStats();
+    this.errorCodes.clear();
+    for (const spec of this.commands.all) {
+      for (const s of [spec, ...(spec.subcommands ?? [])]) s.stats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+    }
+  }
 
   dispatch(c: Client, argv: Buffer[]): void {
     processCommand(this.commands, c, argv);
@@ -176,15 +204,30 @@ export class Server implements DbHooks {
     }
   }
 
-  /** Stops accepting, flushes replies and closes every client. */
-  async shutdown(): Promise<void> {
+  /**
+   * Stops accepting, sends every client its pending replies and closes it.
+   * Resolves once all sockets are closed, or after `graceMs` (peers that do
+   * not close their side are then cut off).
+   */
+  async shutdown(graceMs = 2000): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     if (this.cron) clearInterval(this.cron);
-    await Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
-    for (const c of [...this.clients.values()]) {
+    // A listener reports closed only once its connections are gone: don't wait on it first.
+    for (const l of this.listeners) l.close();
+    const closed = [...this.clients.values()].map((c) => {
       c.flush();
+      const done = new Promise<void>((r) => {
+        if (c.socket.destroyed) r();
+        else c.socket.once('close', () => r());
+      });
       c.socket.end();
-    }
+      return done;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => { timer = setTimeout(r, graceMs); });
+    await Promise.race([Promise.all(closed), timeout]);
+    clearTimeout(timer);
+    for (const c of this.clients.values()) c.socket.destroy();
   }
 }

@@ -4,6 +4,7 @@
 
 import { KeyTable, ValueType } from './keytable.js';
 import { MapKeyTable } from './map-table.js';
+import { LfuParams, lfuTouched } from './lfu.js';
 
 export interface KeyspaceStats {
   keyspaceHits: number;
@@ -24,6 +25,8 @@ export interface DbHooks {
   dbModified(db: Db, replacedWith?: Db): void;
   /** Wall clock in ms; a hook so DEBUG/tests can reason about one clock. */
   now(): number;
+  /** LFU parameters when the eviction policy is an LFU one, else null (no counter upkeep). */
+  readonly lfu: LfuParams | null;
 }
 
 export class Db {
@@ -70,15 +73,23 @@ export class Db {
       return -1;
     }
     this.hooks.stats.keyspaceHits++;
-    if (touch) this.table.touch(h, this.hooks.now());
+    if (touch) this.touch(h);
     return h;
   }
 
   /** Lookup for writing: no statistics, but updates the access time. */
   lookupWrite(key: Buffer): number {
     const h = this.find(key);
-    if (h >= 0) this.table.touch(h, this.hooks.now());
+    if (h >= 0) this.touch(h);
     return h;
+  }
+
+  /** Records an access: the time (LRU) and, under an LFU policy, the counter. */
+  touch(h: number): void {
+    const now = this.hooks.now();
+    const lfu = this.hooks.lfu;
+    if (lfu !== null) this.table.setFreq(h, lfuTouched(this.table.freq(h), this.table.accessTime(h), now, lfu));
+    this.table.touch(h, now);
   }
 
   exists(key: Buffer): boolean { return this.find(key) >= 0; }

@@ -68,6 +68,7 @@ export interface KeyTable {
   accessTime(h: number): number;
   /** Logarithmic access counter (LFU), 0..255. */
   freq(h: number): number;
+  setFreq(h: number, f: number): void;
   touch(h: number, now: number): void;
 
   /** Adds a key that is not present; the bytes are copied. Returns its handle. */

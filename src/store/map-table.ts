@@ -60,6 +60,7 @@ export class MapKeyTable implements KeyTable {
   expireAt(h: number): number { return this.at(h).expireAt; }
   accessTime(h: number): number { return this.at(h).atime; }
   freq(h: number): number { return this.at(h).freq; }
+  setFreq(h: number, f: number): void { this.at(h).freq = f; }
 
   touch(h: number, now: number): void { this.at(h).atime = now; }
 

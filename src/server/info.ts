@@ -1,0 +1,370 @@
+// The text of INFO: Redis 7.0's sections and field names, filled from the
+// server's statistics, so tools that parse INFO (ioredis's ready check,
+// redis-cli --stat, monitoring agents) read kvslab like Redis. Fields for
+// features kvslab does not have (persistence, replication) show the values an
+// idle standalone Redis shows.
+
+import os from 'node:os';
+import type { Server } from './server.js';
+import { REDIS_VERSION, KVSLAB_VERSION } from '../version.js';
+
+export const DEFAULT_SECTIONS = [
+  'server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace',
+];
+/** Every section, in the order INFO prints them. */
+export const ALL_SECTIONS = [
+  'server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules',
+  'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace',
+];
+
+const SAMPLES = 16;
+const SAMPLE_PERIOD_MS = 100;
+
+/** Per-server figures INFO needs beyond Server.stats: rate samples and the memory peak. */
+interface InfoState {
+  ops: number[];
+  netIn: number[];
+  netOut: number[];
+  last: { at: number; ops: number; netIn: number; netOut: number } | null;
+  peakMemory: number;
+  startupMemory: number;
+  timer: NodeJS.Timeout | null;
+}
+
+const states = new WeakMap<Server, InfoState>();
+
+function state(server: Server): InfoState {
+  let s = states.get(server);
+  if (!s) {
+    s = { ops: [], netIn: [], netOut: [], last: null, peakMemory: 0, startupMemory: server.usedMemory(), timer: null };
+    states.set(server, s);
+  }
+  return s;
+}
+
+/** Samples throughput every 100 ms, as Redis's cron does, for the instantaneous_* fields. */
+export function startStatsSampler(server: Server): void {
+  const s = state(server);
+  if (s.timer) return;
+  s.timer = setInterval(() => sample(server, s), SAMPLE_PERIOD_MS);
+  s.timer.unref();
+}
+
+function sample(server: Server, s: InfoState): void {
+  const now = Date.now();
+  const st = server.stats;
+  if (s.last && now > s.last.at) {
+    const dt = (now - s.last.at) / 1000;
+    push(s.ops, (st.totalCommands - s.last.ops) / dt);
+    push(s.netIn, (st.netInputBytes - s.last.netIn) / dt);
+    push(s.netOut, (st.netOutputBytes - s.last.netOut) / dt);
+  }
+  s.last = { at: now, ops: st.totalCommands, netIn: st.netInputBytes, netOut: st.netOutputBytes };
+  trackPeak(server);
+}
+
+function push(a: number[], v: number): void {
+  // CONFIG RESETSTAT can make a delta negative once.
+  a.push(Math.max(0, v));
+  if (a.length > SAMPLES) a.shift();
+}
+
+function mean(a: number[]): number {
+  return a.length === 0 ? 0 : a.reduce((x, y) => x + y, 0) / a.length;
+}
+
+/** Current keyspace memory, updating the recorded peak. */
+export function trackPeak(server: Server): number {
+  const s = state(server);
+  const used = server.usedMemory();
+  if (used > s.peakMemory) s.peakMemory = used;
+  return used;
+}
+
+/** CONFIG RESETSTAT: the peak starts again from the current figure. */
+export function resetInfoState(server: Server): void {
+  const s = state(server);
+  s.peakMemory = server.usedMemory();
+  s.ops.length = 0;
+  s.netIn.length = 0;
+  s.netOut.length = 0;
+  s.last = null;
+}
+
+/** Bytes as Redis's bytesToHuman prints them: 512B, 1.23K, 4.00M, 1.50G. */
+export function bytesToHuman(n: number): string {
+  if (n < 1024) return `${n}B`;
+  const units = ['K', 'M', 'G', 'T', 'P'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(2)}${units[i]}`;
+}
+
+/**
+ * Resolves INFO's arguments to the sections to print: none means default;
+ * "all" and "everything" mean every section; unknown names are ignored.
+ */
+export function selectSections(args: string[]): Set<string> {
+  const out = new Set<string>();
+  if (args.length === 0) {
+    for (const s of DEFAULT_SECTIONS) out.add(s);
+    return out;
+  }
+  for (const raw of args) {
+    const a = raw.toLowerCase();
+    if (a === 'all' || a === 'everything') for (const s of ALL_SECTIONS) out.add(s);
+    else if (a === 'default') for (const s of DEFAULT_SECTIONS) out.add(s);
+    else out.add(a);
+  }
+  return out;
+}
+
+type Fields = [string, string | number][];
+
+/** The INFO text for the chosen sections: "# Name" headers, CRLF lines, a blank line between sections. */
+export function buildInfo(server: Server, sections: Set<string>): string {
+  const parts: string[] = [];
+  for (const name of ALL_SECTIONS) {
+    if (!sections.has(name)) continue;
+    const fields = SECTION_BUILDERS[name](server);
+    const title = name === 'cpu' ? 'CPU' : name[0].toUpperCase() + name.slice(1);
+    let text = `# ${title}\r\n`;
+    for (const [k, v] of fields) text += `${k}:${v}\r\n`;
+    parts.push(text);
+  }
+  return parts.join('\r\n');
+}
+
+function serverSection(server: Server): Fields {
+  const now = Date.now();
+  const uptime = Math.floor((now - server.startTime) / 1000);
+  const hz = server.config.int('hz');
+  return [
+    ['redis_version', REDIS_VERSION],
+    ['redis_git_sha1', '00000000'],
+    ['redis_git_dirty', 0],
+    ['redis_build_id', '0'],
+    ['redis_mode', 'standalone'],
+    ['kvslab_version', KVSLAB_VERSION],
+    ['os', `${os.type()} ${os.release()} ${os.machine()}`],
+    ['arch_bits', process.arch.endsWith('64') ? 64 : 32],
+    ['monotonic_clock', 'POSIX clock_gettime'],
+    ['multiplexing_api', 'epoll'],
+    ['atomicvar_api', 'c11-builtin'],
+    ['gcc_version', '0.0.0'],
+    ['node_version', process.versions.node],
+    ['process_id', process.pid],
+    ['process_supervised', 'no'],
+    ['run_id', server.runId],
+    ['tcp_port', server.port],
+    ['server_time_usec', now * 1000],
+    ['uptime_in_seconds', uptime],
+    ['uptime_in_days', Math.floor(uptime / 86400)],
+    ['hz', hz],
+    ['configured_hz', hz],
+    // Redis's LRU clock: seconds, 24 bits.
+    ['lru_clock', Math.floor(now / 1000) & 0xffffff],
+    ['executable', process.argv[1] ?? process.execPath],
+    ['config_file', server.config.file],
+    ['io_threads_active', 0],
+  ];
+}
+
+function clientsSection(server: Server): Fields {
+  let maxIn = 0;
+  let maxOut = 0;
+  for (const c of server.clients.values()) {
+    maxIn = Math.max(maxIn, c.reader.pendingBytes());
+    maxOut = Math.max(maxOut, c.pendingOutput);
+  }
+  return [
+    ['connected_clients', server.clients.size],
+    ['cluster_connections', 0],
+    ['maxclients', server.config.int('maxclients')],
+    ['client_recent_max_input_buffer', maxIn],
+    ['client_recent_max_output_buffer', maxOut],
+    ['blocked_clients', 0],
+    ['tracking_clients', 0],
+    ['clients_in_timeout_table', 0],
+  ];
+}
+
+function memorySection(server: Server): Fields {
+  const used = trackPeak(server);
+  const s = state(server);
+  const rss = process.memoryUsage().rss;
+  const maxmemory = server.config.int('maxmemory');
+  const total = os.totalmem();
+  const startup = Math.min(s.startupMemory, used);
+  const dataset = used - startup;
+  const pct = (a: number, b: number) => `${(b === 0 ? 0 : (a * 100) / b).toFixed(2)}%`;
+  return [
+    ['used_memory', used],
+    ['used_memory_human', bytesToHuman(used)],
+    ['used_memory_rss', rss],
+    ['used_memory_rss_human', bytesToHuman(rss)],
+    ['used_memory_peak', s.peakMemory],
+    ['used_memory_peak_human', bytesToHuman(s.peakMemory)],
+    ['used_memory_peak_perc', pct(used, s.peakMemory)],
+    ['used_memory_overhead', startup],
+    ['used_memory_startup', startup],
+    ['used_memory_dataset', dataset],
+    ['used_memory_dataset_perc', pct(dataset, used)],
+    ['total_system_memory', total],
+    ['total_system_memory_human', bytesToHuman(total)],
+    ['maxmemory', maxmemory],
+    ['maxmemory_human', bytesToHuman(maxmemory)],
+    ['maxmemory_policy', server.config.str('maxmemory-policy')],
+    ['mem_fragmentation_ratio', (used === 0 ? 0 : rss / used).toFixed(2)],
+    ['mem_not_counted_for_evict', 0],
+    ['mem_clients_normal', 0],
+    ['mem_allocator', 'libc'],
+    ['lazyfree_pending_objects', 0],
+    ['lazyfreed_objects', 0],
+  ];
+}
+
+function persistenceSection(server: Server): Fields {
+  return [
+    ['loading', 0],
+    ['async_loading', 0],
+    ['rdb_changes_since_last_save', 0],
+    ['rdb_bgsave_in_progress', 0],
+    ['rdb_last_save_time', Math.floor(server.startTime / 1000)],
+    ['rdb_last_bgsave_status', 'ok'],
+    ['rdb_last_bgsave_time_sec', -1],
+    ['rdb_current_bgsave_time_sec', -1],
+    ['rdb_saves', 0],
+    ['aof_enabled', 0],
+    ['aof_rewrite_in_progress', 0],
+    ['aof_rewrite_scheduled', 0],
+    ['aof_last_rewrite_time_sec', -1],
+    ['aof_current_rewrite_time_sec', -1],
+    ['aof_last_bgrewrite_status', 'ok'],
+    ['aof_rewrites', 0],
+    ['aof_last_write_status', 'ok'],
+    ['module_fork_in_progress', 0],
+  ];
+}
+
+function statsSection(server: Server): Fields {
+  const st = server.stats;
+  const s = state(server);
+  return [
+    ['total_connections_received', st.totalConnections],
+    ['total_commands_processed', st.totalCommands],
+    ['instantaneous_ops_per_sec', Math.round(mean(s.ops))],
+    ['total_net_input_bytes', st.netInputBytes],
+    ['total_net_output_bytes', st.netOutputBytes],
+    ['total_net_repl_input_bytes', 0],
+    ['total_net_repl_output_bytes', 0],
+    ['instantaneous_input_kbps', (mean(s.netIn) / 1024).toFixed(2)],
+    ['instantaneous_output_kbps', (mean(s.netOut) / 1024).toFixed(2)],
+    ['instantaneous_input_repl_kbps', '0.00'],
+    ['instantaneous_output_repl_kbps', '0.00'],
+    ['rejected_connections', st.rejectedConnections],
+    ['sync_full', 0],
+    ['sync_partial_ok', 0],
+    ['sync_partial_err', 0],
+    ['expired_keys', st.expiredKeys],
+    ['expired_stale_perc', '0.00'],
+    ['expired_time_cap_reached_count', 0],
+    ['evicted_keys', st.evictedKeys],
+    ['evicted_clients', 0],
+    ['keyspace_hits', st.keyspaceHits],
+    ['keyspace_misses', st.keyspaceMisses],
+    ['pubsub_channels', 0],
+    ['pubsub_patterns', 0],
+    ['pubsubshard_channels', 0],
+    ['latest_fork_usec', 0],
+    ['total_forks', 0],
+    ['migrate_cached_sockets', 0],
+    ['tracking_total_keys', 0],
+    ['tracking_total_items', 0],
+    ['tracking_total_prefixes', 0],
+    ['unexpected_error_replies', 0],
+    ['total_error_replies', st.errorReplies],
+    ['total_reads_processed', 0],
+    ['total_writes_processed', 0],
+  ];
+}
+
+function replicationSection(server: Server): Fields {
+  return [
+    ['role', 'master'],
+    ['connected_slaves', 0],
+    ['master_failover_state', 'no-failover'],
+    ['master_replid', server.runId],
+    ['master_replid2', '0'.repeat(40)],
+    ['master_repl_offset', 0],
+    ['second_repl_offset', -1],
+    ['repl_backlog_active', 0],
+    ['repl_backlog_size', 1048576],
+    ['repl_backlog_first_byte_offset', 0],
+    ['repl_backlog_histlen', 0],
+  ];
+}
+
+function cpuSection(): Fields {
+  const u = process.cpuUsage();
+  const sys = (u.system / 1e6).toFixed(6);
+  const user = (u.user / 1e6).toFixed(6);
+  return [
+    ['used_cpu_sys', sys],
+    ['used_cpu_user', user],
+    ['used_cpu_sys_children', '0.000000'],
+    ['used_cpu_user_children', '0.000000'],
+    ['used_cpu_sys_main_thread', sys],
+    ['used_cpu_user_main_thread', user],
+  ];
+}
+
+function keyspaceSection(server: Server): Fields {
+  const out: Fields = [];
+  for (const db of server.dbs) {
+    if (db.size === 0) continue;
+    out.push([`db${db.id}`, `keys=${db.size},expires=${db.volatileSize},avg_ttl=0`]);
+  }
+  return out;
+}
+
+const none = (): Fields => [];
+
+/** cmdstat_<name>:calls=..,usec=..,usec_per_call=..,rejected_calls=..,failed_calls=.. for commands used. */
+function commandstatsSection(s: Server): Fields {
+  const out: Fields = [];
+  for (const spec of s.commands.all) {
+    for (const x of [spec, ...(spec.subcommands ?? [])]) {
+      const st = x.stats;
+      if (!st || (st.calls === 0 && st.rejected === 0 && st.failed === 0)) continue;
+      const usec = Math.round(st.usec);
+      const per = st.calls ? (st.usec / st.calls).toFixed(2) : '0.00';
+      out.push([`cmdstat_${x.name}`, `calls=${st.calls},usec=${usec},usec_per_call=${per},rejected_calls=${st.rejected},failed_calls=${st.failed}`]);
+    }
+  }
+  return out;
+}
+
+function errorstatsSection(s: Server): Fields {
+  return [...s.errorCodes].map(([code, n]) => [`errorstat_${code}`, `count=${n}`] as [string, string]);
+}
+
+const SECTION_BUILDERS: Record<string, (s: Server) => Fields> = {
+  server: serverSection,
+  clients: clientsSection,
+  memory: memorySection,
+  persistence: persistenceSection,
+  stats: statsSection,
+  replication: replicationSection,
+  cpu: cpuSection,
+  modules: none,
+  commandstats: commandstatsSection,
+  errorstats: errorstatsSection,
+  latencystats: none,
+  cluster: () => [['cluster_enabled', 0]],
+  keyspace: keyspaceSection,
+};
