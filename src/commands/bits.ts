@@ -1,5 +1,271 @@
-// Bit commands: SETBIT, GETBIT, BITCOUNT, BITPOS.
+// Bit commands on string values: SETBIT, GETBIT, BITCOUNT, BITPOS. Bit 0 is
+// the most significant bit of the first byte. Offsets and indexes can reach
+// 2^32 and beyond, so index arithmetic uses Math.floor and %, not 32-bit ops.
 
+import type { Client } from '../server/client.js';
+import { intOrReply, parseInt64, ERR_NOT_INTEGER, ERR_SYNTAX } from './args.js';
+import {
+  cstrIs, lookupStringOrReply, lookupStringWriteOrReply, negativeRangeInverted, valueChangedInPlace,
+} from './strings.js';
 import type { CommandSpec } from './table.js';
 
-export const bitCommands: CommandSpec[] = [];
+const ERR_BIT_OFFSET = 'ERR bit offset is not an integer or out of range';
+const ERR_BIT_VALUE = 'ERR bit is not an integer or out of range';
+
+/** Bit offset argument: an int64 >= 0 whose byte is below proto-max-bulk-len. */
+function bitOffsetOrReply(c: Client, b: Buffer): number | null {
+  const v = parseInt64(b);
+  if (v === null || v < 0 || Math.floor(v / 8) >= c.server.config.int('proto-max-bulk-len')) {
+    c.addError(ERR_BIT_OFFSET);
+    return null;
+  }
+  return v;
+}
+
+/** BYTE or BIT unit argument: true for BIT; null after a syntax error reply. */
+function unitIsBitOrReply(c: Client, b: Buffer): boolean | null {
+  if (cstrIs(b, 'bit')) return true;
+  if (cstrIs(b, 'byte')) return false;
+  c.addError(ERR_SYNTAX);
+  return null;
+}
+
+const BITS_IN_BYTE = new Uint8Array(256);
+for (let i = 1; i < 256; i++) BITS_IN_BYTE[i] = (i & 1) + BITS_IN_BYTE[i >> 1];
+
+/** Number of set bits in b[start, end). */
+function popcount(b: Buffer, start: number, end: number): number {
+  let n = 0;
+  let i = start;
+  // Byte by byte up to a 4-byte boundary, then 32-bit words (SWAR), then the tail.
+  while (i < end && ((b.byteOffset + i) & 3) !== 0) n += BITS_IN_BYTE[b[i++]];
+  const words = Math.floor((end - i) / 4);
+  if (words > 0) {
+    const u = new Uint32Array(b.buffer, b.byteOffset + i, words);
+    for (let k = 0; k < words; k++) {
+      let x = u[k];
+      x -= (x >>> 1) & 0x55555555;
+      x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+      n += Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+    }
+    i += words * 4;
+  }
+  while (i < end) n += BITS_IN_BYTE[b[i++]];
+  return n;
+}
+
+/**
+ * Position of the first bit equal to `bit` in b[start, start+count), relative
+ * to start. When there is none: -1 looking for 1, count*8 looking for 0 (the
+ * string reads as zero-padded on the right), as Redis's redisBitpos.
+ */
+function bitposIn(b: Buffer, start: number, count: number, bit: number): number {
+  const skip = bit === 1 ? 0 : 0xff;
+  let i = 0;
+  while (i < count && b[start + i] === skip) i++;
+  if (i === count) return bit === 1 ? -1 : count * 8;
+  return i * 8 + bitposByte(b[start + i], bit);
+}
+
+/** redisBitpos on a single byte. */
+function bitposByte(byte: number, bit: number): number {
+  for (let k = 0; k < 8; k++) if (((byte >> (7 - k)) & 1) === bit) return k;
+  return bit === 1 ? -1 : 8;
+}
+
+function setbit(c: Client, argv: Buffer[]): void {
+  const offset = bitOffsetOrReply(c, argv[2]);
+  if (offset === null) return;
+  const on = parseInt64(argv[3]);
+  if (on !== 0 && on !== 1) return c.addError(ERR_BIT_VALUE);
+  const h = lookupStringWriteOrReply(c, argv[1]);
+  if (h === -2) return;
+  const byte = Math.floor(offset / 8);
+  const mask = 1 << (7 - (offset % 8));
+  if (h >= 0) {
+    const v = c.db.value(h);
+    if (byte < v.length) {
+      const old = v[byte] & mask;
+      // Unchanged bit: no write at all, so WATCH is not triggered (as Redis).
+      if ((old !== 0) !== (on === 1)) {
+        v[byte] = on === 1 ? v[byte] | mask : v[byte] & ~mask;
+        valueChangedInPlace(c, h);
+      }
+      return old !== 0 ? c.addOne() : c.addZero();
+    }
+    const next = Buffer.alloc(byte + 1);
+    v.copy(next, 0);
+    if (on === 1) next[byte] = mask;
+    c.db.overwrite(h, next);
+    return c.addZero();
+  }
+  const next = Buffer.alloc(byte + 1);
+  if (on === 1) next[byte] = mask;
+  c.db.setString(argv[1], next, 0);
+  c.addZero();
+}
+
+function getbit(c: Client, argv: Buffer[]): void {
+  const offset = bitOffsetOrReply(c, argv[2]);
+  if (offset === null) return;
+  const h = lookupStringOrReply(c, argv[1]);
+  if (h === -2) return;
+  if (h < 0) return c.addZero();
+  const v = c.db.value(h);
+  const byte = Math.floor(offset / 8);
+  if (byte < v.length && (v[byte] & (1 << (7 - (offset % 8)))) !== 0) c.addOne();
+  else c.addZero();
+}
+
+function bitcount(c: Client, argv: Buffer[]): void {
+  // Redis 7.0 looks the key up before parsing the range: a missing key is 0 whatever follows.
+  const h = lookupStringOrReply(c, argv[1]);
+  if (h === -2) return;
+  if (h < 0) return c.addZero();
+  const p = c.db.value(h);
+  const n = argv.length;
+  let start: number;
+  let end: number;
+  let firstMask = 0;
+  let lastMask = 0;
+  if (n === 4 || n === 5) {
+    const s = intOrReply(c, argv[2]);
+    if (s === null) return;
+    const e = intOrReply(c, argv[3]);
+    if (e === null) return;
+    let isBit = false;
+    if (n === 5) {
+      const u = unitIsBitOrReply(c, argv[4]);
+      if (u === null) return;
+      isBit = u;
+    }
+    if (negativeRangeInverted(argv[2], argv[3], s, e)) return c.addZero();
+    const total = isBit ? p.length * 8 : p.length;
+    start = s < 0 ? Math.max(total + s, 0) : s;
+    end = e < 0 ? Math.max(total + e, 0) : e;
+    if (end >= total) end = total - 1;
+    if (isBit && start <= end) {
+      // Bits of the edge bytes outside the range, subtracted after counting whole bytes.
+      firstMask = ~((1 << (8 - (start % 8))) - 1) & 0xff;
+      lastMask = (1 << (7 - (end % 8))) - 1;
+      start = Math.floor(start / 8);
+      end = Math.floor(end / 8);
+    }
+  } else if (n === 2) {
+    start = 0;
+    end = p.length - 1;
+  } else {
+    return c.addError(ERR_SYNTAX);
+  }
+  if (start > end) return c.addZero();
+  let count = popcount(p, start, end + 1);
+  if (firstMask !== 0) count -= BITS_IN_BYTE[p[start] & firstMask];
+  if (lastMask !== 0) count -= BITS_IN_BYTE[p[end] & lastMask];
+  c.addInt(count);
+}
+
+function bitpos(c: Client, argv: Buffer[]): void {
+  const bit = parseInt64(argv[2]);
+  if (bit === null) return c.addError(ERR_NOT_INTEGER);
+  if (bit !== 0 && bit !== 1) return c.addError('ERR The bit argument must be 1 or 0.');
+  // As BITCOUNT: the key is looked up before the range is parsed.
+  const h = lookupStringOrReply(c, argv[1]);
+  if (h === -2) return;
+  // A missing key reads as an endless run of zero bits.
+  if (h < 0) return c.addInt(bit === 1 ? -1 : 0);
+  const p = c.db.value(h);
+  const n = argv.length;
+  let start: number;
+  let end: number;
+  let endGiven = false;
+  let firstMask = 0;
+  let lastMask = 0;
+  if (n >= 4 && n <= 6) {
+    const s = intOrReply(c, argv[3]);
+    if (s === null) return;
+    let isBit = false;
+    if (n === 6) {
+      const u = unitIsBitOrReply(c, argv[5]);
+      if (u === null) return;
+      isBit = u;
+    }
+    let e = p.length - 1;
+    if (n >= 5) {
+      const v = intOrReply(c, argv[4]);
+      if (v === null) return;
+      e = v;
+      endGiven = true;
+    }
+    const total = isBit ? p.length * 8 : p.length;
+    start = s < 0 ? Math.max(total + s, 0) : s;
+    end = e < 0 ? Math.max(total + e, 0) : e;
+    if (end >= total) end = total - 1;
+    if (isBit && start <= end) {
+      firstMask = ~((1 << (8 - (start % 8))) - 1) & 0xff;
+      lastMask = (1 << (7 - (end % 8))) - 1;
+      start = Math.floor(start / 8);
+      end = Math.floor(end / 8);
+    }
+  } else if (n === 3) {
+    start = 0;
+    end = p.length - 1;
+  } else {
+    return c.addError(ERR_SYNTAX);
+  }
+  // An empty range holds neither a 0 nor a 1.
+  if (start > end) return c.addInt(-1);
+
+  // Redis's walk: the masked first byte, the whole bytes, the masked last byte.
+  let bytes = end - start + 1;
+  let pos = -1;
+  let done = false;
+  if (firstMask !== 0) {
+    let ch = bit === 1 ? p[start] & ~firstMask & 0xff : p[start] | firstMask;
+    if (lastMask !== 0 && bytes === 1) ch = bit === 1 ? ch & ~lastMask & 0xff : ch | lastMask;
+    pos = bitposByte(ch, bit);
+    if (bytes === 1 || (pos !== -1 && pos !== 8)) done = true;
+    else {
+      start++;
+      bytes--;
+    }
+  }
+  if (!done) {
+    const whole = bytes - (lastMask !== 0 ? 1 : 0);
+    if (whole > 0) {
+      pos = bitposIn(p, start, whole, bit);
+      if (bytes === whole || (pos !== -1 && pos !== whole * 8)) done = true;
+      else {
+        start += whole;
+        bytes -= whole;
+      }
+    }
+    if (!done) {
+      const ch = bit === 1 ? p[end] & ~lastMask & 0xff : p[end] | lastMask;
+      pos = bitposByte(ch, bit);
+    }
+  }
+  // With an explicit end the right side is not zero-padded: no 0 found means -1.
+  if (endGiven && bit === 0 && pos === bytes * 8) return c.addInt(-1);
+  if (pos !== -1) pos += start * 8;
+  c.addInt(pos);
+}
+
+const group = 'bitmap';
+export const bitCommands: CommandSpec[] = [
+  {
+    name: 'setbit', arity: 4, flags: ['write', 'denyoom'], acl: ['bitmap'], keys: [1, 1, 1], handler: setbit,
+    docs: { summary: 'Sets or clears one bit of a string value and returns its previous state; the string grows as needed.', since: '2.2.0', group, complexity: 'O(1)', syntax: 'key offset value' },
+  },
+  {
+    name: 'getbit', arity: 3, flags: ['readonly', 'fast'], acl: ['bitmap'], keys: [1, 1, 1], handler: getbit,
+    docs: { summary: 'Returns one bit of a string value (0 past its end).', since: '2.2.0', group, complexity: 'O(1)', syntax: 'key offset' },
+  },
+  {
+    name: 'bitcount', arity: -2, flags: ['readonly'], acl: ['bitmap'], keys: [1, 1, 1], handler: bitcount,
+    docs: { summary: 'Counts the bits set to 1 in a string value, optionally within a byte or bit range.', since: '2.6.0', group, complexity: 'O(N)', syntax: 'key [start end [BYTE | BIT]]' },
+  },
+  {
+    name: 'bitpos', arity: -3, flags: ['readonly'], acl: ['bitmap'], keys: [1, 1, 1], handler: bitpos,
+    docs: { summary: 'Finds the first bit set to 1 or 0 in a string value, optionally within a byte or bit range.', since: '2.8.7', group, complexity: 'O(N)', syntax: 'key bit [start [end [BYTE | BIT]]]' },
+  },
+];

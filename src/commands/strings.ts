@@ -1,9 +1,23 @@
-// String commands: GET, SET and friends.
+// String commands: GET, SET and its variants, the GET* family, MGET/MSET,
+// APPEND, ranges, the INCR family, INCRBYFLOAT (80-bit long double emulated
+// exactly, see the section below) and LCS.
 
 import type { Client } from '../server/client.js';
 import { ValueType } from '../store/keytable.js';
-import { ERR_WRONGTYPE } from './args.js';
+import {
+  intOrReply, parseInt64, parseInt64Big, ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE,
+} from './args.js';
 import type { CommandSpec } from './table.js';
+
+const EMPTY = Buffer.alloc(0);
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MAX_SAFE_BIG = BigInt(MAX_SAFE);
+const ERR_MAX_SIZE = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
+
+// ---------------------------------------------------------------------------
+// Shared helpers (bits.ts uses them too)
 
 /** Handle of a string key for reading, or -1 (missing); -2 after a WRONGTYPE reply. */
 export function lookupStringOrReply(c: Client, key: Buffer): number {
@@ -15,19 +29,734 @@ export function lookupStringOrReply(c: Client, key: Buffer): number {
   return h;
 }
 
+/** Same as lookupStringOrReply for commands that write (no hit/miss statistics). */
+export function lookupStringWriteOrReply(c: Client, key: Buffer): number {
+  const h = c.db.lookupWrite(key);
+  if (h >= 0 && c.db.type(h) !== ValueType.String) {
+    c.addError(ERR_WRONGTYPE);
+    return -2;
+  }
+  return h;
+}
+
+/**
+ * Tells the Db that the bytes of db.value(h) were changed in place (SETBIT,
+ * SETRANGE inside the current length). Db has no call for that, and
+ * overwrite() would copy the whole value on every bit flip; setting the same
+ * expiry again is O(1) and notifies WATCH like any other write.
+ */
+export function valueChangedInPlace(c: Client, h: number): void {
+  const at = c.db.expireAt(h);
+  if (Number.isSafeInteger(at)) c.db.setExpire(h, at);
+  else c.db.setExpireExact(h, c.db.expireAtExact(h));
+}
+
+/** Whether the value outgrows proto-max-bulk-len (Redis's checkStringLength). */
+function tooLongOrReply(c: Client, size: number, append: number): boolean {
+  if (size + append > c.server.config.int('proto-max-bulk-len')) {
+    c.addError(ERR_MAX_SIZE);
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Keyword match the way Redis's strcasecmp on argv does: the comparison
+ * stops at a NUL byte, so "nx\0junk" is NX.
+ */
+export function cstrIs(b: Buffer, lower: string): boolean {
+  const n = lower.length;
+  if (b.length < n || (b.length > n && b[n] !== 0)) return false;
+  for (let i = 0; i < n; i++) {
+    let ch = b[i];
+    if (ch >= 0x41 && ch <= 0x5a) ch |= 0x20;
+    if (ch !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * `start > end` for two negative int64 arguments, exact even where doubles
+ * are not (both below -2^53): GETRANGE and BITCOUNT return empty then.
+ */
+export function negativeRangeInverted(sb: Buffer, eb: Buffer, s: number, e: number): boolean {
+  if (!(s < 0 && e < 0)) return false;
+  // Rounding to double is monotonic: different doubles keep the exact order.
+  if (s !== e || Number.isSafeInteger(s)) return s > e;
+  return (parseInt64Big(sb) as bigint) > (parseInt64Big(eb) as bigint);
+}
+
+const scratch = Buffer.allocUnsafe(24);
+/** Decimal text of a safe integer, in a scratch buffer (the store copies it). */
+function intBytes(n: number): Buffer {
+  let pos = 24;
+  let v = n < 0 ? -n : n;
+  do {
+    const q = Math.floor(v / 10);
+    scratch[--pos] = 0x30 + (v - q * 10);
+    v = q;
+  } while (v !== 0);
+  if (n < 0) scratch[--pos] = 0x2d;
+  return scratch.subarray(pos, 24);
+}
+
+/** An int64 as an exact number when short enough, else as a bigint; null when not an int64. */
+function exactInt(b: Buffer): number | bigint | null {
+  if (b.length < 16) return parseInt64(b);
+  const v = parseInt64Big(b);
+  if (v === null) return null;
+  return v <= MAX_SAFE_BIG && v >= -MAX_SAFE_BIG ? Number(v) : v;
+}
+
+// ---------------------------------------------------------------------------
+// SET / GETEX options: one parser for both, as Redis's
+// parseExtendedStringArgumentsOrReply. Conflicting options are a syntax error;
+// repeating the same option is allowed (the last value wins).
+
+export const OPT_NX = 1;
+export const OPT_XX = 2;
+export const OPT_GET = 4;
+export const OPT_KEEPTTL = 8;
+export const OPT_EX = 16;
+export const OPT_PX = 32;
+export const OPT_EXAT = 64;
+export const OPT_PXAT = 128;
+export const OPT_PERSIST = 256;
+
+export interface StringOptions {
+  flags: number;
+  /** argv index of the EX/PX/EXAT/PXAT value, or -1. */
+  expireArg: number;
+}
+
+// Reused: handlers run one at a time and read the result before the next call.
+const parsed: StringOptions = { flags: 0, expireArg: -1 };
+
+/**
+ * Parses SET's options (`forSet`: NX XX GET KEEPTTL EX PX EXAT PXAT) or
+ * GETEX's (EX PX EXAT PXAT PERSIST) from argv[from]. Null after replying.
+ */
+export function parseStringOptions(c: Client, argv: Buffer[], from: number, forSet: boolean): StringOptions | null {
+  let flags = 0;
+  let expireArg = -1;
+  for (let j = from; j < argv.length; j++) {
+    const a = argv[j];
+    const hasValue = j + 1 < argv.length;
+    if (forSet && cstrIs(a, 'nx') && !(flags & OPT_XX)) flags |= OPT_NX;
+    else if (forSet && cstrIs(a, 'xx') && !(flags & OPT_NX)) flags |= OPT_XX;
+    else if (forSet && cstrIs(a, 'get')) flags |= OPT_GET;
+    else if (forSet && cstrIs(a, 'keepttl') && !(flags & (OPT_PERSIST | OPT_EX | OPT_PX | OPT_EXAT | OPT_PXAT))) flags |= OPT_KEEPTTL;
+    else if (!forSet && cstrIs(a, 'persist') && !(flags & (OPT_KEEPTTL | OPT_EX | OPT_PX | OPT_EXAT | OPT_PXAT))) flags |= OPT_PERSIST;
+    else if (hasValue && cstrIs(a, 'ex') && !(flags & (OPT_KEEPTTL | OPT_PERSIST | OPT_PX | OPT_EXAT | OPT_PXAT))) {
+      flags |= OPT_EX;
+      expireArg = ++j;
+    } else if (hasValue && cstrIs(a, 'px') && !(flags & (OPT_KEEPTTL | OPT_PERSIST | OPT_EX | OPT_EXAT | OPT_PXAT))) {
+      flags |= OPT_PX;
+      expireArg = ++j;
+    } else if (hasValue && cstrIs(a, 'exat') && !(flags & (OPT_KEEPTTL | OPT_PERSIST | OPT_EX | OPT_PX | OPT_PXAT))) {
+      flags |= OPT_EXAT;
+      expireArg = ++j;
+    } else if (hasValue && cstrIs(a, 'pxat') && !(flags & (OPT_KEEPTTL | OPT_PERSIST | OPT_EX | OPT_PX | OPT_EXAT))) {
+      flags |= OPT_PXAT;
+      expireArg = ++j;
+    } else {
+      c.addError(ERR_SYNTAX);
+      return null;
+    }
+  }
+  parsed.flags = flags;
+  parsed.expireArg = expireArg;
+  return parsed;
+}
+
+/**
+ * Absolute expiry (ms) from an EX/PX/EXAT/PXAT value, or null after
+ * replying. As Redis: the value must be > 0, and neither the conversion to
+ * ms nor adding the current time may overflow int64. A bigint when beyond
+ * 2^53 (Redis keeps any int64 time exactly: see Db.setExpireExact).
+ */
+export function expireAtOrReply(c: Client, arg: Buffer, flags: number, cmd: string): number | bigint | null {
+  const seconds = (flags & (OPT_EX | OPT_EXAT)) !== 0;
+  const relative = (flags & (OPT_EX | OPT_PX)) !== 0;
+  if (arg.length <= 12) {
+    // Below 10^12 nothing can overflow and doubles are exact.
+    const v = parseInt64(arg);
+    if (v === null) {
+      c.addError(ERR_NOT_INTEGER);
+      return null;
+    }
+    if (v <= 0) {
+      c.addError(`ERR invalid expire time in '${cmd}' command`);
+      return null;
+    }
+    const ms = seconds ? v * 1000 : v;
+    return relative ? ms + c.server.now() : ms;
+  }
+  const v = parseInt64Big(arg);
+  if (v === null) {
+    c.addError(ERR_NOT_INTEGER);
+    return null;
+  }
+  let ms = v;
+  if (v > 0n && seconds) ms = v <= INT64_MAX / 1000n ? v * 1000n : -1n;
+  if (ms > 0n && relative) ms += BigInt(c.server.now());
+  if (ms <= 0n || ms > INT64_MAX) {
+    c.addError(`ERR invalid expire time in '${cmd}' command`);
+    return null;
+  }
+  return ms <= MAX_SAFE_BIG ? Number(ms) : ms;
+}
+
+/** Sets a string key with an expiry from expireAtOrReply (or 0 / -1 as Db.setString takes). */
+function setWithExpiry(c: Client, key: Buffer, value: Buffer, at: number | bigint): void {
+  if (typeof at === 'number') return c.db.setString(key, value, at);
+  c.db.setString(key, value, 0);
+  c.db.setExpireExact(c.db.find(key), at);
+}
+
+// ---------------------------------------------------------------------------
+// GET / SET family
+
+/** Replies the value of a string key or null; false after a WRONGTYPE reply. */
+function replyValue(c: Client, key: Buffer): boolean {
+  const h = lookupStringOrReply(c, key);
+  if (h === -2) return false;
+  if (h < 0) c.addNull();
+  else c.addBulk(c.db.value(h));
+  return true;
+}
+
 function get(c: Client, argv: Buffer[]): void {
-  const h = lookupStringOrReply(c, argv[1]);
-  if (h === -2) return;
-  if (h < 0) return c.addNull();
-  c.addBulk(c.db.value(h));
+  replyValue(c, argv[1]);
+}
+
+/**
+ * The common part of SET, SETNX, SETEX, PSETEX (Redis's setGenericCommand).
+ * `expireAt` is absolute ms, 0 for none, -1 to keep the current one. Returns
+ * whether the key was set; replies only with GET or after an error.
+ */
+function setGeneric(c: Client, key: Buffer, value: Buffer, flags: number, expireAt: number | bigint): boolean | null {
+  if ((flags & OPT_GET) !== 0 && !replyValue(c, key)) return null;
+  if ((flags & (OPT_NX | OPT_XX)) !== 0) {
+    const found = c.db.lookupWrite(key) >= 0;
+    if (((flags & OPT_NX) !== 0 && found) || ((flags & OPT_XX) !== 0 && !found)) return false;
+  }
+  setWithExpiry(c, key, value, expireAt);
+  return true;
 }
 
 function set(c: Client, argv: Buffer[]): void {
-  c.db.setString(argv[1], argv[2]);
+  if (argv.length === 3) {
+    // The hot path: no options.
+    c.db.setString(argv[1], argv[2], 0);
+    return c.addOk();
+  }
+  const o = parseStringOptions(c, argv, 3, true);
+  if (o === null) return;
+  const flags = o.flags;
+  let expireAt: number | bigint = (flags & OPT_KEEPTTL) !== 0 ? -1 : 0;
+  if (o.expireArg >= 0) {
+    const at = expireAtOrReply(c, argv[o.expireArg], flags, 'set');
+    if (at === null) return;
+    expireAt = at;
+  }
+  const done = setGeneric(c, argv[1], argv[2], flags, expireAt);
+  if (done === null || (flags & OPT_GET) !== 0) return;
+  if (done) c.addOk();
+  else c.addNull();
+}
+
+function setnx(c: Client, argv: Buffer[]): void {
+  if (setGeneric(c, argv[1], argv[2], OPT_NX, 0)) c.addOne();
+  else c.addZero();
+}
+
+function setexGeneric(c: Client, argv: Buffer[], flag: number, cmd: string): void {
+  const at = expireAtOrReply(c, argv[2], flag, cmd);
+  if (at === null) return;
+  setGeneric(c, argv[1], argv[3], flag, at);
   c.addOk();
 }
 
+function setex(c: Client, argv: Buffer[]): void { setexGeneric(c, argv, OPT_EX, 'setex'); }
+function psetex(c: Client, argv: Buffer[]): void { setexGeneric(c, argv, OPT_PX, 'psetex'); }
+
+function getset(c: Client, argv: Buffer[]): void {
+  if (!replyValue(c, argv[1])) return;
+  c.db.setString(argv[1], argv[2], 0);
+}
+
+function getdel(c: Client, argv: Buffer[]): void {
+  if (!replyValue(c, argv[1])) return;
+  c.db.delete(argv[1]);
+}
+
+function getex(c: Client, argv: Buffer[]): void {
+  const o = parseStringOptions(c, argv, 2, false);
+  if (o === null) return;
+  const { flags, expireArg } = o;
+  const key = argv[1];
+  const h = lookupStringOrReply(c, key);
+  if (h === -2) return;
+  if (h < 0) return c.addNull();
+  // As Redis: the expiry value is checked only once the key is known to exist.
+  let at: number | bigint = 0;
+  if (expireArg >= 0) {
+    const v = expireAtOrReply(c, argv[expireArg], flags, 'getex');
+    if (v === null) return;
+    at = v;
+  }
+  c.addBulk(c.db.value(h));
+  if ((flags & (OPT_EXAT | OPT_PXAT)) !== 0 && at <= c.server.now()) c.db.delete(key);
+  else if (typeof at === 'bigint') c.db.setExpireExact(h, at);
+  else if (expireArg >= 0) c.db.setExpire(h, at);
+  else if ((flags & OPT_PERSIST) !== 0 && c.db.expireAt(h) !== 0) c.db.setExpire(h, 0);
+}
+
+function mget(c: Client, argv: Buffer[]): void {
+  const db = c.db;
+  c.addArrayLen(argv.length - 1);
+  for (let i = 1; i < argv.length; i++) {
+    const h = db.lookupRead(argv[i]);
+    // Keys of other types read as missing, without an error.
+    if (h < 0 || db.type(h) !== ValueType.String) c.addNull();
+    else c.addBulk(db.value(h));
+  }
+}
+
+function msetArity(c: Client, argv: Buffer[], cmd: string): boolean {
+  if (argv.length % 2 === 0) {
+    c.addError(`ERR wrong number of arguments for '${cmd}' command`);
+    return false;
+  }
+  return true;
+}
+
+function mset(c: Client, argv: Buffer[]): void {
+  if (!msetArity(c, argv, 'mset')) return;
+  for (let i = 1; i < argv.length; i += 2) c.db.setString(argv[i], argv[i + 1], 0);
+  c.addOk();
+}
+
+function msetnx(c: Client, argv: Buffer[]): void {
+  if (!msetArity(c, argv, 'msetnx')) return;
+  for (let i = 1; i < argv.length; i += 2) if (c.db.lookupWrite(argv[i]) >= 0) return c.addZero();
+  for (let i = 1; i < argv.length; i += 2) c.db.setString(argv[i], argv[i + 1], 0);
+  c.addOne();
+}
+
+function append(c: Client, argv: Buffer[]): void {
+  const add = argv[2];
+  const h = lookupStringWriteOrReply(c, argv[1]);
+  if (h === -2) return;
+  if (h < 0) {
+    c.db.setString(argv[1], add, 0);
+    return c.addInt(add.length);
+  }
+  const old = c.db.value(h);
+  if (tooLongOrReply(c, old.length, add.length)) return;
+  const next = Buffer.allocUnsafe(old.length + add.length);
+  old.copy(next, 0);
+  add.copy(next, old.length);
+  c.db.overwrite(h, next);
+  c.addInt(next.length);
+}
+
+function strlen(c: Client, argv: Buffer[]): void {
+  const h = lookupStringOrReply(c, argv[1]);
+  if (h === -2) return;
+  if (h < 0) return c.addZero();
+  c.addInt(c.db.value(h).length);
+}
+
+function getrange(c: Client, argv: Buffer[]): void {
+  let start = intOrReply(c, argv[2]);
+  if (start === null) return;
+  let end = intOrReply(c, argv[3]);
+  if (end === null) return;
+  const h = lookupStringOrReply(c, argv[1]);
+  if (h === -2) return;
+  if (h < 0) return c.addBulk(EMPTY);
+  const v = c.db.value(h);
+  const len = v.length;
+  if (negativeRangeInverted(argv[2], argv[3], start, end)) return c.addBulk(EMPTY);
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= len) end = len - 1;
+  if (start > end || len === 0) return c.addBulk(EMPTY);
+  c.addBulkRange(v, start, end + 1);
+}
+
+function setrange(c: Client, argv: Buffer[]): void {
+  const offset = intOrReply(c, argv[2]);
+  if (offset === null) return;
+  if (offset < 0) return c.addError('ERR offset is out of range');
+  const value = argv[3];
+  const h = lookupStringWriteOrReply(c, argv[1]);
+  if (h === -2) return;
+  if (h < 0) {
+    if (value.length === 0) return c.addZero();
+    if (tooLongOrReply(c, offset, value.length)) return;
+    const next = Buffer.alloc(offset + value.length);
+    value.copy(next, offset);
+    c.db.setString(argv[1], next, 0);
+    return c.addInt(next.length);
+  }
+  const old = c.db.value(h);
+  if (value.length === 0) return c.addInt(old.length);
+  if (tooLongOrReply(c, offset, value.length)) return;
+  const need = offset + value.length;
+  if (need <= old.length) {
+    value.copy(old, offset);
+    valueChangedInPlace(c, h);
+    return c.addInt(old.length);
+  }
+  const next = Buffer.alloc(need);
+  old.copy(next, 0);
+  value.copy(next, offset);
+  c.db.overwrite(h, next);
+  c.addInt(need);
+}
+
+// ---------------------------------------------------------------------------
+// INCR family: exact int64. Doubles carry the common case; bigint takes over
+// only when a value or the result leaves the 53-bit range.
+
+function incrDecr(c: Client, key: Buffer, by: number | bigint): void {
+  const h = lookupStringWriteOrReply(c, key);
+  if (h === -2) return;
+  let cur: number | bigint = 0;
+  if (h >= 0) {
+    const v = exactInt(c.db.value(h));
+    if (v === null) return c.addError(ERR_NOT_INTEGER);
+    cur = v;
+  }
+  let next: number | bigint;
+  if (typeof cur === 'number' && typeof by === 'number' && Math.abs(cur + by) <= MAX_SAFE) {
+    next = cur + by;
+  } else {
+    const big = BigInt(cur) + BigInt(by);
+    if (big > INT64_MAX || big < INT64_MIN) return c.addError('ERR increment or decrement would overflow');
+    next = big;
+  }
+  const bytes = typeof next === 'number' ? intBytes(next) : Buffer.from(next.toString(), 'latin1');
+  if (h >= 0) c.db.overwrite(h, bytes);
+  else c.db.setString(key, bytes, 0);
+  c.addInt(next);
+}
+
+function incr(c: Client, argv: Buffer[]): void { incrDecr(c, argv[1], 1); }
+function decr(c: Client, argv: Buffer[]): void { incrDecr(c, argv[1], -1); }
+
+function incrby(c: Client, argv: Buffer[]): void {
+  const by = exactInt(argv[2]);
+  if (by === null) return c.addError(ERR_NOT_INTEGER);
+  incrDecr(c, argv[1], by);
+}
+
+function decrby(c: Client, argv: Buffer[]): void {
+  const by = exactInt(argv[2]);
+  if (by === null) return c.addError(ERR_NOT_INTEGER);
+  if (by === INT64_MIN) return c.addError('ERR decrement would overflow');
+  incrDecr(c, argv[1], -by);
+}
+
+// ---------------------------------------------------------------------------
+// INCRBYFLOAT. Redis computes in x86-64 `long double` (80-bit: 64-bit
+// significand, exponents down to 2^-16445 subnormal, up to 2^16384), parses
+// with strtold and prints with "%.17Lf" minus trailing zeros. JS doubles
+// would differ in the last digits ("0.1" prints as 0.10000000000000001), so
+// the format is emulated exactly with bigints: correctly rounded parse,
+// correctly rounded sum, exact decimal output with ties to even, as glibc.
+
+interface LongDouble {
+  neg: boolean;
+  /** Value = m * 2^e; m < 2^64. */
+  m: bigint;
+  e: number;
+}
+
+const LD_MIN_EXP = -16445; // weight of the last bit of the smallest subnormal
+const LD_MAX_EXP = 16384; // every finite value is below 2^16384
+const LD_ZERO: LongDouble = { neg: false, m: 0n, e: 0 };
+const LD_INF = 'inf';
+const TWO64 = 1n << 64n;
+const TEN17 = 10n ** 17n;
+/** MAX_LONG_DOUBLE_CHARS: longer inputs are rejected before parsing. */
+const LD_MAX_CHARS = 5 * 1024;
+
+/** Number of bits of x > 0. */
+function bitLength(x: bigint): number {
+  if (x <= 0xffffffffn) return 32 - Math.clz32(Number(x));
+  const hex = x.toString(16);
+  return (hex.length - 1) * 4 + 32 - Math.clz32(parseInt(hex[0], 16));
+}
+
+const POW10: bigint[] = [1n];
+/** 10^n, cached for the exponents ordinary numbers use. */
+function pow10(n: number): bigint {
+  if (n > 400) return 10n ** BigInt(n);
+  while (POW10.length <= n) POW10.push(POW10[POW10.length - 1] * 10n);
+  return POW10[n];
+}
+
+/** Rounds s * 2^e (s >= 0) to the nearest long double, ties to even. */
+function ldRound(neg: boolean, s: bigint, e: number): LongDouble | typeof LD_INF {
+  if (s === 0n) return LD_ZERO;
+  const top = bitLength(s) - 1 + e;
+  const q = Math.max(top - 63, LD_MIN_EXP);
+  const shift = q - e;
+  let m: bigint;
+  if (shift <= 0) {
+    m = s << BigInt(-shift);
+  } else {
+    const sh = BigInt(shift);
+    m = s >> sh;
+    const rem = s - (m << sh);
+    const half = 1n << (sh - 1n);
+    if (rem > half || (rem === half && (m & 1n) === 1n)) m += 1n;
+  }
+  let qe = q;
+  if (m === TWO64) {
+    m >>= 1n;
+    qe++;
+  }
+  if (m === 0n) return LD_ZERO;
+  if (qe + 63 >= LD_MAX_EXP) return LD_INF;
+  return { neg, m, e: qe };
+}
+
+/** Rounds p / d (both > 0) to the nearest long double, ties to even. */
+function ldRoundRatio(neg: boolean, p: bigint, d: bigint): LongDouble | typeof LD_INF {
+  let top = bitLength(p) - bitLength(d);
+  if (top >= 0 ? p < d << BigInt(top) : p << BigInt(-top) < d) top--;
+  const q = Math.max(top - 63, LD_MIN_EXP);
+  let num = p;
+  let den = d;
+  if (q < 0) num <<= BigInt(-q);
+  else den <<= BigInt(q);
+  let m = num / den;
+  const twice = (num - m * den) * 2n;
+  if (twice > den || (twice === den && (m & 1n) === 1n)) m += 1n;
+  return ldRound(neg, m, q);
+}
+
+const DEC_RE = /^([+-]?)(?:(\d+)\.?(\d*)|\.(\d+))(?:[eE]([+-]?\d+))?$/;
+const HEX_RE = /^([+-]?)0[xX](?:([0-9a-fA-F]+)\.?([0-9a-fA-F]*)|\.([0-9a-fA-F]+))(?:[pP]([+-]?\d+))?$/;
+const INF_RE = /^([+-]?)inf(?:inity)?$/i;
+
+/**
+ * Redis's string2ld: the whole argument must be a strtold number, no
+ * spaces; NaN, overflow and underflow to zero are rejected; infinity is
+ * accepted (the sum then fails). Null when not a valid float.
+ */
+function parseLongDouble(b: Buffer): LongDouble | typeof LD_INF | null {
+  if (b.length === 0 || b.length >= LD_MAX_CHARS) return null;
+  const s = b.toString('latin1');
+  let m = DEC_RE.exec(s);
+  if (m) {
+    const neg = m[1] === '-';
+    const frac = m[3] ?? m[4] ?? '';
+    const digits = ((m[2] ?? '') + frac).replace(/^0+/, '');
+    if (digits === '') return { neg, m: 0n, e: 0 };
+    const exp10 = (m[5] ? Number(m[5]) : 0) - frac.length;
+    const mag = exp10 + digits.length; // 10^(mag-1) <= value < 10^mag
+    if (mag - 1 > 4933) return null; // beyond 1.19e4932: overflow
+    if (mag < -4951) return null; // below half the smallest subnormal: underflow to 0
+    const d = BigInt(digits);
+    const r = exp10 >= 0 ? ldRound(neg, d * pow10(exp10), 0) : ldRoundRatio(neg, d, pow10(-exp10));
+    return r === LD_INF || r.m === 0n ? null : r;
+  }
+  m = HEX_RE.exec(s);
+  if (m) {
+    const neg = m[1] === '-';
+    const frac = m[3] ?? m[4] ?? '';
+    const digits = ((m[2] ?? '') + frac).replace(/^0+/, '');
+    if (digits === '') return { neg, m: 0n, e: 0 };
+    const exp2 = (m[5] ? Number(m[5]) : 0) - 4 * frac.length;
+    const top = digits.length * 4 + exp2;
+    if (top > LD_MAX_EXP + 4) return null;
+    if (top < LD_MIN_EXP - 4) return null;
+    const r = ldRound(neg, BigInt(`0x${digits}`), exp2);
+    return r === LD_INF || r.m === 0n ? null : r;
+  }
+  if (INF_RE.test(s)) return LD_INF;
+  return null;
+}
+
+function ldAdd(a: LongDouble, b: LongDouble): LongDouble | typeof LD_INF {
+  if (a.m === 0n) return b;
+  if (b.m === 0n) return a;
+  const e = Math.min(a.e, b.e);
+  const x = a.m << BigInt(a.e - e);
+  const y = b.m << BigInt(b.e - e);
+  const sum = (a.neg ? -x : x) + (b.neg ? -y : y);
+  return sum < 0n ? ldRound(true, -sum, e) : ldRound(false, sum, e);
+}
+
+/** "%.17Lf" without trailing zeros (and "-0" as "0"), as Redis's ld2string in human mode. */
+function ldFormat(x: LongDouble): string {
+  let body: string;
+  if (x.e >= 0) {
+    body = (x.m << BigInt(x.e)).toString();
+  } else {
+    const den = 1n << BigInt(-x.e);
+    const num = x.m * TEN17;
+    let q = num / den;
+    const twice = (num - q * den) * 2n;
+    if (twice > den || (twice === den && (q & 1n) === 1n)) q += 1n;
+    const digits = q.toString().padStart(18, '0');
+    const frac = digits.slice(-17).replace(/0+$/, '');
+    body = frac === '' ? digits.slice(0, -17) : `${digits.slice(0, -17)}.${frac}`;
+  }
+  return x.neg && body !== '0' ? `-${body}` : body;
+}
+
+function incrbyfloat(c: Client, argv: Buffer[]): void {
+  const key = argv[1];
+  const h = lookupStringWriteOrReply(c, key);
+  if (h === -2) return;
+  const cur = h >= 0 ? parseLongDouble(c.db.value(h)) : LD_ZERO;
+  if (cur === null) return c.addError(ERR_NOT_FLOAT);
+  const by = parseLongDouble(argv[2]);
+  if (by === null) return c.addError(ERR_NOT_FLOAT);
+  const sum = cur === LD_INF || by === LD_INF ? LD_INF : ldAdd(cur, by);
+  if (sum === LD_INF) return c.addError('ERR increment would produce NaN or Infinity');
+  const text = Buffer.from(ldFormat(sum), 'latin1');
+  if (h >= 0) c.db.overwrite(h, text);
+  else c.db.setString(key, text, 0);
+  c.addBulk(text);
+}
+
+// ---------------------------------------------------------------------------
+// LCS: the classic dynamic-programming table, walked back from the end the
+// way Redis does, so the ranges (IDX) come out in the same order.
+
+function lcs(c: Client, argv: Buffer[]): void {
+  const db = c.db;
+  // Both lookups first (the second may expire a key); values are read after them.
+  const ha = db.lookupRead(argv[1]);
+  const hb = db.lookupRead(argv[2]);
+  if ((ha >= 0 && db.type(ha) !== ValueType.String) || (hb >= 0 && db.type(hb) !== ValueType.String)) {
+    return c.addError('ERR The specified keys must contain string values');
+  }
+  const a = ha >= 0 ? db.value(ha) : EMPTY;
+  const b = hb >= 0 ? db.value(hb) : EMPTY;
+
+  let getLen = false;
+  let getIdx = false;
+  let withMatchLen = false;
+  let minMatchLen = 0;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = argv[j];
+    if (cstrIs(opt, 'idx')) getIdx = true;
+    else if (cstrIs(opt, 'len')) getLen = true;
+    else if (cstrIs(opt, 'withmatchlen')) withMatchLen = true;
+    else if (cstrIs(opt, 'minmatchlen') && j + 1 < argv.length) {
+      const v = intOrReply(c, argv[++j]);
+      if (v === null) return;
+      minMatchLen = v < 0 ? 0 : v;
+    } else {
+      return c.addError(ERR_SYNTAX);
+    }
+  }
+  if (getIdx && getLen) return c.addError('ERR If you want both the length and indexes, please just use IDX.');
+  const alen = a.length;
+  const blen = b.length;
+  if (alen >= 0xfffffffe || blen >= 0xfffffffe) return c.addError('ERR String too long for LCS');
+  const cells = (alen + 1) * (blen + 1);
+  if (cells * 4 > c.server.config.int('proto-max-bulk-len')) {
+    return c.addError('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
+  }
+  let t: Uint32Array;
+  try {
+    t = new Uint32Array(cells); // zeroed: row 0 and column 0 stay 0
+  } catch {
+    return c.addError('ERR Insufficient memory, failed allocating transient memory for LCS');
+  }
+  const w = blen + 1;
+  for (let i = 1; i <= alen; i++) {
+    const ai = a[i - 1];
+    const row = i * w;
+    const prev = row - w;
+    for (let j = 1; j <= blen; j++) {
+      if (ai === b[j - 1]) t[row + j] = t[prev + j - 1] + 1;
+      else {
+        const up = t[prev + j];
+        const left = t[row + j - 1];
+        t[row + j] = up > left ? up : left;
+      }
+    }
+  }
+  const total = t[alen * w + blen];
+  const computeLcs = getIdx || !getLen;
+  const result = computeLcs ? Buffer.allocUnsafe(total) : EMPTY;
+  // Flat [aStart, aEnd, bStart, bEnd, len] per emitted range.
+  const ranges: number[] = [];
+  let idx = total;
+  let i = alen;
+  let j = blen;
+  let aStart = alen; // alen: no range open
+  let aEnd = 0;
+  let bStart = 0;
+  let bEnd = 0;
+  while (computeLcs && i > 0 && j > 0) {
+    let emit = false;
+    if (a[i - 1] === b[j - 1]) {
+      result[idx - 1] = a[i - 1];
+      if (aStart === alen) {
+        aStart = aEnd = i - 1;
+        bStart = bEnd = j - 1;
+      } else if (aStart === i && bStart === j) {
+        aStart--;
+        bStart--;
+      } else {
+        emit = true;
+      }
+      if (aStart === 0 || bStart === 0) emit = true;
+      idx--;
+      i--;
+      j--;
+    } else {
+      if (t[(i - 1) * w + j] > t[i * w + j - 1]) i--;
+      else j--;
+      if (aStart !== alen) emit = true;
+    }
+    if (emit) {
+      const matchLen = aEnd - aStart + 1;
+      if (getIdx && (minMatchLen === 0 || matchLen >= minMatchLen)) ranges.push(aStart, aEnd, bStart, bEnd, matchLen);
+      aStart = alen;
+    }
+  }
+  if (getIdx) {
+    c.addMapLen(2);
+    c.addBulkString('matches');
+    c.addArrayLen(ranges.length / 5);
+    for (let k = 0; k < ranges.length; k += 5) {
+      c.addArrayLen(withMatchLen ? 3 : 2);
+      c.addArrayLen(2);
+      c.addInt(ranges[k]);
+      c.addInt(ranges[k + 1]);
+      c.addArrayLen(2);
+      c.addInt(ranges[k + 2]);
+      c.addInt(ranges[k + 3]);
+      if (withMatchLen) c.addInt(ranges[k + 4]);
+    }
+    c.addBulkString('len');
+    c.addInt(total);
+  } else if (getLen) {
+    c.addInt(total);
+  } else {
+    c.addBulk(result);
+  }
+}
+
+// ---------------------------------------------------------------------------
+
 const group = 'string';
+const rangeComplexity = 'O(N) where N is the length of the returned string';
 export const stringCommands: CommandSpec[] = [
   {
     name: 'get', arity: 2, flags: ['readonly', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: get,
@@ -36,5 +765,85 @@ export const stringCommands: CommandSpec[] = [
   {
     name: 'set', arity: -3, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, 1, 1], handler: set,
     docs: { summary: 'Sets the string value of a key, with optional expiry and conditions.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]' },
+  },
+  {
+    name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: setnx,
+    docs: { summary: 'Sets a key only when it does not exist yet.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key value' },
+  },
+  {
+    name: 'setex', arity: 4, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, 1, 1], handler: setex,
+    docs: { summary: 'Sets a key together with a time to live in seconds.', since: '2.0.0', group, complexity: 'O(1)', syntax: 'key seconds value' },
+  },
+  {
+    name: 'psetex', arity: 4, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, 1, 1], handler: psetex,
+    docs: { summary: 'Sets a key together with a time to live in milliseconds.', since: '2.6.0', group, complexity: 'O(1)', syntax: 'key milliseconds value' },
+  },
+  {
+    name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: getset,
+    docs: { summary: 'Replaces the value of a key and returns the previous one.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key value' },
+  },
+  {
+    name: 'getdel', arity: 2, flags: ['write', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: getdel,
+    docs: { summary: 'Returns the value of a key and removes the key.', since: '6.2.0', group, complexity: 'O(1)', syntax: 'key' },
+  },
+  {
+    name: 'getex', arity: -2, flags: ['write', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: getex,
+    docs: { summary: 'Returns the value of a key and optionally changes or removes its expiry.', since: '6.2.0', group, complexity: 'O(1)', syntax: 'key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]' },
+  },
+  {
+    name: 'mget', arity: -2, flags: ['readonly', 'fast'], acl: ['string'], keys: [1, -1, 1], handler: mget,
+    docs: { summary: 'Returns the values of several keys at once.', since: '1.0.0', group, complexity: 'O(N) where N is the number of keys to retrieve.', syntax: 'key [key ...]' },
+  },
+  {
+    name: 'mset', arity: -3, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, -1, 2], handler: mset,
+    docs: { summary: 'Sets several keys to their values at once.', since: '1.0.1', group, complexity: 'O(N) where N is the number of keys to set.', syntax: 'key value [key value ...]' },
+  },
+  {
+    name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, -1, 2], handler: msetnx,
+    docs: { summary: 'Sets several keys at once, and only if none of them exists.', since: '1.0.1', group, complexity: 'O(N) where N is the number of keys to set.', syntax: 'key value [key value ...]' },
+  },
+  {
+    name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: append,
+    docs: { summary: 'Adds bytes at the end of a string value, creating the key if needed.', since: '2.0.0', group, complexity: 'O(1) amortized when the appended value is small; copying it is O(M) in its length M.', syntax: 'key value' },
+  },
+  {
+    name: 'strlen', arity: 2, flags: ['readonly', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: strlen,
+    docs: { summary: 'Returns the length in bytes of a string value.', since: '2.2.0', group, complexity: 'O(1)', syntax: 'key' },
+  },
+  {
+    name: 'getrange', arity: 4, flags: ['readonly'], acl: ['string'], keys: [1, 1, 1], handler: getrange,
+    docs: { summary: 'Returns a slice of a string value, by byte indexes.', since: '2.4.0', group, complexity: rangeComplexity, syntax: 'key start end' },
+  },
+  {
+    name: 'substr', arity: 4, flags: ['readonly'], acl: ['string'], keys: [1, 1, 1], handler: getrange,
+    docs: { summary: 'Returns a slice of a string value (the old name of GETRANGE).', since: '1.0.0', group, complexity: rangeComplexity, syntax: 'key start end' },
+  },
+  {
+    name: 'setrange', arity: 4, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, 1, 1], handler: setrange,
+    docs: { summary: 'Overwrites part of a string value from an offset, padding with zero bytes.', since: '2.2.0', group, complexity: 'O(1) plus copying the value: O(M) in its length M.', syntax: 'key offset value' },
+  },
+  {
+    name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: incr,
+    docs: { summary: 'Adds one to the integer value of a key.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key' },
+  },
+  {
+    name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: decr,
+    docs: { summary: 'Subtracts one from the integer value of a key.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key' },
+  },
+  {
+    name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: incrby,
+    docs: { summary: 'Adds an integer to the integer value of a key.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key increment' },
+  },
+  {
+    name: 'decrby', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: decrby,
+    docs: { summary: 'Subtracts an integer from the integer value of a key.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key decrement' },
+  },
+  {
+    name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: incrbyfloat,
+    docs: { summary: 'Adds a floating point number to the numeric value of a key.', since: '2.6.0', group, complexity: 'O(1)', syntax: 'key increment' },
+  },
+  {
+    name: 'lcs', arity: -3, flags: ['readonly'], acl: ['string'], keys: [1, 2, 1], handler: lcs,
+    docs: { summary: 'Finds the longest common subsequence of two string values.', since: '7.0.0', group, complexity: 'O(N*M) where N and M are the lengths of s1 and s2, respectively', syntax: 'key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]' },
   },
 ];
