@@ -5,7 +5,7 @@
 import type { Client } from '../server/client.js';
 import { intOrReply, parseInt64, ERR_NOT_INTEGER, ERR_SYNTAX } from './args.js';
 import {
-  cstrIs, lookupStringOrReply, lookupStringWriteOrReply, negativeRangeInverted, valueChangedInPlace,
+  cstrIs, lookupStringOrReply, lookupStringWriteOrReply, negativeRangeInverted,
 } from './strings.js';
 import type { CommandSpec } from './table.js';
 
@@ -89,7 +89,7 @@ function setbit(c: Client, argv: Buffer[]): void {
       // Unchanged bit: no write at all, so WATCH is not triggered (as Redis).
       if ((old !== 0) !== (on === 1)) {
         v[byte] = on === 1 ? v[byte] | mask : v[byte] & ~mask;
-        valueChangedInPlace(c, h);
+        c.db.valueChanged(h);
       }
       return old !== 0 ? c.addOne() : c.addZero();
     }
@@ -133,13 +133,14 @@ function bitcount(c: Client, argv: Buffer[]): void {
     if (s === null) return;
     const e = intOrReply(c, argv[3]);
     if (e === null) return;
+    // Redis 7.0 answers 0 for an inverted negative range before it reads BYTE|BIT.
+    if (negativeRangeInverted(argv[2], argv[3], s, e)) return c.addZero();
     let isBit = false;
     if (n === 5) {
       const u = unitIsBitOrReply(c, argv[4]);
       if (u === null) return;
       isBit = u;
     }
-    if (negativeRangeInverted(argv[2], argv[3], s, e)) return c.addZero();
     const total = isBit ? p.length * 8 : p.length;
     start = s < 0 ? Math.max(total + s, 0) : s;
     end = e < 0 ? Math.max(total + e, 0) : e;
@@ -253,7 +254,7 @@ function bitpos(c: Client, argv: Buffer[]): void {
 const group = 'bitmap';
 export const bitCommands: CommandSpec[] = [
   {
-    name: 'setbit', arity: 4, flags: ['write', 'denyoom'], acl: ['bitmap'], keys: [1, 1, 1], handler: setbit,
+    name: 'setbit', arity: 4, flags: ['write', 'denyoom'], acl: ['bitmap'], keys: [1, 1, 1], keySpecFlags: ['RW', 'access', 'update'], handler: setbit,
     docs: { summary: 'Sets or clears one bit of a string value and returns its previous state; the string grows as needed.', since: '2.2.0', group, complexity: 'O(1)', syntax: 'key offset value' },
   },
   {

@@ -51,6 +51,7 @@ function keySpecFlags(spec: Spec): string[] {
 }
 
 interface KeySpec {
+  notes?: string;
   flags: string[];
   /** begin_search: index N, or unknown. */
   index: number | null;
@@ -64,13 +65,13 @@ interface KeySpec {
  */
 function keySpecs(spec: Spec): KeySpec[] {
   if (spec.keySpecs) {
-    return spec.keySpecs.map((k) => ({ flags: k.flags, index: k.index, range: [k.lastkey, k.keystep, k.limit] }));
+    return spec.keySpecs.map((k) => ({ notes: k.notes, flags: k.flags, index: k.index, range: [k.lastkey, k.keystep, k.limit] }));
   }
   const out: KeySpec[] = [];
   const flags = keySpecFlags(spec);
   if (spec.keys && spec.keys[0] > 0) {
     const [first, last, step] = spec.keys;
-    out.push({ flags, index: first, range: [last < 0 ? last : last - first, step, 0] });
+    out.push({ notes: spec.keySpecNotes, flags, index: first, range: [last < 0 ? last : last - first, step, 0] });
   }
   if (spec.getKeys) out.push({ flags, index: null, range: null });
   return out;
@@ -90,7 +91,11 @@ function addStrings(c: Client, items: string[], status: boolean, asSet: boolean)
 }
 
 function addKeySpec(c: Client, ks: KeySpec): void {
-  c.addMapLen(3);
+  c.addMapLen(ks.notes ? 4 : 3);
+  if (ks.notes) {
+    c.addBulkString('notes');
+    c.addBulkString(ks.notes);
+  }
   c.addBulkString('flags');
   addStrings(c, ks.flags, true, true);
   c.addBulkString('begin_search');

@@ -118,6 +118,7 @@ const group = 'connection';
 export const connectionCommands: CommandSpec[] = [
   {
     name: 'ping', arity: -1, flags: ['fast'], acl: ['connection'], handler: ping,
+    tips: ['request_policy:all_shards', 'response_policy:all_succeeded'],
     docs: { summary: 'Checks that the server answers; returns PONG or the message.', since: '1.0.0', group, complexity: 'O(1)', syntax: '[message]' },
   },
   {

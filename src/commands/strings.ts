@@ -39,18 +39,6 @@ export function lookupStringWriteOrReply(c: Client, key: Buffer): number {
   return h;
 }
 
-/**
- * Tells the Db that the bytes of db.value(h) were changed in place (SETBIT,
- * SETRANGE inside the current length). Db has no call for that, and
- * overwrite() would copy the whole value on every bit flip; setting the same
- * expiry again is O(1) and notifies WATCH like any other write.
- */
-export function valueChangedInPlace(c: Client, h: number): void {
-  const at = c.db.expireAt(h);
-  if (Number.isSafeInteger(at)) c.db.setExpire(h, at);
-  else c.db.setExpireExact(h, c.db.expireAtExact(h));
-}
-
 /** Whether the value outgrows proto-max-bulk-len (Redis's checkStringLength). */
 function tooLongOrReply(c: Client, size: number, append: number): boolean {
   if (size + append > c.server.config.int('proto-max-bulk-len')) {
@@ -410,7 +398,7 @@ function setrange(c: Client, argv: Buffer[]): void {
   const need = offset + value.length;
   if (need <= old.length) {
     value.copy(old, offset);
-    valueChangedInPlace(c, h);
+    c.db.valueChanged(h);
     return c.addInt(old.length);
   }
   const next = Buffer.alloc(need);
@@ -763,51 +751,54 @@ export const stringCommands: CommandSpec[] = [
     docs: { summary: 'Returns the string value of a key.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key' },
   },
   {
-    name: 'set', arity: -3, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, 1, 1], handler: set,
+    name: 'set', arity: -3, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, 1, 1], keySpecFlags: ['RW', 'access', 'update', 'variable_flags'], keySpecNotes: 'RW and ACCESS due to the optional `GET` argument', handler: set,
     docs: { summary: 'Sets the string value of a key, with optional expiry and conditions.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]' },
   },
   {
-    name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: setnx,
+    name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecFlags: ['OW', 'insert'], handler: setnx,
     docs: { summary: 'Sets a key only when it does not exist yet.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key value' },
   },
   {
-    name: 'setex', arity: 4, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, 1, 1], handler: setex,
+    name: 'setex', arity: 4, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, 1, 1], keySpecFlags: ['OW', 'update'], handler: setex,
     docs: { summary: 'Sets a key together with a time to live in seconds.', since: '2.0.0', group, complexity: 'O(1)', syntax: 'key seconds value' },
   },
   {
-    name: 'psetex', arity: 4, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, 1, 1], handler: psetex,
+    name: 'psetex', arity: 4, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, 1, 1], keySpecFlags: ['OW', 'update'], handler: psetex,
     docs: { summary: 'Sets a key together with a time to live in milliseconds.', since: '2.6.0', group, complexity: 'O(1)', syntax: 'key milliseconds value' },
   },
   {
-    name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: getset,
+    name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecFlags: ['RW', 'access', 'update'], handler: getset,
     docs: { summary: 'Replaces the value of a key and returns the previous one.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key value' },
   },
   {
-    name: 'getdel', arity: 2, flags: ['write', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: getdel,
+    name: 'getdel', arity: 2, flags: ['write', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecFlags: ['RW', 'access', 'delete'], handler: getdel,
     docs: { summary: 'Returns the value of a key and removes the key.', since: '6.2.0', group, complexity: 'O(1)', syntax: 'key' },
   },
   {
-    name: 'getex', arity: -2, flags: ['write', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: getex,
+    name: 'getex', arity: -2, flags: ['write', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecFlags: ['RW', 'access', 'update'], keySpecNotes: 'RW and UPDATE because it changes the TTL', handler: getex,
     docs: { summary: 'Returns the value of a key and optionally changes or removes its expiry.', since: '6.2.0', group, complexity: 'O(1)', syntax: 'key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]' },
   },
   {
     name: 'mget', arity: -2, flags: ['readonly', 'fast'], acl: ['string'], keys: [1, -1, 1], handler: mget,
+    tips: ['request_policy:multi_shard'],
     docs: { summary: 'Returns the values of several keys at once.', since: '1.0.0', group, complexity: 'O(N) where N is the number of keys to retrieve.', syntax: 'key [key ...]' },
   },
   {
-    name: 'mset', arity: -3, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, -1, 2], handler: mset,
+    name: 'mset', arity: -3, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, -1, 2], keySpecFlags: ['OW', 'update'], handler: mset,
+    tips: ['request_policy:multi_shard', 'response_policy:all_succeeded'],
     docs: { summary: 'Sets several keys to their values at once.', since: '1.0.1', group, complexity: 'O(N) where N is the number of keys to set.', syntax: 'key value [key value ...]' },
   },
   {
-    name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, -1, 2], handler: msetnx,
+    name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, -1, 2], keySpecFlags: ['OW', 'insert'], handler: msetnx,
+    tips: ['request_policy:multi_shard', 'response_policy:agg_min'],
     docs: { summary: 'Sets several keys at once, and only if none of them exists.', since: '1.0.1', group, complexity: 'O(N) where N is the number of keys to set.', syntax: 'key value [key value ...]' },
   },
   {
-    name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: append,
+    name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecFlags: ['RW', 'insert'], handler: append,
     docs: { summary: 'Adds bytes at the end of a string value, creating the key if needed.', since: '2.0.0', group, complexity: 'O(1) amortized when the appended value is small; copying it is O(M) in its length M.', syntax: 'key value' },
   },
   {
-    name: 'strlen', arity: 2, flags: ['readonly', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: strlen,
+    name: 'strlen', arity: 2, flags: ['readonly', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecFlags: ['RO'], handler: strlen,
     docs: { summary: 'Returns the length in bytes of a string value.', since: '2.2.0', group, complexity: 'O(1)', syntax: 'key' },
   },
   {
@@ -823,23 +814,23 @@ export const stringCommands: CommandSpec[] = [
     docs: { summary: 'Overwrites part of a string value from an offset, padding with zero bytes.', since: '2.2.0', group, complexity: 'O(1) plus copying the value: O(M) in its length M.', syntax: 'key offset value' },
   },
   {
-    name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: incr,
+    name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecFlags: ['RW', 'access', 'update'], handler: incr,
     docs: { summary: 'Adds one to the integer value of a key.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key' },
   },
   {
-    name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: decr,
+    name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecFlags: ['RW', 'access', 'update'], handler: decr,
     docs: { summary: 'Subtracts one from the integer value of a key.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key' },
   },
   {
-    name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: incrby,
+    name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecFlags: ['RW', 'access', 'update'], handler: incrby,
     docs: { summary: 'Adds an integer to the integer value of a key.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key increment' },
   },
   {
-    name: 'decrby', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: decrby,
+    name: 'decrby', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecFlags: ['RW', 'access', 'update'], handler: decrby,
     docs: { summary: 'Subtracts an integer from the integer value of a key.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key decrement' },
   },
   {
-    name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], handler: incrbyfloat,
+    name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecFlags: ['RW', 'access', 'update'], handler: incrbyfloat,
     docs: { summary: 'Adds a floating point number to the numeric value of a key.', since: '2.6.0', group, complexity: 'O(1)', syntax: 'key increment' },
   },
   {

@@ -42,6 +42,8 @@ export interface CommandSpec {
   tips?: string[];
   /** Key-spec flags when the ones derived from flags (RO access / RW update) are not Redis's. */
   keySpecFlags?: string[];
+  /** The key spec's "notes" text where Redis has one. */
+  keySpecNotes?: string;
   /** One key spec per key role, for commands whose keys differ in role (RENAME: source, destination). */
   keySpecs?: KeySpecDecl[];
   /** Filled in by CommandTable.add. */
@@ -58,6 +60,7 @@ export interface CommandStats {
 
 /** A key spec of the "index" + "range" kind, as COMMAND INFO shows it. */
 export interface KeySpecDecl {
+  notes?: string;
   flags: string[];
   index: number;
   lastkey: number;

@@ -135,6 +135,14 @@ export class Db {
     return h;
   }
 
+  /**
+   * The bytes of value(h) were changed in place (SETBIT, SETRANGE within the
+   * current length): no copy, but WATCH must still see the write.
+   */
+  valueChanged(h: number): void {
+    this.hooks.keyModified(this, this.table.key(h));
+  }
+
   /** Replaces the value of a live entry (APPEND, SETRANGE, INCR), keeping its expiry. */
   overwrite(h: number, value: Buffer): void {
     const key = this.table.key(h);
