@@ -74,7 +74,7 @@ function hello(c: Client, argv: Buffer[]): void {
     c.authenticated = true;
   }
   if (!c.authenticated) {
-    return c.addError('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+    return c.addError('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
   }
   if (setName) c.name = setName.toString();
   c.resp = ver as 2 | 3;
