@@ -26,8 +26,11 @@ build: deps
 run: build
 	node dist/main.js conf/kvslab.conf
 
+# The JSON report feeds the plain "N passed, N failed" line CI reads.
 test: system-deps build
-	npx vitest run --config test/vitest.config.ts
+	@mkdir -p test/.results
+	npx vitest run --config test/vitest.config.ts --reporter=default --reporter=json --outputFile.json=test/.results/vitest.json; \
+		status=$$?; node test/helpers/summary.mjs test/.results/vitest.json || status=1; exit $$status
 
 bench: system-deps build
 	node bench/run.mjs
