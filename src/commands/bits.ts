@@ -117,6 +117,34 @@ function getbit(c: Client, argv: Buffer[]): void {
   else c.addZero();
 }
 
+/** A BITCOUNT/BITPOS range resolved to bytes, with the bits of the edge bytes that lie outside it. */
+interface ByteRange { start: number; end: number; firstMask: number; lastMask: number }
+
+const range: ByteRange = { start: 0, end: 0, firstMask: 0, lastMask: 0 };
+
+/**
+ * Resolves start..end (negative from the end, in bytes or bits) against a
+ * value of `len` bytes, clamped as Redis does. Returns a shared object.
+ */
+function byteRange(s: number, e: number, len: number, isBit: boolean): ByteRange {
+  const total = isBit ? len * 8 : len;
+  let start = s < 0 ? Math.max(total + s, 0) : s;
+  let end = e < 0 ? Math.max(total + e, 0) : e;
+  if (end >= total) end = total - 1;
+  range.firstMask = 0;
+  range.lastMask = 0;
+  if (isBit && start <= end) {
+    // Bits of the edge bytes outside the range, left out after whole bytes are scanned.
+    range.firstMask = ~((1 << (8 - (start % 8))) - 1) & 0xff;
+    range.lastMask = (1 << (7 - (end % 8))) - 1;
+    start = Math.floor(start / 8);
+    end = Math.floor(end / 8);
+  }
+  range.start = start;
+  range.end = end;
+  return range;
+}
+
 function bitcount(c: Client, argv: Buffer[]): void {
   // Redis 7.0 looks the key up before parsing the range: a missing key is 0 whatever follows.
   const h = lookupStringOrReply(c, argv[1]);
@@ -141,17 +169,11 @@ function bitcount(c: Client, argv: Buffer[]): void {
       if (u === null) return;
       isBit = u;
     }
-    const total = isBit ? p.length * 8 : p.length;
-    start = s < 0 ? Math.max(total + s, 0) : s;
-    end = e < 0 ? Math.max(total + e, 0) : e;
-    if (end >= total) end = total - 1;
-    if (isBit && start <= end) {
-      // Bits of the edge bytes outside the range, subtracted after counting whole bytes.
-      firstMask = ~((1 << (8 - (start % 8))) - 1) & 0xff;
-      lastMask = (1 << (7 - (end % 8))) - 1;
-      start = Math.floor(start / 8);
-      end = Math.floor(end / 8);
-    }
+    const r = byteRange(s, e, p.length, isBit);
+    start = r.start;
+    end = r.end;
+    firstMask = r.firstMask;
+    lastMask = r.lastMask;
   } else if (n === 2) {
     start = 0;
     end = p.length - 1;
@@ -197,16 +219,11 @@ function bitpos(c: Client, argv: Buffer[]): void {
       e = v;
       endGiven = true;
     }
-    const total = isBit ? p.length * 8 : p.length;
-    start = s < 0 ? Math.max(total + s, 0) : s;
-    end = e < 0 ? Math.max(total + e, 0) : e;
-    if (end >= total) end = total - 1;
-    if (isBit && start <= end) {
-      firstMask = ~((1 << (8 - (start % 8))) - 1) & 0xff;
-      lastMask = (1 << (7 - (end % 8))) - 1;
-      start = Math.floor(start / 8);
-      end = Math.floor(end / 8);
-    }
+    const r = byteRange(s, e, p.length, isBit);
+    start = r.start;
+    end = r.end;
+    firstMask = r.firstMask;
+    lastMask = r.lastMask;
   } else if (n === 3) {
     start = 0;
     end = p.length - 1;

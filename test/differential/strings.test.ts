@@ -3,11 +3,10 @@
 // replies byte for byte, and a randomized sequence test over the string and
 // bit commands.
 
-import net from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Argv, describeArgv, Pair, repliesEqual, startPair } from '../helpers/differential.js';
-import { encodeCommand, show } from '../helpers/raw-client.js';
+import { show } from '../helpers/raw-client.js';
 
 let pair: Pair;
 beforeAll(async () => { pair = await startPair(); });
@@ -359,65 +358,15 @@ describe('keyspace statistics', () => {
   });
 });
 
-// --- RESP3: replies compared byte for byte (the RESP2 parser of RawClient
-// cannot read RESP3 types, so this reads raw frames).
-
-/** End offset of the complete reply at `pos`, or -1 when more bytes are needed. */
-function replyEnd(buf: Buffer, pos: number): number {
-  const nl = buf.indexOf('\r\n', pos);
-  if (nl < 0) return -1;
-  const type = String.fromCharCode(buf[pos]);
-  const n = Number(buf.toString('latin1', pos + 1, nl));
-  let p = nl + 2;
-  if ('+-:_,#('.includes(type)) return p;
-  if ('$=!'.includes(type)) return n < 0 ? p : buf.length >= p + n + 2 ? p + n + 2 : -1;
-  if ('*~>%|'.includes(type)) {
-    if (n < 0) return p;
-    const items = type === '%' || type === '|' ? n * 2 : n;
-    for (let i = 0; i < items; i++) {
-      p = replyEnd(buf, p);
-      if (p < 0) return -1;
-    }
-    return p;
-  }
-  throw new Error(`unexpected reply type ${JSON.stringify(type)}`);
-}
-
-class FrameConn {
-  private buf = Buffer.alloc(0);
-  private wake: (() => void) | null = null;
-  private constructor(private readonly sock: net.Socket) {
-    sock.on('data', (d) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      this.wake?.();
-    });
-  }
-  static open(port: number): Promise<FrameConn> {
-    return new Promise((res, rej) => {
-      const s = net.connect(port, '127.0.0.1', () => res(new FrameConn(s)));
-      s.once('error', rej);
-    });
-  }
-  /** Sends a command and returns the raw bytes of its reply. */
-  async call(...argv: Argv): Promise<Buffer> {
-    this.sock.write(encodeCommand(argv));
-    for (;;) {
-      const end = this.buf.length > 0 ? replyEnd(this.buf, 0) : -1;
-      if (end >= 0) {
-        const out = this.buf.subarray(0, end);
-        this.buf = this.buf.subarray(end);
-        return out;
-      }
-      await new Promise<void>((r) => { this.wake = r; });
-    }
-  }
-  close(): void { this.sock.destroy(); }
-}
+// --- RESP3: replies compared byte for byte on fresh connections.
 
 describe('RESP3', () => {
   it('null, map and integer replies are byte-identical after HELLO 3', async () => {
-    const [k, r] = await Promise.all([FrameConn.open(pair.kvslab.port), FrameConn.open(pair.redis.port)]);
-    for (const c of [k, r]) expect((await c.call('HELLO', '3')).subarray(0, 3).toString()).toBe('%7\r');
+    const [k, r] = await pair.connect();
+    for (const c of [k, r]) {
+      await c.call('HELLO', '3');
+      expect(c.lastRaw.subarray(0, 3).toString()).toBe('%7\r');
+    }
     const cmds: Argv[] = [
       ['GET', 'missing'], ['SET', 'a', 'ohmytext'], ['SET', 'b', 'mynewtext'], ['MGET', 'a', 'missing', 'b'], ['GETDEL', 'missing'],
       ['GETEX', 'missing', 'EX', '10'], ['GETSET', 'missing', 'v'], ['SET', 'a', 'ohmytext', 'GET'], ['SET', 'n', 'x', 'NX'], ['SET', 'zz', 'x', 'XX'],
@@ -426,8 +375,8 @@ describe('RESP3', () => {
       ['SETBIT', 'bm', '3', '1'], ['BITCOUNT', 'bm'], ['BITPOS', 'bm', '1'], ['GETBIT', 'bm', '3'], ['SET', 'k', 'v', 'FOO'],
     ];
     for (const argv of cmds) {
-      const [kr, rr] = await Promise.all([k.call(...argv), r.call(...argv)]);
-      expect({ cmd: describeArgv(argv), reply: kr.toString('latin1') }).toEqual({ cmd: describeArgv(argv), reply: rr.toString('latin1') });
+      await Promise.all([k.call(...argv), r.call(...argv)]);
+      expect({ cmd: describeArgv(argv), reply: k.lastRaw.toString('latin1') }).toEqual({ cmd: describeArgv(argv), reply: r.lastRaw.toString('latin1') });
     }
     k.close();
     r.close();

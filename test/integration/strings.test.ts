@@ -3,10 +3,9 @@
 // counting checked against a model in the test, WATCH interplay of in-place
 // writes, and RESP3 replies on a raw connection after HELLO 3.
 
-import net from 'node:net';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { encodeCommand } from '../helpers/raw-client.js';
+import { RawClient } from '../helpers/raw-client.js';
 import { RunningServer, startKvslab } from '../helpers/servers.js';
 
 let srv: RunningServer;
@@ -240,38 +239,17 @@ describe('WATCH sees in-place writes', () => {
   });
 });
 
-// RESP3 frames, read raw: the test helpers' RESP2 parser cannot read them.
-function frameEnd(buf: Buffer, pos: number): number {
-  const nl = buf.indexOf('\r\n', pos);
-  if (nl < 0) return -1;
-  const type = String.fromCharCode(buf[pos]);
-  const n = Number(buf.toString('latin1', pos + 1, nl));
-  let p = nl + 2;
-  if ('+-:_,#('.includes(type)) return p;
-  if ('$=!'.includes(type)) return n < 0 ? p : buf.length >= p + n + 2 ? p + n + 2 : -1;
-  const items = type === '%' || type === '|' ? n * 2 : n;
-  for (let i = 0; i < items; i++) {
-    p = frameEnd(buf, p);
-    if (p < 0) return -1;
-  }
-  return p;
-}
-
+/** Raw replies of a RESP3 session (after HELLO 3), as bytes on the wire. */
 async function resp3Session(port: number, cmds: string[][]): Promise<string[]> {
-  const sock = net.connect(port, '127.0.0.1');
-  let buf = Buffer.alloc(0);
-  let wake: () => void = () => {};
-  sock.on('data', (d) => { buf = Buffer.concat([buf, d]); wake(); });
+  const c = await RawClient.connect(port);
+  await c.call('HELLO', '3');
   const out: string[] = [];
-  for (const argv of [['HELLO', '3'], ...cmds]) {
-    sock.write(encodeCommand(argv));
-    let end: number;
-    while ((end = buf.length ? frameEnd(buf, 0) : -1) < 0) await new Promise<void>((res) => { wake = res; });
-    out.push(buf.toString('latin1', 0, end));
-    buf = buf.subarray(end);
+  for (const argv of cmds) {
+    await c.call(...argv);
+    out.push(c.lastRaw.toString('latin1'));
   }
-  sock.destroy();
-  return out.slice(1);
+  c.close();
+  return out;
 }
 
 describe('RESP3', () => {
