@@ -12,12 +12,13 @@ $(NODE_MODULES_STAMP): package.json package-lock.json
 
 deps: $(NODE_MODULES_STAMP)
 
-# Debian's Redis is the differential oracle and redis-cli a real client in the tests.
+# Debian's Redis is the differential oracle; redis-cli and redis-py (python3-redis) are real clients in the tests.
 system-deps:
-	@if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null || ! command -v redis-benchmark >/dev/null; then \
-		echo "installing redis-server and redis-tools (Debian)"; \
+	@if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null || ! command -v redis-benchmark >/dev/null \
+		|| ! /usr/bin/python3 -c 'import redis' 2>/dev/null; then \
+		echo "installing redis-server, redis-tools and python3-redis (Debian)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server redis-tools >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server redis-tools python3-redis >/dev/null; \
 	fi
 
 build: deps
