@@ -137,6 +137,8 @@ export class Client extends ReplyWriter implements RequestSink {
       if (this.socket.writableLength > 0) {
         this.out = Buffer.allocUnsafe(Math.min(this.out.length, 64 * 1024));
         this.checkOutputLimit();
+      } else {
+        this.softLimitSince = 0;
       }
     }
     if (this.closing) {
@@ -145,14 +147,30 @@ export class Client extends ReplyWriter implements RequestSink {
     }
   }
 
+  /**
+   * client-output-buffer-limit for normal clients: over the hard limit closes
+   * at once; over the soft limit closes once it has lasted soft-seconds.
+   */
   private checkOutputLimit(): void {
-    const hard = this.server.outputLimitNormal.hard;
-    if (hard > 0 && this.socket.writableLength > hard) {
+    const { hard, soft, softSeconds } = this.server.outputLimitNormal;
+    const pending = this.socket.writableLength;
+    let over = hard > 0 && pending > hard;
+    if (!over && soft > 0 && pending > soft) {
+      const now = Date.now();
+      if (this.softLimitSince === 0) this.softLimitSince = now;
+      over = now - this.softLimitSince >= softSeconds * 1000;
+    } else if (!over) {
+      this.softLimitSince = 0;
+    }
+    if (over) {
       this.server.log('warning', `Client id=${this.id} addr=${this.addr} scheduled to be closed ASAP for overcoming of output buffer limits.`);
       this.socket.destroy();
       this.close();
     }
   }
+
+  /** When the output first went over the soft limit (0: it is under). */
+  private softLimitSince = 0;
 
   /** Bytes queued in the socket and not yet sent. */
   get pendingOutput(): number {
