@@ -48,6 +48,28 @@ export interface CommandSpec {
   keySpecs?: KeySpecDecl[];
   /** Filled in by CommandTable.add. */
   stats?: CommandStats;
+  /** The flags dispatch tests on every request, as bits (see F_*); filled in by CommandTable.add. */
+  bits?: number;
+}
+
+export const F_NO_AUTH = 1;
+export const F_NO_MULTI = 2;
+export const F_DENYOOM = 4;
+export const F_FAST = 8;
+/** Runs at once even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET). */
+export const F_MULTI_CONTROL = 16;
+/** Exempt from the OOM check that applies to everything queued in MULTI. */
+export const F_MULTI_OOM_EXEMPT = 32;
+
+const MULTI_CONTROL = ['exec', 'discard', 'multi', 'watch', 'quit', 'reset'];
+const MULTI_OOM_EXEMPT = ['exec', 'discard', 'quit', 'reset'];
+
+function flagBits(spec: CommandSpec): number {
+  const f = spec.flags;
+  return (f.includes('no_auth') ? F_NO_AUTH : 0) | (f.includes('no_multi') ? F_NO_MULTI : 0)
+    | (f.includes('denyoom') ? F_DENYOOM : 0) | (f.includes('fast') ? F_FAST : 0)
+    | (MULTI_CONTROL.includes(spec.name) ? F_MULTI_CONTROL : 0)
+    | (MULTI_OOM_EXEMPT.includes(spec.name) ? F_MULTI_OOM_EXEMPT : 0);
 }
 
 /** Per-command counters for INFO commandstats. */
@@ -107,8 +129,10 @@ export class CommandTable {
     if (this.byName.has(spec.name)) throw new Error(`duplicate command ${spec.name}`);
     this.byName.set(spec.name, spec);
     this.all.push(spec);
-    spec.stats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
-    for (const sub of spec.subcommands ?? []) sub.stats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+    for (const s of [spec, ...(spec.subcommands ?? [])]) {
+      s.stats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+      s.bits = flagBits(s);
+    }
     const h = hashLower(Buffer.from(spec.name));
     const b = this.buckets.get(h);
     if (b) b.push(spec);

@@ -36,6 +36,7 @@ interface ParserInternals {
   bigStrSize: number;
   totalChunkSize: number;
   arrayCache: unknown[][];
+  bufferCache: Buffer[];
   execute(b: Buffer): void;
   reset(): void;
 }
@@ -78,6 +79,34 @@ export class RequestReader {
     if (this.parser.buffer !== null) this.runParser(chunk);
     else this.process(chunk, 0);
     if (!this.stopped) this.checkLimits();
+  }
+
+  /**
+   * Makes the reader independent of the memory `input` (an ArrayBuffer about
+   * to be reused for other data): an unfinished frame the parser holds is
+   * copied, with the arguments already taken from it.
+   */
+  releaseInput(input: ArrayBufferLike): void {
+    const p = this.parser;
+    if (p.buffer === null) return;
+    const copies = new Map<Buffer, Buffer>();
+    const own = (b: Buffer): Buffer => {
+      if (b.buffer !== input) return b;
+      let c = copies.get(b);
+      if (c === undefined) {
+        c = Buffer.from(b);
+        copies.set(b, c);
+      }
+      return c;
+    };
+    p.buffer = own(p.buffer);
+    for (let i = 0; i < p.bufferCache.length; i++) p.bufferCache[i] = own(p.bufferCache[i]);
+    for (const arr of p.arrayCache) {
+      for (let i = 0; i < arr.length; i++) {
+        const a = arr[i];
+        if (a instanceof Uint8Array) arr[i] = own(a as Buffer);
+      }
+    }
   }
 
   private process(buf: Buffer, off: number): void {

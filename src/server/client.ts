@@ -8,6 +8,7 @@ import { RequestReader, RequestSink } from '../protocol/request-reader.js';
 import type { Db } from '../store/db.js';
 import type { Server } from './server.js';
 import { ReplyWriter } from './reply.js';
+import { adoptSocket } from './socket.js';
 import type { CommandSpec } from '../commands/table.js';
 
 export interface QueuedCommand {
@@ -54,12 +55,17 @@ export class Client extends ReplyWriter implements RequestSink {
   readonly addr: string;
   readonly laddr: string;
 
+  readonly socket: Socket;
+
+  /** `accepted` is a connection accepted paused; the client takes it over and starts reading. */
   constructor(
     readonly server: Server,
-    readonly socket: Socket,
+    accepted: Socket,
     id: number,
   ) {
     super();
+    const socket = adoptSocket(accepted, (chunk, shared) => this.onData(chunk, shared));
+    this.socket = socket;
     this.id = id;
     this.db = server.dbs[0];
     this.authenticated = server.config.str('requirepass') === '';
@@ -72,17 +78,18 @@ export class Client extends ReplyWriter implements RequestSink {
       get queryBufferLimit() { return config.int('client-query-buffer-limit'); },
     });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
   }
 
   get dbIndex(): number { return this.db.id; }
 
-  private onData(chunk: Buffer): void {
+  private onData(chunk: Buffer, shared: boolean): void {
     this.lastInteraction = Date.now();
     this.server.stats.netInputBytes += chunk.length;
     this.reader.feed(chunk);
+    // The shared read buffer is reused by the next read of any client.
+    if (shared) this.reader.releaseInput(chunk.buffer);
     this.flush();
   }
 

@@ -56,7 +56,9 @@ export class Server implements DbHooks {
     this.commands = buildCommandTable();
     this.applyOutputLimits();
     this.applyLfu();
+    this.maxmemory = config.int('maxmemory');
     config.onChange((name) => {
+      if (name === 'maxmemory') this.maxmemory = config.int('maxmemory');
       if (name === 'maxmemory-policy' || name.startsWith('lfu-')) this.applyLfu();
       if (name === 'client-output-buffer-limit') this.applyOutputLimits();
       if (name === 'hz') this.startCron();
@@ -83,7 +85,13 @@ export class Server implements DbHooks {
   }
 
   // DbHooks
-  now(): number { return Date.now(); }
+  /**
+   * The clock commands see: read once per command (as Redis caches mstime),
+   * so every lookup of a command, or of a whole EXEC, agrees on "now".
+   */
+  now(): number { return this.clock; }
+  clock = Date.now();
+  updateClock(): void { this.clock = Date.now(); }
   keyModified(db: Db, key: Buffer): void {
     if (db.watchers > 0) this.watches.touch(db, key);
   }
@@ -125,9 +133,12 @@ export class Server implements DbHooks {
 
   /** Whether denyoom commands must be refused (maxmemory reached, noeviction). */
   outOfMemory(): boolean {
-    const max = this.config.int('maxmemory');
+    const max = this.maxmemory;
     return max > 0 && this.usedMemory() > max;
   }
+
+  /** maxmemory, kept here because the check runs on every write. */
+  private maxmemory = 0;
 
   /** Binds every address of `bind` on `port`; port 0 picks a free port. */
   async listen(): Promise<void> {
@@ -139,7 +150,8 @@ export class Server implements DbHooks {
       let host = optional ? raw.slice(1) : raw;
       if (host === '*') host = '0.0.0.0';
       if (host === '::*') host = '::';
-      const srv = net.createServer({ noDelay: true }, (s) => this.accept(s));
+      // Accepted paused: the Client takes the connection over (see socket.ts).
+      const srv = net.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
       try {
         await new Promise<void>((resolve, reject) => {
           srv.once('error', reject);
@@ -190,7 +202,7 @@ export class Server implements DbHooks {
       // Redis gives the slow cycle 25% of the period, more with active-expire-effort.
       const effort = this.config.int('active-expire-effort') - 1;
       const budget = (periodMs * (25 + 2 * effort)) / 100;
-      activeExpireCycle(this.dbs, () => this.now(), budget);
+      activeExpireCycle(this.dbs, () => { this.updateClock(); return this.clock; }, budget);
     }
     const timeout = this.config.int('timeout');
     if (timeout > 0) {

@@ -98,6 +98,40 @@ describe('robustness', () => {
     c.close();
   });
 
+  it('keeps unfinished frames intact while other clients are read in between', async () => {
+    // Every connection reads into one shared buffer: a half-received frame
+    // must survive other clients' reads overwriting that buffer.
+    const a = await RawClient.connect(pair.kvslab.port);
+    const b = await RawClient.connect(pair.kvslab.port);
+    const sock = (c: RawClient) => (c as unknown as { socket: import('node:net').Socket }).socket;
+    const pause = () => new Promise((r) => setTimeout(r, 30));
+    const small = Buffer.from('0123456789abcdefghij'.repeat(5));
+    const big = Buffer.alloc(300 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
+    const frame = (k: string, v: Buffer) => Buffer.concat([Buffer.from(`*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$${v.length}\r\n`), v, Buffer.from('\r\n')]);
+    const replies = a.sendRaw(Buffer.alloc(0), 3);
+    const fs = frame('small', small);
+    const fb = frame('big', big);
+    const fx = frame('x', Buffer.from('y'));
+    // Cut inside the header, inside the value, inside the big value, and between frames.
+    const stream = Buffer.concat([fs, fb, fx]);
+    const cuts = [7, 40, fs.length + 20, fs.length + 100_000, fs.length + 200_000, stream.length - 3];
+    let from = 0;
+    for (const cut of [...cuts, stream.length]) {
+      sock(a).write(stream.subarray(from, cut));
+      from = cut;
+      await pause();
+      // Another client's traffic lands in the shared buffer in between.
+      await b.call('SET', 'noise', Buffer.alloc(60_000, 0x5a));
+    }
+    expect((await replies).map(show)).toEqual(['OK', 'OK', 'OK']);
+    expect(await b.call('GET', 'small')).toEqual(small);
+    expect(await b.call('GET', 'big')).toEqual(big);
+    expect(await b.call('GET', 'x')).toEqual(Buffer.from('y'));
+    a.close();
+    b.close();
+  });
+
   it('closes a client whose query buffer passes client-query-buffer-limit', async () => {
     const c = await RawClient.connect(pair.kvslab.port);
     await c.call('CONFIG', 'SET', 'client-query-buffer-limit', '1mb');
