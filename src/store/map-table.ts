@@ -11,6 +11,7 @@
 // can sample them in O(1).
 
 import { KeyTable, ValueType } from './keytable.js';
+import { HashIndex } from './hash-index.js';
 
 /** Rough per-entry overhead of this representation, for memory accounting. */
 const ENTRY_OVERHEAD = 96;
@@ -32,13 +33,10 @@ class Entry {
   volatileIndex = -1;
 }
 
-// latin1 maps each byte to one UTF-16 unit, so the Map key is binary-exact.
-function mapKey(key: Buffer): string {
-  return key.toString('latin1', 0, key.length);
-}
 
 export class MapKeyTable implements KeyTable {
-  private index = new Map<string, Entry>();
+  /** Key bytes -> entry; no string per lookup. */
+  private index = new HashIndex<Entry>((e) => e.key);
   private slots: (Entry | null)[] = [];
   /** Holes below slots.length; may also hold stale indexes >= length (skipped on pop). */
   private free: number[] = [];
@@ -49,7 +47,7 @@ export class MapKeyTable implements KeyTable {
   get volatileSize(): number { return this.volatile.length; }
 
   find(key: Buffer): number {
-    const e = this.index.get(mapKey(key));
+    const e = this.index.get(key);
     return e === undefined ? -1 : e.slot;
   }
 
@@ -112,7 +110,7 @@ export class MapKeyTable implements KeyTable {
     // Copies: the arguments are views into the client's read buffer.
     const e = new Entry(Buffer.from(key), Buffer.from(value), type, now, slot);
     this.slots[slot] = e;
-    this.index.set(mapKey(key), e);
+    this.index.set(e.key, e);
     if (expireAt !== 0) this.setExpireAt(slot, expireAt);
     this.usedBytes += key.length + value.length + ENTRY_OVERHEAD;
     return slot;
@@ -121,7 +119,9 @@ export class MapKeyTable implements KeyTable {
   replace(h: number, type: ValueType, value: Buffer, now: number): number {
     const e = this.at(h);
     this.usedBytes += value.length - e.value.length;
-    e.value = Buffer.from(value);
+    // Same size (the common overwrite in a cache): reuse the bytes, allocate nothing.
+    if (value.length === e.value.length) value.copy(e.value);
+    else e.value = Buffer.from(value);
     e.type = type;
     e.atime = now;
     return h;
@@ -129,16 +129,16 @@ export class MapKeyTable implements KeyTable {
 
   rename(h: number, key: Buffer): number {
     const e = this.at(h);
-    this.index.delete(mapKey(e.key));
+    this.index.delete(e.key);
     this.usedBytes += key.length - e.key.length;
     e.key = Buffer.from(key);
-    this.index.set(mapKey(key), e);
+    this.index.set(e.key, e);
     return h;
   }
 
   remove(h: number): void {
     const e = this.at(h);
-    this.index.delete(mapKey(e.key));
+    this.index.delete(e.key);
     if (e.volatileIndex >= 0) this.dropVolatile(e);
     this.slots[h] = null;
     // Only the tail is trimmed here: moving entries would break live handles.
@@ -149,7 +149,7 @@ export class MapKeyTable implements KeyTable {
 
   clear(): void {
     // Fresh containers so the old ones' memory goes back at once.
-    this.index = new Map();
+    this.index = new HashIndex<Entry>((e) => e.key);
     this.slots = [];
     this.free = [];
     this.volatile = [];
