@@ -115,6 +115,29 @@ export function doubleOrReply(c: Client, b: Buffer, msg = ERR_NOT_FLOAT): number
   return v;
 }
 
+/**
+ * Whether an argument is the option word `lower`, compared as Redis compares
+ * argv (strcasecmp on C strings): the comparison stops at a NUL byte, so
+ * "nx\0junk" is NX.
+ */
+export function cArgIs(b: Buffer, lower: string): boolean {
+  const n = lower.length;
+  if (b.length < n || (b.length > n && b[n] !== 0)) return false;
+  for (let i = 0; i < n; i++) {
+    let ch = b[i];
+    if (ch >= 0x41 && ch <= 0x5a) ch |= 0x20;
+    if (ch !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** An argument as Redis prints it with %s (a C string): latin1, up to the first NUL, at most `max` bytes. */
+export function cText(b: Buffer, max = Infinity): string {
+  const nul = b.indexOf(0);
+  const end = Math.min(nul < 0 ? b.length : nul, max);
+  return b.toString('latin1', 0, end);
+}
+
 /** An argument as a lower-case ASCII string, for option keywords. */
 export function keyword(b: Buffer): string {
   return b.length > 64 ? '' : b.toString('latin1', 0, b.length).toLowerCase();

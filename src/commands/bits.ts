@@ -3,9 +3,9 @@
 // 2^32 and beyond, so index arithmetic uses Math.floor and %, not 32-bit ops.
 
 import type { Client } from '../server/client.js';
-import { intOrReply, parseInt64, ERR_NOT_INTEGER, ERR_SYNTAX } from './args.js';
+import { cArgIs, intOrReply, parseInt64, ERR_NOT_INTEGER, ERR_SYNTAX } from './args.js';
 import {
-  cstrIs, lookupStringOrReply, lookupStringWriteOrReply, negativeRangeInverted,
+  lookupStringOrReply, lookupStringWriteOrReply, negativeRangeInverted,
 } from './strings.js';
 import type { CommandSpec } from './table.js';
 
@@ -24,8 +24,8 @@ function bitOffsetOrReply(c: Client, b: Buffer): number | null {
 
 /** BYTE or BIT unit argument: true for BIT; null after a syntax error reply. */
 function unitIsBitOrReply(c: Client, b: Buffer): boolean | null {
-  if (cstrIs(b, 'bit')) return true;
-  if (cstrIs(b, 'byte')) return false;
+  if (cArgIs(b, 'bit')) return true;
+  if (cArgIs(b, 'byte')) return false;
   c.addError(ERR_SYNTAX);
   return null;
 }

@@ -6,25 +6,13 @@ import type { Client } from '../server/client.js';
 import {
   CommandSpec, CommandTable, lookupSubcommand, F_DENYOOM, F_FAST, F_MULTI_CONTROL, F_MULTI_OOM_EXEMPT, F_NO_AUTH, F_NO_MULTI,
 } from './table.js';
-
+import { cText } from './args.js';
 
 /** Quotes the first arguments the way Redis's unknown-command error does (C strings: stop at NUL). */
 function argsPreview(argv: Buffer[], from: number): string {
   let out = '';
-  for (let i = from; i < argv.length && out.length < 128; i++) {
-    let s = argv[i].toString('latin1', 0, argv[i].length);
-    const nul = s.indexOf('\0');
-    if (nul >= 0) s = s.slice(0, nul);
-    out += `'${s.slice(0, 128 - out.length)}' `;
-  }
+  for (let i = from; i < argv.length && out.length < 128; i++) out += `'${cText(argv[i], 128 - out.length)}' `;
   return out;
-}
-
-function cString(b: Buffer, max: number): string {
-  let s = b.toString('latin1', 0, Math.min(b.length, max));
-  const nul = s.indexOf('\0');
-  if (nul >= 0) s = s.slice(0, nul);
-  return s;
 }
 
 /** An error that also dooms an open transaction (Redis's rejectCommand). */
@@ -39,12 +27,12 @@ export function processCommand(table: CommandTable, c: Client, argv: Buffer[]): 
   server.updateClock();
   let spec = table.lookup(argv[0]);
   if (spec === undefined) {
-    return reject(c, `ERR unknown command '${cString(argv[0], 128)}', with args beginning with: ${argsPreview(argv, 1)}`);
+    return reject(c, `ERR unknown command '${cText(argv[0], 128)}', with args beginning with: ${argsPreview(argv, 1)}`);
   }
   if (spec.subcommands && argv.length >= 2) {
     const sub = lookupSubcommand(spec, argv[1]);
     if (sub === undefined) {
-      return reject(c, `ERR unknown subcommand '${cString(argv[1], 128)}'. Try ${spec.name.toUpperCase()} HELP.`);
+      return reject(c, `ERR unknown subcommand '${cText(argv[1], 128)}'. Try ${spec.name.toUpperCase()} HELP.`);
     }
     spec = sub;
   }
@@ -84,18 +72,33 @@ export function call(c: Client, spec: CommandSpec, argv: Buffer[]): void {
   const stats = c.server.stats;
   const errorsBefore = stats.errorReplies;
   const cs = spec.stats as NonNullable<CommandSpec['stats']>;
-  const handler = spec.handler as NonNullable<CommandSpec['handler']>;
   c.lastCommand = spec.name;
   if (((spec.bits as number) & F_FAST) === 0 || ++timingTick === TIMING_SAMPLE) {
     const weight = ((spec.bits as number) & F_FAST) === 0 ? 1 : TIMING_SAMPLE;
     timingTick = 0;
     const start = performance.now();
-    handler(c, argv);
+    guardedRun(c, spec, argv);
     cs.usec += (performance.now() - start) * 1000 * weight;
   } else {
-    handler(c, argv);
+    guardedRun(c, spec, argv);
   }
   cs.calls++;
   if (stats.errorReplies !== errorsBefore) cs.failed++;
   stats.totalCommands++;
+}
+
+/**
+ * Runs the handler; a bug that throws must not take the server down with
+ * every other client's data. The partial reply is dropped so the stream stays
+ * well-formed, the client gets an error and the log gets the stack.
+ */
+function guardedRun(c: Client, spec: CommandSpec, argv: Buffer[]): void {
+  const mark = c.outLen;
+  try {
+    (spec.handler as NonNullable<CommandSpec['handler']>)(c, argv);
+  } catch (e) {
+    c.outLen = mark;
+    c.server.log('warning', `BUG: '${spec.name}' threw: ${(e as Error).stack ?? String(e)}`);
+    c.addError(`ERR internal error in '${spec.name}' (see the server log)`);
+  }
 }

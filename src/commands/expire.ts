@@ -5,8 +5,7 @@
 // are safely inside 2^53, bigints beyond (rare, and only then allocated).
 
 import type { Client } from '../server/client.js';
-import { parseInt64, parseInt64Big, ERR_NOT_INTEGER } from './args.js';
-import { cArgIs, cText } from './keys.js';
+import { cArgIs, cText, parseInt64, parseInt64Big, ERR_NOT_INTEGER } from './args.js';
 import type { Spec } from './command.js';
 
 const LLONG_MAX = 9223372036854775807n;

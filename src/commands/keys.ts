@@ -5,36 +5,13 @@ import type { Client } from '../server/client.js';
 import type { Db } from '../store/db.js';
 import { typeName } from '../store/keytable.js';
 import { matchBytes } from '../util/glob.js';
-import { parseInt64, ERR_NOT_INTEGER, ERR_SYNTAX } from './args.js';
+import { cArgIs, cText, parseInt64, ERR_NOT_INTEGER, ERR_SYNTAX } from './args.js';
 import type { Spec } from './command.js';
 
 const ERR_NO_SUCH_KEY = 'ERR no such key';
 const ERR_SAME_OBJECT = 'ERR source and destination objects are the same';
 const ERR_DB_RANGE = 'ERR DB index is out of range';
 const ERR_INT_RANGE = 'ERR value is out of range, value must between -2147483648 and 2147483647';
-
-/** Length of an argument as a C string: Redis compares option words with strcasecmp, which stops at a NUL. */
-function cLength(b: Buffer): number {
-  const nul = b.indexOf(0);
-  return nul < 0 ? b.length : nul;
-}
-
-/** Whether an argument is the option word `lower`, compared as Redis does (strcasecmp on C strings). */
-export function cArgIs(b: Buffer, lower: string): boolean {
-  const n = cLength(b);
-  if (n !== lower.length) return false;
-  for (let i = 0; i < n; i++) {
-    let ch = b[i];
-    if (ch >= 0x41 && ch <= 0x5a) ch |= 0x20;
-    if (ch !== lower.charCodeAt(i)) return false;
-  }
-  return true;
-}
-
-/** An argument as Redis prints it with %s: latin1, up to the first NUL. */
-export function cText(b: Buffer): string {
-  return b.toString('latin1', 0, cLength(b));
-}
 
 /** Redis's getIntFromObjectOrReply: an int64 that must also fit in 32 bits. */
 function int32OrReply(c: Client, b: Buffer, msg?: string): number | null {
@@ -115,7 +92,8 @@ const ULONG_MAX = (1n << 64n) - 1n;
  * is harmless: any cursor past the table's end starts from the top.
  */
 function parseCursor(b: Buffer): number | null {
-  const n = cLength(b);
+  const nul = b.indexOf(0);
+  const n = nul < 0 ? b.length : nul;
   if (n === 0) return 0;
   const first = b[0];
   if (first === 0x20 || (first >= 0x09 && first <= 0x0d)) return null;

@@ -5,7 +5,7 @@
 import type { Client } from '../server/client.js';
 import { ValueType } from '../store/keytable.js';
 import {
-  intOrReply, parseInt64, parseInt64Big, ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE,
+  cArgIs, intOrReply, parseInt64, parseInt64Big, ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE,
 } from './args.js';
 import type { CommandSpec } from './table.js';
 import { LD_INF, LD_ZERO, ldAdd, ldFormat, parseLongDouble } from '../util/long-double.js';
@@ -47,21 +47,6 @@ function tooLongOrReply(c: Client, size: number, append: number): boolean {
     return true;
   }
   return false;
-}
-
-/**
- * Keyword match the way Redis's strcasecmp on argv does: the comparison
- * stops at a NUL byte, so "nx\0junk" is NX.
- */
-export function cstrIs(b: Buffer, lower: string): boolean {
-  const n = lower.length;
-  if (b.length < n || (b.length > n && b[n] !== 0)) return false;
-  for (let i = 0; i < n; i++) {
-    let ch = b[i];
-    if (ch >= 0x41 && ch <= 0x5a) ch |= 0x20;
-    if (ch !== lower.charCodeAt(i)) return false;
-  }
-  return true;
 }
 
 /**
@@ -131,21 +116,21 @@ export function parseStringOptions(c: Client, argv: Buffer[], from: number, forS
   for (let j = from; j < argv.length; j++) {
     const a = argv[j];
     const hasValue = j + 1 < argv.length;
-    if (forSet && cstrIs(a, 'nx') && !(flags & OPT_XX)) flags |= OPT_NX;
-    else if (forSet && cstrIs(a, 'xx') && !(flags & OPT_NX)) flags |= OPT_XX;
-    else if (forSet && cstrIs(a, 'get')) flags |= OPT_GET;
-    else if (forSet && cstrIs(a, 'keepttl') && !(flags & (OPT_PERSIST | OPT_EX | OPT_PX | OPT_EXAT | OPT_PXAT))) flags |= OPT_KEEPTTL;
-    else if (!forSet && cstrIs(a, 'persist') && !(flags & (OPT_KEEPTTL | OPT_EX | OPT_PX | OPT_EXAT | OPT_PXAT))) flags |= OPT_PERSIST;
-    else if (hasValue && cstrIs(a, 'ex') && !(flags & (OPT_KEEPTTL | OPT_PERSIST | OPT_PX | OPT_EXAT | OPT_PXAT))) {
+    if (forSet && cArgIs(a, 'nx') && !(flags & OPT_XX)) flags |= OPT_NX;
+    else if (forSet && cArgIs(a, 'xx') && !(flags & OPT_NX)) flags |= OPT_XX;
+    else if (forSet && cArgIs(a, 'get')) flags |= OPT_GET;
+    else if (forSet && cArgIs(a, 'keepttl') && !(flags & (OPT_PERSIST | OPT_EX | OPT_PX | OPT_EXAT | OPT_PXAT))) flags |= OPT_KEEPTTL;
+    else if (!forSet && cArgIs(a, 'persist') && !(flags & (OPT_KEEPTTL | OPT_EX | OPT_PX | OPT_EXAT | OPT_PXAT))) flags |= OPT_PERSIST;
+    else if (hasValue && cArgIs(a, 'ex') && !(flags & (OPT_KEEPTTL | OPT_PERSIST | OPT_PX | OPT_EXAT | OPT_PXAT))) {
       flags |= OPT_EX;
       expireArg = ++j;
-    } else if (hasValue && cstrIs(a, 'px') && !(flags & (OPT_KEEPTTL | OPT_PERSIST | OPT_EX | OPT_EXAT | OPT_PXAT))) {
+    } else if (hasValue && cArgIs(a, 'px') && !(flags & (OPT_KEEPTTL | OPT_PERSIST | OPT_EX | OPT_EXAT | OPT_PXAT))) {
       flags |= OPT_PX;
       expireArg = ++j;
-    } else if (hasValue && cstrIs(a, 'exat') && !(flags & (OPT_KEEPTTL | OPT_PERSIST | OPT_EX | OPT_PX | OPT_PXAT))) {
+    } else if (hasValue && cArgIs(a, 'exat') && !(flags & (OPT_KEEPTTL | OPT_PERSIST | OPT_EX | OPT_PX | OPT_PXAT))) {
       flags |= OPT_EXAT;
       expireArg = ++j;
-    } else if (hasValue && cstrIs(a, 'pxat') && !(flags & (OPT_KEEPTTL | OPT_PERSIST | OPT_EX | OPT_PX | OPT_EXAT))) {
+    } else if (hasValue && cArgIs(a, 'pxat') && !(flags & (OPT_KEEPTTL | OPT_PERSIST | OPT_EX | OPT_PX | OPT_EXAT))) {
       flags |= OPT_PXAT;
       expireArg = ++j;
     } else {
@@ -492,10 +477,10 @@ function lcs(c: Client, argv: Buffer[]): void {
   let minMatchLen = 0;
   for (let j = 3; j < argv.length; j++) {
     const opt = argv[j];
-    if (cstrIs(opt, 'idx')) getIdx = true;
-    else if (cstrIs(opt, 'len')) getLen = true;
-    else if (cstrIs(opt, 'withmatchlen')) withMatchLen = true;
-    else if (cstrIs(opt, 'minmatchlen') && j + 1 < argv.length) {
+    if (cArgIs(opt, 'idx')) getIdx = true;
+    else if (cArgIs(opt, 'len')) getLen = true;
+    else if (cArgIs(opt, 'withmatchlen')) withMatchLen = true;
+    else if (cArgIs(opt, 'minmatchlen') && j + 1 < argv.length) {
       const v = intOrReply(c, argv[++j]);
       if (v === null) return;
       minMatchLen = v < 0 ? 0 : v;
