@@ -5,7 +5,7 @@
 
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Argv, describeArgv, Pair, repliesEqual, startPair } from '../helpers/differential.js';
+import { Argv, compareOn, describeArgv, Pair, repliesEqual, startPair } from '../helpers/differential.js';
 import { RawClient, Reply, show } from '../helpers/raw-client.js';
 
 let pair: Pair;
@@ -155,10 +155,7 @@ describe('reading TTLs', () => {
     for (const argv of [
       ['TTL', 'x'], ['SET', 'x', '1'], ['TTL', 'x'], ['EXPIREAT', 'x', String(FUTURE)], ['EXPIRETIME', 'x'], ['PEXPIRETIME', 'x'],
       ['EXPIRE', 'x', '1', 'NX', 'XX'], ['PERSIST', 'x'], ['PTTL', 'x'],
-    ] as Argv[]) {
-      const [a, b] = await Promise.all([k3.call(...argv), r3.call(...argv)]);
-      expect({ argv, reply: show(a) }).toEqual({ argv, reply: show(b) });
-    }
+    ] as Argv[]) await compareOn(k3, r3, argv);
     k3.close();
     r3.close();
   });

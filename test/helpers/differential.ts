@@ -52,6 +52,33 @@ export function describeArgv(argv: Argv): string {
   return argv.map((a) => JSON.stringify(typeof a === 'string' ? a : a.toString('latin1'))).join(' ');
 }
 
+/**
+ * Sends argv on a kvslab connection and a Redis connection and asserts the
+ * replies match: the same bytes, or with a clock involved the same values
+ * within a tolerance. Returns kvslab's reply.
+ */
+export async function compareOn(k: RawClient, r: RawClient, argv: Argv, opts: CompareOptions = {}): Promise<Reply> {
+  const [kr, rr] = await Promise.all([k.call(...argv), r.call(...argv)]);
+  const name = String(argv[0]).toLowerCase();
+  const tol = opts.tolerance ?? (TIMED.has(name) ? (name.startsWith('p') ? 1500 : 2) : 0);
+  // Without tolerance the bytes must be identical: this also catches a
+  // status reply sent as a bulk string, or a RESP3 type sent as RESP2.
+  const same = tol === 0 ? k.lastRaw.equals(r.lastRaw) : repliesEqual(kr, rr, tol);
+  if (!same) {
+    if (repliesEqual(kr, rr, tol)) {
+      expect({ cmd: describeArgv(argv), raw: k.lastRaw.toString('latin1') })
+        .toEqual({ cmd: describeArgv(argv), raw: r.lastRaw.toString('latin1') });
+    }
+    expect({ cmd: describeArgv(argv), reply: show(kr) }).toEqual({ cmd: describeArgv(argv), reply: show(rr) });
+  }
+  return kr;
+}
+
+/** compareOn for each command of a sequence, on connections of the test's own. */
+export async function sameOn(k: RawClient, r: RawClient, cmds: Argv[], opts: CompareOptions = {}): Promise<void> {
+  for (const argv of cmds) await compareOn(k, r, argv, opts);
+}
+
 export async function startPair(kvslabArgs: string[] = [], redisArgs: string[] = []): Promise<Pair> {
   const [kvslab, redis] = await Promise.all([startKvslab(kvslabArgs), startRedis(redisArgs)]);
   const k = await RawClient.connect(kvslab.port);
@@ -62,20 +89,7 @@ export async function startPair(kvslabArgs: string[] = [], redisArgs: string[] =
       return Promise.all([pair.k.call(...argv), pair.r.call(...argv)]);
     },
     async same(argv, opts = {}) {
-      const [kr, rr] = await pair.both(argv);
-      const name = String(argv[0]).toLowerCase();
-      const tol = opts.tolerance ?? (TIMED.has(name) ? (name.startsWith('p') ? 1500 : 2) : 0);
-      // Without tolerance the bytes must be identical: this also catches a
-      // status reply sent as a bulk string, or a RESP3 type sent as RESP2.
-      const same = tol === 0 ? pair.k.lastRaw.equals(pair.r.lastRaw) : repliesEqual(kr, rr, tol);
-      if (!same) {
-        if (repliesEqual(kr, rr, tol)) {
-          expect({ cmd: describeArgv(argv), raw: pair.k.lastRaw.toString('latin1') })
-            .toEqual({ cmd: describeArgv(argv), raw: pair.r.lastRaw.toString('latin1') });
-        }
-        expect({ cmd: describeArgv(argv), reply: show(kr) }).toEqual({ cmd: describeArgv(argv), reply: show(rr) });
-      }
-      return kr;
+      return compareOn(pair.k, pair.r, argv, opts);
     },
     async sequence(cmds, opts) {
       for (const c of cmds) await pair.same(c, opts);
