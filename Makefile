@@ -27,8 +27,9 @@ build: deps
 run: build
 	node dist/main.js conf/kvslab.conf
 
-# The JSON report feeds the plain "N passed, N failed" line CI reads.
+# Tests are type-checked too (test/tsconfig.json). The JSON report feeds the plain "N passed, N failed" line CI reads.
 test: system-deps build
+	npx tsc -p test/tsconfig.json
 	@mkdir -p test/.results
 	npx vitest run --config test/vitest.config.ts --reporter=default --reporter=json --outputFile.json=test/.results/vitest.json; \
 		status=$$?; node test/helpers/summary.mjs test/.results/vitest.json || status=1; exit $$status

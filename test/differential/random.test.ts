@@ -64,7 +64,7 @@ const command: fc.Arbitrary<{ argv: Argv; sorted?: boolean }> = fc.oneof(
   fc.tuple(key, key, fc.array(fc.oneof(opt, fc.constantFrom('0', '1', '99')), { maxLength: 3 })).map(([a, b, o]) => ({ argv: ['COPY', a, b, ...o] })),
   fc.tuple(key, fc.constantFrom('0', '1', '16', 'x')).map(([k, d]) => ({ argv: ['MOVE', k, d] })),
   fc.constantFrom('*', 'a*', '?', '[ab]', 'n\\um').map((p) => ({ argv: ['KEYS', p], sorted: true })),
-  fc.constant({ argv: ['DBSIZE'] }),
+  fc.constant<{ argv: Argv }>({ argv: ['DBSIZE'] }),
   fc.tuple(fc.constantFrom('EXPIRE', 'PEXPIRE', 'EXPIREAT', 'PEXPIREAT'), key, ttlSeconds, fc.array(opt, { maxLength: 2 })).map(([c, k, t, o]) => ({ argv: [c, k, c.endsWith('AT') ? String(Number(t) > 0 ? 4000000000 + Number(t) : t) : t, ...o] })),
   fc.tuple(fc.constantFrom('TTL', 'PTTL', 'EXPIRETIME', 'PEXPIRETIME', 'PERSIST'), key).map(([c, k]) => ({ argv: [c, k] })),
   fc.tuple(fc.constantFrom('SELECT', 'SWAPDB'), fc.constantFrom('0', '1', '0')).map(([c, d]) => ({ argv: c === 'SELECT' ? [c, d] : [c, d, '1'] })),

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import net from 'node:net';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const BIN = join(ROOT, 'bin', 'kvslab-server');

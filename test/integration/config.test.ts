@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { ROOT, freePort, startKvslab } from '../helpers/servers.js';
 
 const BIN = join(ROOT, 'bin', 'kvslab-server');

@@ -3,7 +3,7 @@
 // reclaims keys (and their memory) nobody touches again.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type Redis from 'ioredis';
+import type { Redis } from 'ioredis';
 import { startKvslab, RunningServer } from '../helpers/servers.js';
 
 let srv: RunningServer;

@@ -4,7 +4,7 @@
 // mass deletes, and WATCH seeing keyspace-wide changes.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type Redis from 'ioredis';
+import type { Redis } from 'ioredis';
 import { startKvslab, RunningServer } from '../helpers/servers.js';
 
 let srv: RunningServer;
