@@ -152,10 +152,7 @@ function bitcount(c: Client, argv: Buffer[]): void {
   if (h < 0) return c.addZero();
   const p = c.db.value(h);
   const n = argv.length;
-  let start: number;
-  let end: number;
-  let firstMask = 0;
-  let lastMask = 0;
+  let r: ByteRange;
   if (n === 4 || n === 5) {
     const s = intOrReply(c, argv[2]);
     if (s === null) return;
@@ -169,17 +166,13 @@ function bitcount(c: Client, argv: Buffer[]): void {
       if (u === null) return;
       isBit = u;
     }
-    const r = byteRange(s, e, p.length, isBit);
-    start = r.start;
-    end = r.end;
-    firstMask = r.firstMask;
-    lastMask = r.lastMask;
+    r = byteRange(s, e, p.length, isBit);
   } else if (n === 2) {
-    start = 0;
-    end = p.length - 1;
+    r = byteRange(0, -1, p.length, false);
   } else {
     return c.addError(ERR_SYNTAX);
   }
+  const { start, end, firstMask, lastMask } = r;
   if (start > end) return c.addZero();
   let count = popcount(p, start, end + 1);
   if (firstMask !== 0) count -= BITS_IN_BYTE[p[start] & firstMask];
@@ -198,11 +191,8 @@ function bitpos(c: Client, argv: Buffer[]): void {
   if (h < 0) return c.addInt(bit === 1 ? -1 : 0);
   const p = c.db.value(h);
   const n = argv.length;
-  let start: number;
-  let end: number;
+  let r: ByteRange;
   let endGiven = false;
-  let firstMask = 0;
-  let lastMask = 0;
   if (n >= 4 && n <= 6) {
     const s = intOrReply(c, argv[3]);
     if (s === null) return;
@@ -219,17 +209,14 @@ function bitpos(c: Client, argv: Buffer[]): void {
       e = v;
       endGiven = true;
     }
-    const r = byteRange(s, e, p.length, isBit);
-    start = r.start;
-    end = r.end;
-    firstMask = r.firstMask;
-    lastMask = r.lastMask;
+    r = byteRange(s, e, p.length, isBit);
   } else if (n === 3) {
-    start = 0;
-    end = p.length - 1;
+    r = byteRange(0, -1, p.length, false);
   } else {
     return c.addError(ERR_SYNTAX);
   }
+  let { start } = r;
+  const { end, firstMask, lastMask } = r;
   // An empty range holds neither a 0 nor a 1.
   if (start > end) return c.addInt(-1);
 

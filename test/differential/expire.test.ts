@@ -5,18 +5,13 @@
 
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Argv, compareOn, describeArgv, Pair, repliesEqual, startPair } from '../helpers/differential.js';
+import { Argv, clockTolerance, compareOn, describeArgv, Pair, repliesEqual, startPair } from '../helpers/differential.js';
 import { RawClient, Reply, show } from '../helpers/raw-client.js';
 
 let pair: Pair;
 beforeAll(async () => { pair = await startPair(); });
 afterAll(async () => { await pair.stop(); });
-beforeEach(async () => {
-  for (const c of [pair.k, pair.r]) {
-    await c.call('SELECT', '0');
-    await c.call('FLUSHALL');
-  }
-});
+beforeEach(async () => { await pair.reset(); });
 
 const SET_CMDS = ['EXPIRE', 'PEXPIRE', 'EXPIREAT', 'PEXPIREAT'];
 /** A Unix time (s) far enough ahead that nothing here expires, fixed for the file. */
@@ -189,15 +184,12 @@ describe('random expiry sequences', () => {
   it('match Redis reply for reply', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 30 }), async (cmds) => {
-        for (const c of [pair.k, pair.r]) {
-          await c.call('SELECT', '0');
-          await c.call('FLUSHALL');
-        }
+        await pair.reset();
         const log: string[] = [];
         for (const argv of cmds) {
           const [k, r]: [Reply, Reply] = await pair.both(argv);
           const name = String(argv[0]).toLowerCase();
-          const tol = name === 'ttl' || name === 'expiretime' ? 2 : name === 'pttl' || name === 'pexpiretime' ? 1500 : 0;
+          const tol = clockTolerance(name);
           log.push(describeArgv(argv));
           if (!repliesEqual(k, r, tol)) expect({ sequence: log, kvslab: show(k) }).toEqual({ sequence: log, kvslab: show(r) });
         }

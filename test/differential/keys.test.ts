@@ -5,7 +5,7 @@
 
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Argv, compareOn, describeArgv, Pair, repliesEqual, startPair } from '../helpers/differential.js';
+import { Argv, clockTolerance, compareOn, describeArgv, Pair, repliesEqual, startPair } from '../helpers/differential.js';
 import { RawClient, Reply, show } from '../helpers/raw-client.js';
 
 let pair: Pair;
@@ -372,15 +372,12 @@ describe('random keyspace sequences', () => {
   it('match Redis reply for reply', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 30 }), async (cmds) => {
-        for (const c of [pair.k, pair.r]) {
-          await c.call('SELECT', '0');
-          await c.call('FLUSHALL');
-        }
+        await pair.reset();
         const log: string[] = [];
         for (const { argv, sorted } of cmds) {
           const [k, r] = await pair.both(argv);
           const name = String(argv[0]).toLowerCase();
-          const tol = name === 'ttl' || name === 'expiretime' ? 2 : name === 'pttl' || name === 'pexpiretime' ? 1500 : 0;
+          const tol = clockTolerance(name);
           log.push(describeArgv(argv));
           const norm = (x: Reply) => (sorted ? sortedList(x) : x);
           if (!repliesEqual(norm(k), norm(r), tol)) {

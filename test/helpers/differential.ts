@@ -20,6 +20,8 @@ export interface Pair {
   sequence(cmds: Argv[], opts?: CompareOptions): Promise<void>;
   /** Both replies, without asserting. */
   both(argv: Argv): Promise<[Reply, Reply]>;
+  /** Both pair connections back to db 0 with empty servers (between fuzz runs). */
+  reset(): Promise<void>;
   /** New connections to both servers. */
   connect(): Promise<[RawClient, RawClient]>;
   stop(): Promise<void>;
@@ -32,6 +34,11 @@ export interface CompareOptions {
 
 /** Commands whose integer replies depend on the clock. */
 const TIMED = new Set(['ttl', 'pttl', 'expiretime', 'pexpiretime', 'object', 'time']);
+
+/** How far integer replies of a command may differ between the servers: TTLs and times move with the clock. */
+export function clockTolerance(name: string): number {
+  return TIMED.has(name) ? (name.startsWith('p') ? 1500 : 2) : 0;
+}
 
 /** Structural equality, integers within `tolerance` (RESP types must match). */
 export function repliesEqual(a: Reply, b: Reply, tolerance = 0): boolean {
@@ -60,7 +67,7 @@ export function describeArgv(argv: Argv): string {
 export async function compareOn(k: RawClient, r: RawClient, argv: Argv, opts: CompareOptions = {}): Promise<Reply> {
   const [kr, rr] = await Promise.all([k.call(...argv), r.call(...argv)]);
   const name = String(argv[0]).toLowerCase();
-  const tol = opts.tolerance ?? (TIMED.has(name) ? (name.startsWith('p') ? 1500 : 2) : 0);
+  const tol = opts.tolerance ?? clockTolerance(name);
   // Without tolerance the bytes must be identical: this also catches a
   // status reply sent as a bulk string, or a RESP3 type sent as RESP2.
   const same = tol === 0 ? k.lastRaw.equals(r.lastRaw) : repliesEqual(kr, rr, tol);
@@ -93,6 +100,12 @@ export async function startPair(kvslabArgs: string[] = [], redisArgs: string[] =
     },
     async sequence(cmds, opts) {
       for (const c of cmds) await pair.same(c, opts);
+    },
+    async reset() {
+      for (const c of [pair.k, pair.r]) {
+        await c.call('SELECT', '0');
+        await c.call('FLUSHALL');
+      }
     },
     async connect() {
       return Promise.all([RawClient.connect(kvslab.port), RawClient.connect(redis.port)]);
