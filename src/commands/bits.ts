@@ -83,20 +83,26 @@ function setbit(c: Client, argv: Buffer[]): void {
   const byte = Math.floor(offset / 8);
   const mask = 1 << (7 - (offset % 8));
   if (h >= 0) {
-    const v = c.db.value(h);
-    if (byte < v.length) {
-      const old = v[byte] & mask;
+    const len = c.db.valueLength(h);
+    if (byte < len) {
+      const v = c.db.valueSpan(h);
+      const old = v.buf[v.start + byte] & mask;
       // Unchanged bit: no write at all, so WATCH is not triggered (as Redis).
       if ((old !== 0) !== (on === 1)) {
-        v[byte] = on === 1 ? v[byte] | mask : v[byte] & ~mask;
+        const w = c.db.writable(h);
+        const i = w.start + byte;
+        w.buf[i] = on === 1 ? w.buf[i] | mask : w.buf[i] & ~mask;
         c.db.valueChanged(h);
       }
       return old !== 0 ? c.addOne() : c.addZero();
     }
-    const next = Buffer.alloc(byte + 1);
-    v.copy(next, 0);
-    if (on === 1) next[byte] = mask;
-    c.db.overwrite(h, next);
+    // Grows with zero bytes; the bit goes in place.
+    const nh = c.db.resize(h, byte + 1, true, false);
+    if (on === 1) {
+      const w = c.db.writable(nh);
+      w.buf[w.start + byte] = mask;
+    }
+    c.db.valueChanged(nh);
     return c.addZero();
   }
   const next = Buffer.alloc(byte + 1);
@@ -111,9 +117,9 @@ function getbit(c: Client, argv: Buffer[]): void {
   const h = lookupStringOrReply(c, argv[1]);
   if (h === -2) return;
   if (h < 0) return c.addZero();
-  const v = c.db.value(h);
+  const v = c.db.valueSpan(h);
   const byte = Math.floor(offset / 8);
-  if (byte < v.length && (v[byte] & (1 << (7 - (offset % 8)))) !== 0) c.addOne();
+  if (byte < v.end - v.start && (v.buf[v.start + byte] & (1 << (7 - (offset % 8)))) !== 0) c.addOne();
   else c.addZero();
 }
 

@@ -7,6 +7,9 @@ import {
   CommandSpec, CommandTable, lookupSubcommand, F_DENYOOM, F_FAST, F_MULTI_CONTROL, F_MULTI_OOM_EXEMPT, F_NO_AUTH, F_NO_MULTI,
 } from './table.js';
 import { cText } from './args.js';
+import { KeyTooLongError, OutOfMemoryError } from '../store/keyspace.js';
+
+const ERR_OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 
 /** Quotes the first arguments the way Redis's unknown-command error does (C strings: stop at NUL). */
 function argsPreview(argv: Buffer[], from: number): string {
@@ -25,6 +28,7 @@ function reject(c: Client, msg: string, spec?: CommandSpec): void {
 export function processCommand(table: CommandTable, c: Client, argv: Buffer[]): void {
   const server = c.server;
   server.updateClock();
+  server.keyspace.unpinAll();
   let spec = table.lookup(argv[0]);
   if (spec === undefined) {
     return reject(c, `ERR unknown command '${cText(argv[0], 128)}', with args beginning with: ${argsPreview(argv, 1)}`);
@@ -48,9 +52,7 @@ export function processCommand(table: CommandTable, c: Client, argv: Buffer[]): 
   }
   // Inside MULTI every queued command counts as growing memory (Redis 7 rule).
   const mayGrow = (bits & F_DENYOOM) !== 0 || (c.multi !== null && (bits & F_MULTI_OOM_EXEMPT) === 0);
-  if (mayGrow && server.outOfMemory()) {
-    return reject(c, "OOM command not allowed when used memory > 'maxmemory'.", spec);
-  }
+  if (mayGrow && !server.makeRoom()) return reject(c, ERR_OOM, spec);
   if (c.multi !== null && (bits & F_MULTI_CONTROL) === 0) {
     c.multi.push({ spec, argv: argv.map((a) => Buffer.from(a)) });
     c.addStatus('QUEUED');
@@ -73,6 +75,8 @@ export function call(c: Client, spec: CommandSpec, argv: Buffer[]): void {
   const errorsBefore = stats.errorReplies;
   const cs = spec.stats as NonNullable<CommandSpec['stats']>;
   c.lastCommand = spec.name;
+  // Handles pinned by an earlier command (of the same EXEC, say) may be evicted again.
+  c.server.keyspace.unpinAll();
   if (((spec.bits as number) & F_FAST) === 0 || ++timingTick === TIMING_SAMPLE) {
     const weight = ((spec.bits as number) & F_FAST) === 0 ? 1 : TIMING_SAMPLE;
     timingTick = 0;
@@ -88,16 +92,20 @@ export function call(c: Client, spec: CommandSpec, argv: Buffer[]): void {
 }
 
 /**
- * Runs the handler; a bug that throws must not take the server down with
- * every other client's data. The partial reply is dropped so the stream stays
- * well-formed, the client gets an error and the log gets the stack.
+ * Runs the handler. A write that finds no memory within maxmemory (nothing
+ * could be evicted) ends with Redis's OOM error; a bug that throws must not
+ * take the server down with every other client's data. Either way the
+ * partial reply is dropped so the stream stays well-formed; a bug's stack
+ * goes to the log.
  */
 function guardedRun(c: Client, spec: CommandSpec, argv: Buffer[]): void {
-  const mark = c.outLen;
+  const mark = c.replyMark();
   try {
     (spec.handler as NonNullable<CommandSpec['handler']>)(c, argv);
   } catch (e) {
-    c.outLen = mark;
+    c.replyRollback(mark);
+    if (e instanceof OutOfMemoryError) return c.addError(ERR_OOM);
+    if (e instanceof KeyTooLongError) return c.addError(e.message);
     c.server.log('warning', `BUG: '${spec.name}' threw: ${(e as Error).stack ?? String(e)}`);
     c.addError(`ERR internal error in '${spec.name}' (see the server log)`);
   }

@@ -284,7 +284,7 @@ function flushdb(c: Client, argv: Buffer[]): void {
 
 function flushall(c: Client, argv: Buffer[]): void {
   if (!flushArgsOk(c, argv)) return;
-  for (const db of c.server.dbs) db.flush();
+  c.server.flushAll();
   c.addOk();
 }
 

@@ -3,7 +3,8 @@
 import { lfuDecayed } from '../store/lfu.js';
 import type { Client } from '../server/client.js';
 import { ValueType } from '../store/keytable.js';
-import { buildInfo, resetInfoState, selectSections, trackPeak } from '../server/info.js';
+import { buildInfo, infoPeak, resetInfoState, selectSections, trackPeak } from '../server/info.js';
+import type { SlabKeyTable } from '../store/slab-table.js';
 import { keyword, intOrReply, parseInt64, ERR_SYNTAX } from './args.js';
 import { replyHelp, Spec } from './command.js';
 import type { CommandFlag } from './table.js';
@@ -135,8 +136,9 @@ function debug(c: Client, argv: Buffer[]): void {
     const h = c.db.find(argv[2]);
     if (h < 0) return c.addError('ERR no such key');
     const value = c.db.value(h);
-    const idle = Math.max(0, Math.floor((c.server.now() - c.db.table.accessTime(h)) / 1000));
-    const lru = Math.floor(c.db.table.accessTime(h) / 1000) & 0xffffff;
+    const idleMs = c.db.table.idleMs(h, c.server.now());
+    const idle = Math.floor(idleMs / 1000);
+    const lru = Math.floor((c.server.now() - idleMs) / 1000) & 0xffffff;
     return c.addStatus(
       `Value at:0x${(h + 0x1000).toString(16)} refcount:${refcount(c, h)} encoding:${encoding(c, h)} `
       + `serializedlength:${value.length + 1} lru:${lru} lru_seconds_idle:${idle}`,
@@ -203,7 +205,7 @@ function objectIdletime(c: Client, argv: Buffer[]): void {
   const h = objectLookup(c, argv[2]);
   if (h < 0) return;
   if (lfuPolicy(c)) return c.addError(LRU_REQUIRED);
-  c.addInt(Math.max(0, Math.floor((c.server.now() - c.db.table.accessTime(h)) / 1000)));
+  c.addInt(Math.floor(c.db.table.idleMs(h, c.server.now()) / 1000));
 }
 
 function objectFreq(c: Client, argv: Buffer[]): void {
@@ -212,7 +214,8 @@ function objectFreq(c: Client, argv: Buffer[]): void {
   const lfu = c.server.lfu;
   if (lfu === null) return c.addError(LFU_REQUIRED);
   const t = c.db.table;
-  c.addInt(lfuDecayed(t.freq(h), t.accessTime(h), c.server.now(), lfu));
+  const now = c.server.now();
+  c.addInt(lfuDecayed(t.freq(h), now - t.idleMs(h, now), now, lfu));
 }
 
 function objectHelp(c: Client): void {
@@ -250,43 +253,49 @@ function memoryUsage(c: Client, argv: Buffer[]): void {
 
 function memoryStats(c: Client): void {
   const server = c.server;
+  const ks = server.keyspace;
   const used = trackPeak(server);
   const rss = process.memoryUsage().rss;
   let keys = 0;
   const dbs = server.dbs.filter((d) => d.size > 0);
   for (const d of dbs) keys += d.size;
+  const overhead = ks.indexBytes + ks.slabs.metadataBytes + server.clientsMemory;
+  const dataset = used - overhead;
+  const live = ks.slabs.pageBytes - ks.idleChunkBytes();
   const fields: [string, (() => void)][] = [];
   const int = (name: string, v: number) => fields.push([name, () => c.addInt(v)]);
   const dbl = (name: string, v: number) => fields.push([name, () => c.addDouble(v)]);
-  int('peak.allocated', Math.max(used, 0));
+  int('peak.allocated', infoPeak(server));
   int('total.allocated', used);
   int('startup.allocated', 0);
   int('replication.backlog', 0);
   int('clients.slaves', 0);
-  int('clients.normal', 0);
+  int('clients.normal', server.clientsMemory);
   int('cluster.links', 0);
   int('aof.buffer', 0);
   int('lua.caches', 0);
   int('functions.caches', 0);
   for (const d of dbs) {
+    const t = d.table as SlabKeyTable;
     fields.push([`db.${d.id}`, () => {
       c.addMapLen(3);
-      c.addBulkString('overhead.hashtable.main'); c.addInt(0);
-      c.addBulkString('overhead.hashtable.expires'); c.addInt(0);
+      c.addBulkString('overhead.hashtable.main'); c.addInt(t.bucketBytes);
+      c.addBulkString('overhead.hashtable.expires'); c.addInt(t.volatileBytes);
       c.addBulkString('overhead.hashtable.slot-to-keys'); c.addInt(0);
     }]);
   }
-  int('overhead.total', 0);
+  int('overhead.total', overhead);
   int('keys.count', keys);
   int('keys.bytes-per-key', keys ? Math.floor(used / keys) : 0);
-  int('dataset.bytes', used);
-  dbl('dataset.percentage', used ? 100 : 0);
-  dbl('peak.percentage', 100);
-  int('allocator.allocated', used);
-  int('allocator.active', used);
+  int('dataset.bytes', dataset);
+  dbl('dataset.percentage', used ? (dataset * 100) / used : 0);
+  dbl('peak.percentage', infoPeak(server) ? (used * 100) / infoPeak(server) : 100);
+  // The slab allocator's view: chunks in use out of the pages held.
+  int('allocator.allocated', live + ks.large.bytes);
+  int('allocator.active', ks.slabs.pageBytes + ks.large.bytes);
   int('allocator.resident', rss);
-  dbl('allocator-fragmentation.ratio', 1);
-  int('allocator-fragmentation.bytes', 0);
+  dbl('allocator-fragmentation.ratio', live ? ks.slabs.pageBytes / live : 1);
+  int('allocator-fragmentation.bytes', ks.slabs.pageBytes - live);
   dbl('allocator-rss.ratio', used ? rss / used : 0);
   int('allocator-rss.bytes', rss - used);
   dbl('rss-overhead.ratio', 1);

@@ -196,7 +196,7 @@ function replyValue(c: Client, key: Buffer): boolean {
   const h = lookupStringOrReply(c, key);
   if (h === -2) return false;
   if (h < 0) c.addNull();
-  else c.addBulk(c.db.value(h));
+  else c.addBulkSpan(c.db.valueSpan(h));
   return true;
 }
 
@@ -280,7 +280,7 @@ function getex(c: Client, argv: Buffer[]): void {
     if (v === null) return;
     at = v;
   }
-  c.addBulk(c.db.value(h));
+  c.addBulkSpan(c.db.valueSpan(h));
   if ((flags & (OPT_EXAT | OPT_PXAT)) !== 0 && at <= c.server.now()) c.db.delete(key);
   else if (typeof at === 'bigint') c.db.setExpireExact(h, at);
   else if (expireArg >= 0) c.db.setExpire(h, at);
@@ -294,7 +294,7 @@ function mget(c: Client, argv: Buffer[]): void {
     const h = db.lookupRead(argv[i]);
     // Keys of other types read as missing, without an error.
     if (h < 0 || db.type(h) !== ValueType.String) c.addNull();
-    else c.addBulk(db.value(h));
+    else c.addBulkSpan(db.valueSpan(h));
   }
 }
 
@@ -327,20 +327,21 @@ function append(c: Client, argv: Buffer[]): void {
     c.db.setString(argv[1], add, 0);
     return c.addInt(add.length);
   }
-  const old = c.db.value(h);
-  if (tooLongOrReply(c, old.length, add.length)) return;
-  const next = Buffer.allocUnsafe(old.length + add.length);
-  old.copy(next, 0);
-  add.copy(next, old.length);
-  c.db.overwrite(h, next);
-  c.addInt(next.length);
+  const len = c.db.valueLength(h);
+  if (tooLongOrReply(c, len, add.length)) return;
+  // In place when the chunk or block has room; otherwise it moves, keeping room to grow.
+  const nh = c.db.resize(h, len + add.length, false, true);
+  const s = c.db.writable(nh);
+  add.copy(s.buf, s.start + len);
+  c.db.valueChanged(nh);
+  c.addInt(len + add.length);
 }
 
 function strlen(c: Client, argv: Buffer[]): void {
   const h = lookupStringOrReply(c, argv[1]);
   if (h === -2) return;
   if (h < 0) return c.addZero();
-  c.addInt(c.db.value(h).length);
+  c.addInt(c.db.valueLength(h));
 }
 
 function getrange(c: Client, argv: Buffer[]): void {
@@ -351,8 +352,8 @@ function getrange(c: Client, argv: Buffer[]): void {
   const h = lookupStringOrReply(c, argv[1]);
   if (h === -2) return;
   if (h < 0) return c.addBulk(EMPTY);
-  const v = c.db.value(h);
-  const len = v.length;
+  const v = c.db.valueSpan(h);
+  const len = v.end - v.start;
   if (negativeRangeInverted(argv[2], argv[3], start, end)) return c.addBulk(EMPTY);
   if (start < 0) start = len + start;
   if (end < 0) end = len + end;
@@ -360,7 +361,9 @@ function getrange(c: Client, argv: Buffer[]): void {
   if (end < 0) end = 0;
   if (end >= len) end = len - 1;
   if (start > end || len === 0) return c.addBulk(EMPTY);
-  c.addBulkRange(v, start, end + 1);
+  v.end = v.start + end + 1;
+  v.start += start;
+  c.addBulkSpan(v);
 }
 
 function setrange(c: Client, argv: Buffer[]): void {
@@ -378,20 +381,16 @@ function setrange(c: Client, argv: Buffer[]): void {
     c.db.setString(argv[1], next, 0);
     return c.addInt(next.length);
   }
-  const old = c.db.value(h);
-  if (value.length === 0) return c.addInt(old.length);
+  const len = c.db.valueLength(h);
+  if (value.length === 0) return c.addInt(len);
   if (tooLongOrReply(c, offset, value.length)) return;
   const need = offset + value.length;
-  if (need <= old.length) {
-    value.copy(old, offset);
-    c.db.valueChanged(h);
-    return c.addInt(old.length);
-  }
-  const next = Buffer.alloc(need);
-  old.copy(next, 0);
-  value.copy(next, offset);
-  c.db.overwrite(h, next);
-  c.addInt(need);
+  // Growing pads with zero bytes up to the offset; the new bytes go in place.
+  const nh = need > len ? c.db.resize(h, need, true, false) : h;
+  const s = c.db.writable(nh);
+  value.copy(s.buf, s.start + offset);
+  c.db.valueChanged(nh);
+  c.addInt(Math.max(len, need));
 }
 
 // ---------------------------------------------------------------------------

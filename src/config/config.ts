@@ -54,6 +54,7 @@ export class Config {
     return this.values.get(name) as ConfigValue;
   }
   int(name: string): number { return this.get(name) as number; }
+  num(name: string): number { return this.get(name) as number; }
   str(name: string): string { return this.get(name) as string; }
   bool(name: string): boolean { return this.get(name) as boolean; }
 

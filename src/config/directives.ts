@@ -10,7 +10,7 @@ export interface Directive {
   name: string;
   /** Other names accepted for the directive (e.g. replica/slave spellings). */
   alias?: string[];
-  type: 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'special';
+  type: 'bool' | 'int' | 'float' | 'memory' | 'enum' | 'string' | 'special';
   default: ConfigValue;
   mutable: boolean;
   /** Refused by CONFIG SET unless enable-protected-configs allows it (Redis's protected configs). */
@@ -22,6 +22,8 @@ export interface Directive {
   multiArg?: boolean;
   /** For 'special' and multi-argument directives: parses the arguments or throws an Error with the reason. */
   parse?: (args: string[], current: ConfigValue) => ConfigValue;
+  /** A further rule on a value of the right type and range: the reason it is refused, or null. */
+  check?: (v: ConfigValue) => string | null;
   /** Adjusts a valid value the way Redis stores it (hz is clamped to 1..500). */
   normalize?: (v: ConfigValue) => ConfigValue;
   /** How CONFIG GET renders the value. */
@@ -29,6 +31,8 @@ export interface Directive {
   /** Directives accepted for compatibility whose value kvslab does not use. */
   compatOnly?: boolean;
 }
+
+import { POLICY_NAMES } from '../store/eviction/policy.js';
 
 const KB = 1024;
 const MB = 1024 * KB;
@@ -40,10 +44,6 @@ const UINT_MAX = 4294967295;
 const LLONG_MAX = 2 ** 63;
 const ULLONG_MAX = 2 ** 64;
 
-export const EVICTION_POLICIES = [
-  'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl',
-  'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction',
-];
 
 /** `client-output-buffer-limit` per class: hard and soft limits in bytes, soft seconds. */
 export interface OutputLimit { hard: number; soft: number; softSeconds: number }
@@ -98,7 +98,8 @@ export const DIRECTIVES: Directive[] = [
   { name: 'pidfile', type: 'string', default: '', mutable: false },
   { name: 'loglevel', type: 'enum', default: 'notice', mutable: true, values: ['debug', 'verbose', 'notice', 'warning'] },
   { name: 'logfile', type: 'string', default: '', mutable: false },
-  { name: 'databases', type: 'int', default: 16, mutable: false, min: 1, max: INT_MAX },
+  // Items name their database's index in one byte.
+  { name: 'databases', type: 'int', default: 16, mutable: false, min: 1, max: 256 },
   // Any int is accepted and stored clamped to 1..500, as Redis does.
   {
     name: 'hz', type: 'int', default: 10, mutable: true, min: 0, max: INT_MAX,
@@ -116,12 +117,18 @@ export const DIRECTIVES: Directive[] = [
   { name: 'requirepass', type: 'string', default: '', mutable: true },
   // Memory
   { name: 'maxmemory', type: 'memory', default: 0, mutable: true, min: 0, max: ULLONG_MAX },
-  { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', mutable: true, values: EVICTION_POLICIES },
+  { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', mutable: true, values: POLICY_NAMES },
   { name: 'maxmemory-samples', type: 'int', default: 5, mutable: true, min: 1, max: INT_MAX },
   { name: 'maxmemory-eviction-tenacity', type: 'int', default: 10, mutable: true, min: 0, max: 100 },
   { name: 'lfu-log-factor', type: 'int', default: 10, mutable: true, min: 0, max: INT_MAX },
   { name: 'lfu-decay-time', type: 'int', default: 1, mutable: true, min: 0, max: INT_MAX },
   { name: 'active-expire-effort', type: 'int', default: 1, mutable: true, min: 1, max: 10 },
+  // The slab allocator (kvslab's own): page size, and the ratio between neighbouring chunk sizes (memcached's -f).
+  {
+    name: 'slab-page-size', type: 'memory', default: 1 * MB, mutable: false, min: 64 * KB, max: 64 * MB,
+    check: (v) => (Number.isInteger(Math.log2(v as number)) ? null : 'argument must be a power of two'),
+  },
+  { name: 'slab-growth-factor', type: 'float', default: 1.25, mutable: false, min: 1.01, max: 4 },
   { name: 'lazyfree-lazy-eviction', type: 'bool', default: false, mutable: true, compatOnly: true },
   { name: 'lazyfree-lazy-expire', type: 'bool', default: false, mutable: true, compatOnly: true },
   { name: 'lazyfree-lazy-server-del', type: 'bool', default: false, mutable: true, compatOnly: true },
@@ -185,6 +192,13 @@ export function parseDirectiveValue(d: Directive, args: string[], current: Confi
 }
 
 function parseRaw(d: Directive, args: string[], current: ConfigValue): ConfigValue {
+  const v = parseTyped(d, args, current);
+  const why = d.check?.(v);
+  if (why) throw new Error(why);
+  return v;
+}
+
+function parseTyped(d: Directive, args: string[], current: ConfigValue): ConfigValue {
   if (d.parse) return d.parse(args, current);
   if (args.length !== 1) throw new Error('wrong number of arguments');
   const v = args[0];
@@ -198,6 +212,11 @@ function parseRaw(d: Directive, args: string[], current: ConfigValue): ConfigVal
     case 'int': {
       const n = parseStrictInt(v);
       if (n === null) throw new Error('argument couldn\'t be parsed into an integer');
+      return checkRange(d, n);
+    }
+    case 'float': {
+      const n = /^[0-9]*\.?[0-9]+$/.test(v) ? Number(v) : NaN;
+      if (!Number.isFinite(n)) throw new Error('argument couldn\'t be parsed into a number');
       return checkRange(d, n);
     }
     case 'memory': {
@@ -226,6 +245,7 @@ function checkRange(d: Directive, n: number): number {
 export function formatDirectiveValue(d: Directive, v: ConfigValue): string {
   if (d.format) return d.format(v);
   if (d.type === 'bool') return v ? 'yes' : 'no';
+  if (d.type === 'float') return String(v);
   if (typeof v === 'number') return formatNumber(v);
   return String(v);
 }

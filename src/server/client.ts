@@ -10,6 +10,7 @@ import type { Server } from './server.js';
 import { ReplyWriter } from './reply.js';
 import { adoptSocket } from './socket.js';
 import type { CommandSpec } from '../commands/table.js';
+import type { LargeBlock } from '../store/large.js';
 
 export interface QueuedCommand {
   spec: CommandSpec;
@@ -80,6 +81,7 @@ export class Client extends ReplyWriter implements RequestSink {
     socket.setNoDelay(true);
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
+    socket.on('drain', () => this.releaseViews());
   }
 
   get dbIndex(): number { return this.db.id; }
@@ -105,10 +107,10 @@ export class Client extends ReplyWriter implements RequestSink {
    * after the command decides, so CLIENT REPLY ON answers OK even when off.
    */
   private dispatchWithReplyFlags(argv: Buffer[]): void {
-    const before = this.outLen;
+    const before = this.replyMark();
     if (this.replyFlags & REPLY_SKIP_NEXT) this.replyFlags = (this.replyFlags & ~REPLY_SKIP_NEXT) | REPLY_SKIP;
     this.server.dispatch(this, argv);
-    if (this.replyFlags & (REPLY_OFF | REPLY_SKIP)) this.outLen = before;
+    if (this.replyFlags & (REPLY_OFF | REPLY_SKIP)) this.replyRollback(before);
     this.replyFlags &= ~REPLY_SKIP;
   }
 
@@ -134,10 +136,13 @@ export class Client extends ReplyWriter implements RequestSink {
   /** Writes pending replies in one write, then closes if asked to. */
   flush(): void {
     if (this.closed) return;
-    if (this.outLen > 0) {
-      const data = this.out.subarray(0, this.outLen);
-      this.server.stats.netOutputBytes += this.outLen;
-      this.socket.write(data);
+    if (this.outLen > 0 || this.views.length > 0) {
+      if (this.views.length > 0) {
+        this.writeWithViews();
+      } else {
+        this.server.stats.netOutputBytes += this.outLen;
+        this.socket.write(this.out.subarray(0, this.outLen));
+      }
       this.outLen = 0;
       // If the kernel took everything now, the buffer is free to reuse;
       // otherwise it belongs to the pending write and we start a new one.
@@ -146,12 +151,55 @@ export class Client extends ReplyWriter implements RequestSink {
         this.checkOutputLimit();
       } else {
         this.softLimitSince = 0;
+        this.releaseViews();
       }
+      this.trackMemory();
     }
     if (this.closing) {
       this.socket.end();
       this.close();
     }
+  }
+
+  /** One corked write of the reply bytes with the queued views of large values in their places. */
+  private writeWithViews(): void {
+    const s = this.socket;
+    s.cork();
+    let pos = 0;
+    let bytes = this.outLen;
+    for (let i = 0; i < this.views.length; i++) {
+      const at = this.viewAt[i];
+      if (at > pos) s.write(this.out.subarray(pos, at));
+      s.write(this.views[i]);
+      bytes += this.views[i].length;
+      pos = at;
+    }
+    if (this.outLen > pos) s.write(this.out.subarray(pos, this.outLen));
+    s.uncork();
+    this.server.stats.netOutputBytes += bytes;
+    for (const b of this.viewBlocks) this.sentBlocks.push(b);
+    this.views.length = 0;
+    this.viewAt.length = 0;
+    this.viewBlocks.length = 0;
+  }
+
+  /** Large blocks with views handed to the socket that may not have left yet. */
+  private sentBlocks: LargeBlock[] = [];
+
+  /** Called when the socket drained: the views are sent, their blocks may change again. */
+  private releaseViews(): void {
+    for (const b of this.sentBlocks) b.readers--;
+    this.sentBlocks.length = 0;
+  }
+
+  /** Bytes of this client's buffers last added to the server's count. */
+  private memCounted = 0;
+
+  /** Keeps the server's count of client buffer memory (part of used_memory) up to date. */
+  private trackMemory(): void {
+    const mem = this.out.length + this.socket.writableLength + this.reader.pendingBytes();
+    this.server.clientsMemory += mem - this.memCounted;
+    this.memCounted = mem;
   }
 
   /**
@@ -188,6 +236,10 @@ export class Client extends ReplyWriter implements RequestSink {
     if (this.closed) return;
     this.closed = true;
     this.reader.stop();
+    this.releaseViews();
+    this.replyRollback(0);
+    this.server.clientsMemory -= this.memCounted;
+    this.memCounted = 0;
     this.server.unwatchAll(this);
     this.server.removeClient(this);
     if (!this.socket.destroyed && !this.closing) this.socket.destroy();

@@ -11,9 +11,9 @@ import { REDIS_VERSION, KVSLAB_VERSION } from '../version.js';
 export const DEFAULT_SECTIONS = [
   'server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace',
 ];
-/** Every section, in the order INFO prints them. */
+/** Every section, in the order INFO prints them; `slabs` is kvslab's own (one line per size class). */
 export const ALL_SECTIONS = [
-  'server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules',
+  'server', 'clients', 'memory', 'slabs', 'persistence', 'stats', 'replication', 'cpu', 'modules',
   'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace',
 ];
 
@@ -79,6 +79,11 @@ export function trackPeak(server: Server): number {
   const used = server.usedMemory();
   if (used > s.peakMemory) s.peakMemory = used;
   return used;
+}
+
+/** The highest used_memory seen. */
+export function infoPeak(server: Server): number {
+  return state(server).peakMemory;
 }
 
 /** CONFIG RESETSTAT: the peak starts again from the current figure. */
@@ -196,7 +201,9 @@ function clientsSection(server: Server): Fields {
 function memorySection(server: Server): Fields {
   const used = trackPeak(server);
   const s = state(server);
-  const rss = process.memoryUsage().rss;
+  const mem = process.memoryUsage();
+  const rss = mem.rss;
+  const ks = server.keyspace;
   const maxmemory = server.config.int('maxmemory');
   const total = os.totalmem();
   const startup = Math.min(s.startupMemory, used);
@@ -221,11 +228,46 @@ function memorySection(server: Server): Fields {
     ['maxmemory_policy', server.config.str('maxmemory-policy')],
     ['mem_fragmentation_ratio', (used === 0 ? 0 : rss / used).toFixed(2)],
     ['mem_not_counted_for_evict', 0],
-    ['mem_clients_normal', 0],
-    ['mem_allocator', 'libc'],
+    ['mem_clients_normal', server.clientsMemory],
+    ['mem_allocator', 'slab'],
+    // kvslab's own: where used_memory goes, and the runtime's heap (not counted in used_memory).
+    ['used_memory_slabs', ks.slabs.pageBytes],
+    ['used_memory_index', ks.indexBytes + ks.slabs.metadataBytes],
+    ['used_memory_large', ks.large.bytes],
+    ['used_memory_js_heap', mem.heapUsed],
     ['lazyfree_pending_objects', 0],
     ['lazyfreed_objects', 0],
   ];
+}
+
+/** Oldest-item ages look at this many slabs of a class at most, so INFO slabs stays cheap on big caches. */
+const AGE_SLABS = 64;
+
+/** kvslab's slab allocator: totals, then one line per size class in use. */
+function slabsSection(server: Server): Fields {
+  const ks = server.keyspace;
+  const slabs = ks.slabs;
+  const now = server.now();
+  const out: Fields = [
+    ['slab_page_size', slabs.pageSize],
+    ['slab_growth_factor', server.config.num('slab-growth-factor')],
+    ['slab_classes', slabs.classCount],
+    ['slab_pages', slabs.pageCount],
+    ['slab_pages_empty', slabs.emptyPages],
+    ['slab_max_chunk', slabs.maxChunk],
+    ['slab_idle_chunk_bytes', ks.idleChunkBytes()],
+    ['large_values', ks.large.count],
+    ['large_bytes', ks.large.bytes],
+    ['items', ks.itemCount],
+    ['evictions', ks.evictions],
+  ];
+  for (const c of slabs.stats()) {
+    const age = Math.floor(ks.oldestIdleMs(c.cls, now, AGE_SLABS) / 1000);
+    out.push([`class_${c.cls}`, `chunk_size=${c.chunkSize},slab_size=${c.unitsPerSlab * slabs.unitSize},slabs=${c.slabs},`
+      + `chunks_per_slab=${c.chunksPerSlab},used_chunks=${c.used},free_chunks=${c.free},`
+      + `evictions=${ks.classEvictions[c.cls]},oldest_item_age=${age}`]);
+  }
+  return out;
 }
 
 function persistenceSection(server: Server): Fields {
@@ -357,6 +399,7 @@ const SECTION_BUILDERS: Record<string, (s: Server) => Fields> = {
   server: serverSection,
   clients: clientsSection,
   memory: memorySection,
+  slabs: slabsSection,
   persistence: persistenceSection,
   stats: statsSection,
   replication: replicationSection,

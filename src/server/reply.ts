@@ -1,8 +1,14 @@
 // RESP2/RESP3 reply encoder. Replies are appended to one growable output
 // buffer per client; networking flushes it once per read batch.
 
+import type { ByteSpan } from '../store/keytable.js';
+import type { LargeBlock } from '../store/large.js';
+
 const CRLF = 0x0d0a;
 const INITIAL_SIZE = 16 * 1024;
+/** A value at least this long, held in a large block, is sent as a view of the block rather than copied. */
+const VIEW_MIN = 16 * 1024;
+const TWO32 = 4294967296;
 
 // Pre-encoded replies that are sent often.
 const OK = Buffer.from('+OK\r\n');
@@ -52,6 +58,31 @@ export class ReplyWriter {
   out: Buffer = Buffer.allocUnsafe(INITIAL_SIZE);
   outLen = 0;
   resp: Resp = 2;
+  /**
+   * Views of large values queued between the bytes of `out`: views[i] goes
+   * out after out[0, viewAt[i]). Each keeps its block's `readers` raised
+   * until written, so the store copies a block before changing bytes a
+   * queued view covers.
+   */
+  protected views: Buffer[] = [];
+  protected viewAt: number[] = [];
+  protected viewBlocks: LargeBlock[] = [];
+
+  /** A point to roll the reply back to (replyRollback). */
+  replyMark(): number {
+    return this.views.length * TWO32 + this.outLen;
+  }
+
+  /** Drops everything added since replyMark returned `mark`. */
+  replyRollback(mark: number): void {
+    const views = Math.floor(mark / TWO32);
+    this.outLen = mark - views * TWO32;
+    while (this.views.length > views) {
+      this.views.pop();
+      this.viewAt.pop();
+      (this.viewBlocks.pop() as LargeBlock).readers--;
+    }
+  }
 
   protected ensure(n: number): void {
     const need = this.outLen + n;
@@ -132,6 +163,20 @@ export class ReplyWriter {
     this.ensure(len + 2);
     b.copy(this.out, this.outLen, start, end);
     this.outLen += len;
+    this.out.writeUInt16BE(CRLF, this.outLen);
+    this.outLen += 2;
+  }
+
+  /** Bulk reply of a stored value's bytes: copied, or for a long one in a large block, a view of it. */
+  addBulkSpan(s: ByteSpan): void {
+    const len = s.end - s.start;
+    if (s.block === null || len < VIEW_MIN) return this.addBulkRange(s.buf, s.start, s.end);
+    this.addHeader(0x24, len);
+    this.views.push(s.buf.subarray(s.start, s.end));
+    this.viewAt.push(this.outLen);
+    this.viewBlocks.push(s.block);
+    s.block.readers++;
+    this.ensure(2);
     this.out.writeUInt16BE(CRLF, this.outLen);
     this.outLen += 2;
   }

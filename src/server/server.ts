@@ -6,6 +6,9 @@ import { Config } from '../config/config.js';
 import { Db, DbHooks, KeyspaceStats } from '../store/db.js';
 import { activeExpireCycle } from '../store/expire.js';
 import type { LfuParams } from '../store/lfu.js';
+import { Keyspace } from '../store/keyspace.js';
+import { SlabKeyTable } from '../store/slab-table.js';
+import { createPolicy } from '../store/eviction/policy.js';
 import { Client } from './client.js';
 import { CommandTable } from '../commands/table.js';
 import { processCommand } from '../commands/dispatch.js';
@@ -26,6 +29,8 @@ export interface Stats extends KeyspaceStats {
 
 export class Server implements DbHooks {
   readonly config: Config;
+  /** Every database's keys and values, in one arena with one memory budget. */
+  readonly keyspace: Keyspace;
   readonly dbs: Db[] = [];
   readonly commands: CommandTable;
   readonly clients = new Map<number, Client>();
@@ -51,15 +56,26 @@ export class Server implements DbHooks {
     this.config = config;
     this.logger = logger;
     this.log = logger.log.bind(logger);
+    this.keyspace = new Keyspace(config.int('slab-page-size'), config.num('slab-growth-factor'), {
+      mayGrow: (bytes) => this.maxmemory === 0 || this.usedMemory() + bytes <= this.maxmemory,
+      evicting: (table, ref) => this.evicting(table, ref),
+      now: () => this.clock,
+    });
     const n = config.int('databases');
-    for (let i = 0; i < n; i++) this.dbs.push(new Db(i, this));
+    for (let i = 0; i < n; i++) {
+      const t = new SlabKeyTable(this.keyspace, i);
+      this.keyspace.tables.push(t);
+      this.dbs.push(new Db(i, this, t));
+    }
     this.commands = buildCommandTable();
     this.applyOutputLimits();
     this.applyLfu();
-    this.maxmemory = config.int('maxmemory');
+    this.applyPolicy();
+    this.setMaxmemory(config.int('maxmemory'));
     config.onChange((name) => {
-      if (name === 'maxmemory') this.maxmemory = config.int('maxmemory');
+      if (name === 'maxmemory') this.setMaxmemory(config.int('maxmemory'));
       if (name === 'maxmemory-policy' || name.startsWith('lfu-')) this.applyLfu();
+      if (name === 'maxmemory-policy' || name === 'maxmemory-samples') this.applyPolicy();
       if (name === 'client-output-buffer-limit') this.applyOutputLimits();
       if (name === 'hz') this.startCron();
       if (name === 'loglevel') logger.level = config.str('loglevel');
@@ -76,6 +92,19 @@ export class Server implements DbHooks {
   private applyLfu(): void {
     const lfu = this.config.str('maxmemory-policy').endsWith('-lfu');
     this.lfu = lfu ? { logFactor: this.config.int('lfu-log-factor'), decayMinutes: this.config.int('lfu-decay-time') } : null;
+    this.keyspace.lfu = this.lfu;
+  }
+
+  private applyPolicy(): void {
+    this.keyspace.policy = createPolicy(this.config.str('maxmemory-policy'), this.keyspace, { samples: this.config.int('maxmemory-samples') });
+  }
+
+  /** A new maxmemory takes effect at once: memory is given back (evicting if the policy allows) down to it. */
+  private setMaxmemory(bytes: number): void {
+    this.maxmemory = bytes;
+    // With a budget, idle pages are kept for reuse; without one they go back to the system.
+    this.keyspace.slabs.holdEmptyPages = bytes > 0;
+    if (bytes > 0) this.freeMemory(Infinity);
   }
 
   private applyOutputLimits(): void {
@@ -85,6 +114,7 @@ export class Server implements DbHooks {
   }
 
   // DbHooks
+  pin(h: number): void { this.keyspace.pin(h); }
   /**
    * The clock commands see: read once per command (as Redis caches mstime),
    * so every lookup of a command, or of a whole EXEC, agrees on "now".
@@ -124,21 +154,64 @@ export class Server implements DbHooks {
     processCommand(this.commands, c, argv);
   }
 
-  /** Memory used by the keyspace, as INFO's used_memory reports it. */
-  usedMemory(): number {
-    let n = 0;
-    for (const db of this.dbs) n += db.usedBytes;
-    return n;
+  /** An item is evicted: counted, and a WATCH on its key fails. */
+  private evicting(table: SlabKeyTable, ref: number): void {
+    this.stats.evictedKeys++;
+    const db = table.owner as Db;
+    if (db.watchers > 0) this.watches.touch(db, Buffer.from(table.key(ref)));
   }
 
-  /** Whether denyoom commands must be refused (maxmemory reached, noeviction). */
-  outOfMemory(): boolean {
+  /**
+   * Memory counted against maxmemory (INFO's used_memory): everything the
+   * store holds (pages, indexes, large values) plus the clients' buffers.
+   */
+  usedMemory(): number {
+    return this.keyspace.usedBytes + this.clientsMemory;
+  }
+
+  /** Bytes of client query and reply buffers, kept up to date by each client. */
+  clientsMemory = 0;
+
+  /**
+   * Before a command that may grow memory (Redis's performEvictions): when
+   * over maxmemory, gives memory back as the policy allows, for at most the
+   * time maxmemory-eviction-tenacity grants (the cron goes on from there).
+   * False when the command must be refused with OOM.
+   */
+  makeRoom(): boolean {
     const max = this.maxmemory;
-    return max > 0 && this.usedMemory() > max;
+    if (max === 0 || this.usedMemory() <= max) return true;
+    const done = this.freeMemory(evictionTimeLimitUs(this.config.int('maxmemory-eviction-tenacity')) / 1000);
+    // Out of time but still freeing: let the command run, as Redis does (EVICT_RUNNING).
+    return done !== 'stuck';
+  }
+
+  /**
+   * Frees memory until used_memory is within maxmemory or `ms` have passed:
+   * idle pages first, then evictions. 'done', 'timeout', or 'stuck' when
+   * nothing more can be freed (noeviction, nothing volatile...).
+   */
+  freeMemory(ms: number): 'done' | 'timeout' | 'stuck' {
+    const ks = this.keyspace;
+    const start = performance.now();
+    let n = 0;
+    while (this.usedMemory() > this.maxmemory) {
+      if (!ks.releaseIdle() && !ks.evictOne()) return 'stuck';
+      if ((++n & 15) === 0 && performance.now() - start > ms) return 'timeout';
+    }
+    return 'done';
   }
 
   /** maxmemory, kept here because the check runs on every write. */
-  private maxmemory = 0;
+  maxmemory = 0;
+
+  /** FLUSHALL: WATCH sees every database change, then the whole arena is dropped at once. */
+  flushAll(): void {
+    for (const db of this.dbs) this.dbModified(db);
+    this.keyspace.reset();
+    for (const t of this.keyspace.tables) t.forgetAll();
+    this.applyPolicy();
+  }
 
   /** Binds every address of `bind` on `port`; port 0 picks a free port. */
   async listen(): Promise<void> {
@@ -198,6 +271,10 @@ export class Server implements DbHooks {
   }
 
   private serverCron(periodMs: number): void {
+    this.updateClock();
+    // Incremental rehashing: a millisecond per table that is resizing (Redis's databasesCron).
+    for (const db of this.dbs) db.maintain(1);
+    if (this.maxmemory > 0 && this.usedMemory() > this.maxmemory) this.freeMemory(periodMs / 4);
     if (this.activeExpireEnabled) {
       // Redis gives the slow cycle 25% of the period, more with active-expire-effort.
       const effort = this.config.int('active-expire-effort') - 1;
@@ -242,4 +319,11 @@ export class Server implements DbHooks {
     clearTimeout(timer);
     for (const c of this.clients.values()) c.socket.destroy();
   }
+}
+
+/** The time one eviction pass may take, by maxmemory-eviction-tenacity (Redis's evictionTimeLimitUs). */
+function evictionTimeLimitUs(tenacity: number): number {
+  if (tenacity <= 10) return 50 * tenacity;
+  if (tenacity < 100) return 500 * 1.15 ** (tenacity - 10);
+  return Infinity;
 }

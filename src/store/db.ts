@@ -2,8 +2,7 @@
 // statistics, and the hooks that tell WATCH a key changed. Commands reach the
 // store only through this class.
 
-import { KeyTable, ValueType } from './keytable.js';
-import { MapKeyTable } from './map-table.js';
+import { ByteSpan, KeyTable, ValueType } from './keytable.js';
 import { LfuParams, lfuTouched } from './lfu.js';
 
 export interface KeyspaceStats {
@@ -27,21 +26,29 @@ export interface DbHooks {
   now(): number;
   /** LFU parameters when the eviction policy is an LFU one, else null (no counter upkeep). */
   readonly lfu: LfuParams | null;
+  /** Keeps a handle the command holds from being evicted or moved until the next command. */
+  pin(h: number): void;
+}
+
+/** A table that knows which database uses it (SWAPDB moves tables between databases). */
+export interface OwnedTable extends KeyTable {
+  owner: unknown;
 }
 
 export class Db {
-  table: KeyTable = new MapKeyTable();
   /** Number of WATCHes on keys of this db, kept by the transaction layer (hooks skip work when 0). */
   watchers = 0;
 
   constructor(
     readonly id: number,
     private readonly hooks: DbHooks,
-  ) {}
+    public table: OwnedTable,
+  ) {
+    table.owner = this;
+  }
 
   get size(): number { return this.table.size; }
   get volatileSize(): number { return this.table.volatileSize; }
-  get usedBytes(): number { return this.table.usedBytes; }
 
   /** The clock expiry decisions use. */
   now(): number { return this.hooks.now(); }
@@ -59,6 +66,7 @@ export class Db {
       this.expire(h, key);
       return -1;
     }
+    this.hooks.pin(h);
     return h;
   }
 
@@ -88,13 +96,16 @@ export class Db {
   touch(h: number): void {
     const now = this.hooks.now();
     const lfu = this.hooks.lfu;
-    if (lfu !== null) this.table.setFreq(h, lfuTouched(this.table.freq(h), this.table.accessTime(h), now, lfu));
+    if (lfu !== null) this.table.setFreq(h, lfuTouched(this.table.freq(h), now - this.table.idleMs(h, now), now, lfu));
     this.table.touch(h, now);
   }
 
   exists(key: Buffer): boolean { return this.find(key) >= 0; }
 
   value(h: number): Buffer { return this.table.value(h); }
+  /** The value's bytes without making a view (replies): valid until the next store call. */
+  valueSpan(h: number): ByteSpan { return this.table.valueSpan(h); }
+  valueLength(h: number): number { return this.table.valueLength(h); }
   type(h: number): ValueType { return this.table.type(h); }
   key(h: number): Buffer { return this.table.key(h); }
   /** Absolute expiry in ms, 0 for none (nearest double beyond 2^53: see expireAtExact). */
@@ -129,25 +140,39 @@ export class Db {
    */
   add(key: Buffer, type: ValueType, value: Buffer, expireAt: bigint = 0n): number {
     const t = this.table;
-    const h = t.insert(key, type, value, 0, this.hooks.now());
-    if (expireAt !== 0n) t.setExpireAtExact(h, expireAt);
+    let h = t.insert(key, type, value, 0, this.hooks.now());
+    if (expireAt !== 0n) h = t.setExpireAtExact(h, expireAt);
     this.hooks.keyModified(this, key);
     return h;
   }
 
   /**
-   * The bytes of value(h) were changed in place (SETBIT, SETRANGE within the
+   * The value's bytes to change in place (SETBIT, SETRANGE); call
+   * valueChanged afterwards. Valid until the next store call.
+   */
+  writable(h: number): ByteSpan { return this.table.writableSpan(h); }
+
+  /**
+   * The bytes of the value were changed in place (SETBIT, SETRANGE within the
    * current length): no copy, but WATCH must still see the write.
    */
   valueChanged(h: number): void {
     this.hooks.keyModified(this, this.table.key(h));
   }
 
-  /** Replaces the value of a live entry (APPEND, SETRANGE, INCR), keeping its expiry. */
+  /**
+   * Gives a live entry's value `len` bytes, keeping the old bytes that fit;
+   * new bytes are zero when `zero` (SETRANGE, SETBIT) or left for the caller
+   * to write (APPEND, with `grow` leaving room for more). Returns the handle.
+   */
+  resize(h: number, len: number, zero: boolean, grow: boolean): number {
+    return this.table.resizeValue(h, len, zero, grow);
+  }
+
+  /** Replaces the value of a live entry (INCR), keeping its expiry. */
   overwrite(h: number, value: Buffer): void {
-    const key = this.table.key(h);
-    this.table.replace(h, this.table.type(h), value, this.hooks.now());
-    this.hooks.keyModified(this, key);
+    const nh = this.table.replace(h, this.table.type(h), value, this.hooks.now());
+    this.hooks.keyModified(this, this.table.key(nh));
   }
 
   /**
@@ -178,18 +203,18 @@ export class Db {
     this.hooks.keyModified(this, key);
   }
 
-  /** Sets the absolute expiry (ms) of a live entry; 0 removes it. */
-  setExpire(h: number, at: number): void {
-    const key = this.table.key(h);
-    this.table.setExpireAt(h, at);
-    this.hooks.keyModified(this, key);
+  /** Sets the absolute expiry (ms) of a live entry; 0 removes it. Returns the handle. */
+  setExpire(h: number, at: number): number {
+    const nh = this.table.setExpireAt(h, at);
+    this.hooks.keyModified(this, this.table.key(nh));
+    return nh;
   }
 
   /** setExpire with an exact int64 time (Redis accepts any; doubles stop being exact at 2^53). */
-  setExpireExact(h: number, at: bigint): void {
-    const key = this.table.key(h);
-    this.table.setExpireAtExact(h, at);
-    this.hooks.keyModified(this, key);
+  setExpireExact(h: number, at: bigint): number {
+    const nh = this.table.setExpireAtExact(h, at);
+    this.hooks.keyModified(this, this.table.key(nh));
+    return nh;
   }
 
   /** Deletes an entry whose time has come (lazy or active expiry). */
@@ -275,10 +300,12 @@ export class Db {
     const t = this.table;
     this.table = other.table;
     other.table = t;
+    this.table.owner = this;
+    other.table.owner = other;
   }
 
-  /** Background housekeeping from the cron (compaction). Returns whether more remains. */
-  maintain(work: number): boolean {
-    return this.table.compactStep(work);
+  /** Background housekeeping from the cron (incremental rehash) for about `ms`. Returns whether more remains. */
+  maintain(ms: number): boolean {
+    return this.table.maintain(ms);
   }
 }

@@ -4,8 +4,6 @@
 // within a bounded number of cycles; a db is sampled again at once while
 // more than ACCEPTABLE_STALE of a sample had expired. The whole call is
 // bounded in time, and the next call resumes with the db where it stopped.
-// The cycle also gives each table a little compaction work, so memory freed
-// by mass expiry is compacted without any client touching the keys.
 
 import type { Db } from './db.js';
 
@@ -13,8 +11,6 @@ const KEYS_PER_LOOP = 20;
 const ACCEPTABLE_STALE = 0.1;
 /** Dbs visited per call when there are many (Redis's CRON_DBS_PER_CALL). */
 const DBS_PER_CALL = 16;
-/** Entries a table may move per cycle while compacting. */
-const COMPACT_WORK = 1000;
 /** Check the clock every this many sample loops. */
 const LOOPS_PER_TIME_CHECK = 16;
 
@@ -46,7 +42,6 @@ export function activeExpireCycle(dbs: Db[], now: () => number, budgetMs: number
   for (let d = 0; d < perCall; d++) {
     const db = dbs[state.nextDb % n];
     state.nextDb = (state.nextDb + 1) % n;
-    db.maintain(COMPACT_WORK);
     let cursor = state.cursors.get(db) ?? 0;
     for (;;) {
       const t = db.table;

@@ -4,11 +4,14 @@
 // by callers.
 //
 // Handle lifetime: a handle stays valid until its own entry is removed or
-// replaced (replace returns the new handle). Removing *other* entries never
-// invalidates it, so a command may look up a second key (which can lazily
-// expire it) while holding the first key's handle. Inserting may relocate
-// other entries in a future implementation, and scan, randomEntry and
-// compactStep may move entries: take handles again after calling those.
+// changed by a call that returns a handle (replace, resizeValue, rename,
+// setExpireAt): use the one returned. Removing or inserting *other* entries
+// never invalidates it, even when an insert evicts or compacts: the store
+// pins every handle a command looked up until the next command starts.
+
+import type { ByteSpan } from './keyspace.js';
+
+export type { ByteSpan };
 
 /** Value types, numbered as Redis's OBJ_* constants. */
 export const enum ValueType {
@@ -19,6 +22,7 @@ export const enum ValueType {
   Hash = 4,
   Stream = 6,
 }
+
 
 /** The name TYPE and SCAN TYPE use for a value type. */
 export function typeName(t: ValueType): string {
@@ -38,43 +42,55 @@ export interface KeyTable {
   readonly size: number;
   /** Number of keys with an expiry time. */
   readonly volatileSize: number;
-  /** Bytes held for keys, values and per-entry overhead (for INFO and maxmemory). */
-  readonly usedBytes: number;
 
   /** Handle of `key`, or -1. Does not look at expiry. */
   find(key: Buffer): number;
   /**
-   * The key bytes. Like value(), may be a view; but the bytes read just
-   * before remove(h) must stay intact until the next insert, because Db
-   * hands them to the WATCH hook after removing the entry.
+   * The key bytes, as a view: read them before the next write to the table.
+   * The bytes read just before remove(h) stay intact until the next insert,
+   * because Db hands them to the WATCH hook after removing the entry.
    */
   key(h: number): Buffer;
-  /**
-   * The value bytes. May be a view into store memory: read it before the next
-   * write to the table, copy it to keep it.
-   */
+  /** The value bytes as a view into store memory: read it before the next write, copy it to keep it. */
   value(h: number): Buffer;
+  /** The value bytes as a span, without making a view (the reply path's way); valid until the next call. */
+  valueSpan(h: number): ByteSpan;
+  /**
+   * The value bytes to change in place (SETRANGE, SETBIT within the value);
+   * tell Db.valueChanged afterwards. Valid until the next call.
+   */
+  writableSpan(h: number): ByteSpan;
+  valueLength(h: number): number;
   type(h: number): ValueType;
   /**
    * Absolute expiry in ms since the epoch, 0 when the key has none. Beyond
    * 2^53 this is the nearest double; expireAtExact has the exact value.
    */
   expireAt(h: number): number;
-  setExpireAt(h: number, at: number): void;
+  /** Sets the expiry (0 removes it). Returns the handle, which changes if the entry had to move. */
+  setExpireAt(h: number, at: number): number;
   /** The exact int64 expiry (0n when none): Redis accepts any int64 time. */
   expireAtExact(h: number): bigint;
-  setExpireAtExact(h: number, at: bigint): void;
-  /** Last access time in ms, for OBJECT IDLETIME and eviction. */
-  accessTime(h: number): number;
+  setExpireAtExact(h: number, at: bigint): number;
+  /** Milliseconds since the last access, at time `now` (OBJECT IDLETIME, LRU). */
+  idleMs(h: number, now: number): number;
   /** Logarithmic access counter (LFU), 0..255. */
   freq(h: number): number;
   setFreq(h: number, f: number): void;
+  /** Records an access at `now`. */
   touch(h: number, now: number): void;
 
   /** Adds a key that is not present; the bytes are copied. Returns its handle. */
   insert(key: Buffer, type: ValueType, value: Buffer, expireAt: number, now: number): number;
   /** Replaces the value of an existing entry, keeping its expiry. Returns the (possibly new) handle. */
   replace(h: number, type: ValueType, value: Buffer, now: number): number;
+  /**
+   * Changes the value's length to `len`, keeping its bytes up to the shorter
+   * of the two lengths; new bytes are zero when `zero`, else undefined for the
+   * caller to write. `grow`: leave room for further growth (APPEND). Returns
+   * the (possibly new) handle.
+   */
+  resizeValue(h: number, len: number, zero: boolean, grow: boolean): number;
   /**
    * Gives an entry a new key (RENAME), keeping value, type, expiry and access
    * data. `key` must not be present. Returns the (possibly new) handle.
@@ -100,11 +116,11 @@ export interface KeyTable {
    * another one into its position.
    */
   volatileAt(i: number): number;
-  /** Approximate bytes used by one entry (MEMORY USAGE). */
+  /** Bytes used by one entry (MEMORY USAGE): its chunk, its share of the index, a large block. */
   entryBytes(h: number): number;
   /**
-   * Background housekeeping (compaction after mass deletes), at most about
-   * `work` units. Returns whether more remains. May move entries.
+   * Background housekeeping from the cron (an incremental rehash), for up
+   * to about `ms` milliseconds. Returns whether more remains.
    */
-  compactStep(work: number): boolean;
+  maintain(ms: number): boolean;
 }

@@ -51,7 +51,7 @@ describe('INFO', () => {
     const def = await r.info();
     expect(headers(def)).toEqual(['Server', 'Clients', 'Memory', 'Persistence', 'Stats', 'Replication', 'CPU', 'Modules', 'Errorstats', 'Cluster', 'Keyspace']);
     const all = await r.info('all');
-    expect(headers(all)).toEqual(['Server', 'Clients', 'Memory', 'Persistence', 'Stats', 'Replication', 'CPU', 'Modules', 'Commandstats', 'Errorstats', 'Latencystats', 'Cluster', 'Keyspace']);
+    expect(headers(all)).toEqual(['Server', 'Clients', 'Memory', 'Slabs', 'Persistence', 'Stats', 'Replication', 'CPU', 'Modules', 'Commandstats', 'Errorstats', 'Latencystats', 'Cluster', 'Keyspace']);
     expect(headers(await r.call('INFO', 'everything') as string)).toEqual(headers(all));
     expect(headers(await r.call('INFO', 'default') as string)).toEqual(headers(def));
     // Several sections, in any order and case, come out in the fixed order; unknown ones are ignored.

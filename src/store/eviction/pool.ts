@@ -1,0 +1,103 @@
+// Sampled eviction, as Redis approximates LRU, LFU and TTL: each choice
+// samples maxmemory-samples keys of every database into a pool of the 16
+// best candidates seen so far, kept sorted by score, and evicts the best one
+// that still exists. A policy of this kind is only its score function.
+
+import type { Keyspace } from '../keyspace.js';
+import { hashBytes } from '../hash.js';
+import type { EvictionPolicy, PolicySettings } from './policy.js';
+
+const POOL_SIZE = 16;
+/** Sampling rounds before giving up when every candidate is pinned or gone. */
+const MAX_ROUNDS = 16;
+
+/** Higher scores are evicted first. */
+export type ScoreFn = (ref: number, nowMs: number) => number;
+
+export class SampledPolicy implements EvictionPolicy {
+  // Pool entries, ascending by score: the best candidate is the last one.
+  private readonly refs = new Uint32Array(POOL_SIZE);
+  private readonly scores = new Float64Array(POOL_SIZE);
+  /** Each candidate's key hash: a chunk freed and reused by another key is not mistaken for it. */
+  private readonly hashes = new Uint32Array(POOL_SIZE);
+  private count = 0;
+  private readonly picked: number[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly volatileOnly: boolean,
+    private readonly ks: Keyspace,
+    private readonly settings: PolicySettings,
+    private readonly score: ScoreFn,
+  ) {}
+
+  victim(): number {
+    const ks = this.ks;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      if ((this.volatileOnly ? ks.volatileCount : ks.itemCount) === 0) return 0;
+      this.populate();
+      while (this.count > 0) {
+        const i = --this.count;
+        const ref = this.refs[i];
+        if (this.stillValid(ref, this.hashes[i])) return ref;
+      }
+    }
+    return 0;
+  }
+
+  moved(from: number, to: number): void {
+    for (let i = 0; i < this.count; i++) if (this.refs[i] === from) this.refs[i] = to;
+  }
+
+  private keyHash(ref: number): number {
+    const items = this.ks.items;
+    return hashBytes(items.buf(ref), items.keyStart(ref), items.keyLength(ref), 0);
+  }
+
+  private stillValid(ref: number, hash: number): boolean {
+    const ks = this.ks;
+    if (!ks.slabs.isLive(ref) || ks.isPinned(ref) || this.keyHash(ref) !== hash) return false;
+    return !this.volatileOnly || ks.items.expireAt(ref) !== 0;
+  }
+
+  private populate(): void {
+    const ks = this.ks;
+    const now = ks.now();
+    const picked = this.picked;
+    for (const t of ks.tables) {
+      picked.length = 0;
+      t.sample(this.settings.samples, this.volatileOnly, picked);
+      for (const ref of picked) {
+        if (ks.isPinned(ref) || this.inPool(ref)) continue;
+        this.insert(ref, this.score(ref, now));
+      }
+    }
+  }
+
+  private inPool(ref: number): boolean {
+    for (let i = 0; i < this.count; i++) if (this.refs[i] === ref) return true;
+    return false;
+  }
+
+  /** Inserts in score order; when full, only a candidate better than the worst gets in (the worst drops). */
+  private insert(ref: number, score: number): void {
+    let i = 0;
+    while (i < this.count && this.scores[i] < score) i++;
+    if (this.count === POOL_SIZE) {
+      if (i === 0) return;
+      // Drop the worst (index 0) and shift the lower part down.
+      i--;
+      this.refs.copyWithin(0, 1, i + 1);
+      this.scores.copyWithin(0, 1, i + 1);
+      this.hashes.copyWithin(0, 1, i + 1);
+    } else {
+      this.refs.copyWithin(i + 1, i, this.count);
+      this.scores.copyWithin(i + 1, i, this.count);
+      this.hashes.copyWithin(i + 1, i, this.count);
+      this.count++;
+    }
+    this.refs[i] = ref;
+    this.scores[i] = score;
+    this.hashes[i] = this.keyHash(ref);
+  }
+}

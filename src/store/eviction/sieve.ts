@@ -1,0 +1,73 @@
+// allkeys-sieve / volatile-sieve: SIEVE (Zhang et al., NSDI 2024). Items sit
+// in one queue in insertion order; a hit only sets the item's visited bit.
+// To evict, a hand moves from the oldest item towards the newest: a visited
+// item loses its bit and stays where it is, the first unvisited one is the
+// victim, and the hand stays there for next time, wrapping to the oldest
+// item after the newest. New items are examined soon after they arrive, so
+// one-hit wonders leave quickly, while popular ones survive laps.
+//
+// volatile-sieve walks the same queue skipping keys without a TTL. When few
+// keys have one (under 1 in 8), walking past the others would cost too much:
+// it then samples keys with a TTL and takes the first unvisited one,
+// clearing the bits it passes (CLOCK on a sample).
+
+import type { Keyspace } from '../keyspace.js';
+import type { EvictionPolicy } from './policy.js';
+
+const SAMPLE_TRIES = 32;
+
+export function createSievePolicy(ks: Keyspace, volatileOnly: boolean): EvictionPolicy {
+  const items = ks.items;
+  let hand = 0;
+
+  const sampledVolatile = (): number => {
+    let fallback = 0;
+    for (let k = 0; k < SAMPLE_TRIES; k++) {
+      const t = ks.tables[Math.floor(Math.random() * ks.tables.length)];
+      const ref = t.randomVolatile();
+      if (ref <= 0 || ks.isPinned(ref)) continue;
+      if (!items.visited(ref)) return ref;
+      items.clearVisited(ref);
+      fallback = ref;
+    }
+    return fallback;
+  };
+
+  return {
+    name: volatileOnly ? 'volatile-sieve' : 'allkeys-sieve',
+    volatileOnly,
+    victim(): number {
+      const n = ks.itemCount;
+      if (n === 0) return 0;
+      if (volatileOnly) {
+        const v = ks.volatileCount;
+        if (v === 0) return 0;
+        if (v * 8 < n) return sampledVolatile();
+      }
+      let h = hand !== 0 ? hand : ks.tail;
+      // Two laps at most: the first clears every bit, the second must find a victim.
+      for (let steps = 2 * n + 1; steps > 0; steps--) {
+        if (h === 0) h = ks.tail;
+        const newer = items.newer(h);
+        if ((volatileOnly && items.expireAt(h) === 0) || ks.isPinned(h)) {
+          h = newer;
+          continue;
+        }
+        if (items.visited(h)) {
+          items.clearVisited(h);
+          h = newer;
+          continue;
+        }
+        hand = newer;
+        return h;
+      }
+      return 0;
+    },
+    forget(ref: number): void {
+      if (ref === hand) hand = items.newer(ref);
+    },
+    moved(from: number, to: number): void {
+      if (hand === from) hand = to;
+    },
+  };
+}

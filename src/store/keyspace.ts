@@ -1,0 +1,509 @@
+// The keyspace: one arena shared by every database. It owns the slab
+// allocator, the large blocks, the queue of all items in insertion order, the
+// eviction policy and the memory budget, and it builds, moves and frees
+// items. Each database's index (slab-table.ts) links items by ref; nothing
+// here is a JS object per key.
+//
+// Memory is a hard budget: an allocation that finds no free chunk first takes
+// units from a class that has idle chunks to spare (moving its live chunks
+// together), and only then evicts, one policy victim at a time, until the
+// chunk can be had. An item the current command holds a handle to is pinned:
+// it is neither evicted nor moved until the next command starts.
+
+import { SlabAllocator } from './slabs.js';
+import { Items, itemSize, F_EXT, F_LARGE, HEADER, EXT_BYTES } from './items.js';
+import { LargeBlock, LargeStore, grownCapacity } from './large.js';
+import { randomSeed } from './hash.js';
+import { LFU_INIT_VAL, LfuParams } from './lfu.js';
+import type { EvictionPolicy } from './eviction/policy.js';
+import type { SlabKeyTable } from './slab-table.js';
+
+/** No memory can be had for a write within maxmemory (and nothing may be evicted). */
+export class OutOfMemoryError extends Error {
+  constructor() {
+    super("OOM command not allowed when used memory > 'maxmemory'.");
+  }
+}
+
+/** A key too long to fit with its header in the largest chunk. */
+export class KeyTooLongError extends Error {
+  constructor(max: number) {
+    super(`ERR key is too long (kvslab keys are at most ${max} bytes)`);
+  }
+}
+
+/** A value's bytes: buf[start, end). `block` is set when they are a large block's. */
+export interface ByteSpan {
+  buf: Buffer;
+  start: number;
+  end: number;
+  block: LargeBlock | null;
+}
+
+export interface KeyspaceHooks {
+  /** Whether the store may hold `bytes` more within maxmemory. */
+  mayGrow(bytes: number): boolean;
+  /** Item `ref` of `table` is about to be evicted (statistics, WATCH). */
+  evicting(table: SlabKeyTable, ref: number): void;
+  /** The clock commands see, in ms. */
+  now(): number;
+}
+
+const TICKS_PER_MS = 256 / 1000;
+/** A large block shrinks (is copied into a smaller one) when its value uses less than this share. */
+const SHRINK_BELOW = 0.25;
+const EMPTY = Buffer.alloc(0);
+
+export class Keyspace {
+  readonly slabs: SlabAllocator;
+  readonly items: Items;
+  readonly large = new LargeStore();
+  readonly tables: SlabKeyTable[] = [];
+  readonly seed = randomSeed();
+  policy: EvictionPolicy = { name: 'noeviction', volatileOnly: false, victim: () => 0 };
+  /** LFU parameters while an LFU policy is set (the counters are kept up only then, as in Redis). */
+  lfu: LfuParams | null = null;
+
+  /** The queue of all items: newest at head, oldest at tail. */
+  head = 0;
+  tail = 0;
+  itemCount = 0;
+  /** Bytes of every table's bucket and TTL arrays. */
+  indexBytes = 0;
+  /** Evictions, in all and per slab class. */
+  evictions = 0;
+  readonly classEvictions: Float64Array;
+
+  private readonly epoch = Date.now();
+  private pins = new Uint32Array(16);
+  private pinCount = 0;
+  /** Returned by valueSpan and writableSpan: read it before the next call. */
+  private readonly span: ByteSpan = { buf: EMPTY, start: 0, end: 0, block: null };
+  private readonly mover = (ref: number): boolean => this.relocate(ref);
+
+  constructor(pageSize: number, growthFactor: number, private readonly hooks: KeyspaceHooks) {
+    this.slabs = new SlabAllocator(pageSize, growthFactor, (bytes) => hooks.mayGrow(bytes));
+    this.items = new Items(this.slabs);
+    this.classEvictions = new Float64Array(this.slabs.classCount);
+  }
+
+  /** Bytes held: pages, allocator bookkeeping, indexes, large blocks. */
+  get usedBytes(): number {
+    return this.slabs.pageBytes + this.slabs.metadataBytes + this.indexBytes + this.large.bytes;
+  }
+
+  get volatileCount(): number {
+    let n = 0;
+    for (const t of this.tables) n += t.volatileSize;
+    return n;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Clock: access times are 32-bit ticks of 1/256 s since start-up.
+
+  now(): number {
+    return this.hooks.now();
+  }
+
+  ticksAt(ms: number): number {
+    return Math.floor((ms - this.epoch) * TICKS_PER_MS) >>> 0;
+  }
+
+  /** Milliseconds since item `ref` was last accessed, at time `nowMs`. */
+  idleMs(ref: number, nowMs: number): number {
+    return ((this.ticksAt(nowMs) - this.items.atime(ref)) >>> 0) / TICKS_PER_MS;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Pins: handles a command holds are neither evicted nor moved under it.
+
+  pin(ref: number): void {
+    if (this.pinCount === this.pins.length) {
+      const p = new Uint32Array(this.pins.length * 2);
+      p.set(this.pins);
+      this.pins = p;
+    }
+    this.pins[this.pinCount++] = ref;
+  }
+
+  unpinAll(): void {
+    this.pinCount = 0;
+  }
+
+  isPinned(ref: number): boolean {
+    for (let i = 0; i < this.pinCount; i++) if (this.pins[i] === ref) return true;
+    return false;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Building and freeing items.
+
+  /**
+   * A new item holding `key` and `value`, linked at the head of the queue but
+   * in no index yet. `ext` reserves room for an expiry. May evict other items;
+   * throws OutOfMemoryError when no memory can be had.
+   */
+  createItem(table: number, key: Buffer, type: number, value: Buffer, ext: boolean, nowMs: number): number {
+    const items = this.items;
+    const vlen = value.length;
+    let size = itemSize(key.length, vlen, ext);
+    let flags = ext ? F_EXT : 0;
+    let blockId = 0;
+    if (size > this.slabs.maxChunk) {
+      size = this.checkKeyFits(key.length, ext);
+      flags |= F_LARGE;
+      blockId = this.addBlock(vlen);
+    }
+    let ref: number;
+    try {
+      ref = this.allocChunk(size);
+    } catch (e) {
+      if (blockId !== 0) this.large.remove(blockId);
+      throw e;
+    }
+    items.init(ref, key, type, vlen, flags, table, this.ticksAt(nowMs), LFU_INIT_VAL);
+    const at = items.valueStart(ref);
+    if (blockId !== 0) {
+      items.buf(ref).writeUInt32LE(blockId, at);
+      value.copy(this.large.get(blockId).buf, 0);
+    } else {
+      value.copy(items.buf(ref), at);
+    }
+    this.linkNewest(ref);
+    this.pin(ref);
+    return ref;
+  }
+
+  /** Frees an item its table has already unlinked. */
+  freeItem(ref: number): void {
+    const items = this.items;
+    this.policy.forget?.(ref);
+    const older = items.older(ref);
+    const newer = items.newer(ref);
+    if (older !== 0) items.setNewer(older, newer);
+    else this.tail = newer;
+    if (newer !== 0) items.setOlder(newer, older);
+    else this.head = older;
+    if (items.isLarge(ref)) this.large.remove(items.largeId(ref));
+    this.itemCount--;
+    this.slabs.release(ref);
+  }
+
+  private linkNewest(ref: number): void {
+    const items = this.items;
+    const head = this.head;
+    items.setOlder(ref, head);
+    if (head !== 0) items.setNewer(head, ref);
+    else this.tail = ref;
+    this.head = ref;
+    this.itemCount++;
+    this.policy.inserted?.(ref);
+  }
+
+  private checkKeyFits(keyLen: number, ext: boolean): number {
+    const size = itemSize(keyLen, 4, ext);
+    if (size > this.slabs.maxChunk) throw new KeyTooLongError(this.slabs.maxChunk - itemSize(0, 4, true) - 4);
+    return size;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Values: reading, writing in place, resizing.
+
+  valueSpan(ref: number): ByteSpan {
+    const s = this.span;
+    const items = this.items;
+    if (items.isLarge(ref)) {
+      const b = this.large.get(items.largeId(ref));
+      s.buf = b.buf;
+      s.start = 0;
+      s.block = b;
+    } else {
+      s.buf = items.buf(ref);
+      s.start = items.valueStart(ref);
+      s.block = null;
+    }
+    s.end = s.start + items.valueLength(ref);
+    return s;
+  }
+
+  /** The value's bytes to change in place; a large block with queued views is copied first. */
+  writableSpan(ref: number): ByteSpan {
+    const items = this.items;
+    if (items.isLarge(ref)) {
+      const id = items.largeId(ref);
+      const b = this.large.get(id);
+      if (b.readers > 0) {
+        const copy = Buffer.allocUnsafeSlow(b.buf.length);
+        b.buf.copy(copy, 0, 0, items.valueLength(ref));
+        this.large.swap(id, copy);
+      }
+    }
+    return this.valueSpan(ref);
+  }
+
+  /**
+   * Gives item `ref` a value of `len` bytes keeping the first `keep` bytes of
+   * the old one; bytes from `keep` on are zero when `zero`, else undefined
+   * (the caller writes them). `grow`: leave room for more growth (APPEND).
+   * Returns the item's ref, which changes when it had to move. May evict
+   * other items and throw OutOfMemoryError; then the item is unchanged.
+   */
+  resizeValue(ref: number, len: number, keep: number, zero: boolean, grow: boolean): number {
+    const items = this.items;
+    const ext = items.hasExt(ref);
+    const klen = items.keyLength(ref);
+    const oldLen = items.valueLength(ref);
+    if (keep > oldLen) keep = oldLen;
+    if (keep > len) keep = len;
+    const inlineSize = itemSize(klen, len, ext);
+    const large = items.isLarge(ref);
+    if (inlineSize <= this.slabs.maxChunk) {
+      if (!large && this.slabs.classFor(inlineSize) === this.slabs.classOf(ref)) {
+        items.setValueLength(ref, len);
+        if (zero && len > keep) items.buf(ref).fill(0, items.valueStart(ref) + keep, items.valueStart(ref) + len);
+        return ref;
+      }
+      // Into a chunk of another class (or out of a large block into a chunk).
+      const to = this.allocChunk(inlineSize);
+      const from = this.valueSpan(ref);
+      const prefix = items.valueStart(ref) - items.off(ref);
+      items.copy(ref, to, prefix);
+      const at = items.off(to) + prefix;
+      from.buf.copy(items.buf(to), at, from.start, from.start + keep);
+      if (zero && len > keep) items.buf(to).fill(0, at + keep, at + len);
+      if (large) {
+        this.large.remove(items.largeId(ref));
+        items.setFlags(to, items.flags(to) & ~F_LARGE);
+      }
+      items.setValueLength(to, len);
+      this.rewire(ref, to);
+      this.slabs.release(ref);
+      return to;
+    }
+    // A large block.
+    if (large) {
+      const id = items.largeId(ref);
+      const b = this.large.get(id);
+      const cap = b.buf.length;
+      // Bytes beyond the old length are read by nobody: growing in place is safe even with readers.
+      const inPlace = len <= cap && len >= cap * SHRINK_BELOW && (b.readers === 0 || keep >= Math.min(oldLen, len));
+      if (!inPlace) {
+        if (!this.reserve(grow ? grownCapacity(len) : len)) throw new OutOfMemoryError();
+        const buf = Buffer.allocUnsafeSlow(grow ? grownCapacity(len) : len);
+        b.buf.copy(buf, 0, 0, keep);
+        this.large.swap(id, buf);
+      }
+      if (zero && len > keep) this.large.get(id).buf.fill(0, keep, len);
+      items.setValueLength(ref, len);
+      return ref;
+    }
+    return this.moveToBlock(ref, len, keep, zero, grow);
+  }
+
+  /** Moves an inline value into a new large block; the item shrinks to its header, key and block id. */
+  private moveToBlock(ref: number, len: number, keep: number, zero: boolean, grow: boolean): number {
+    const items = this.items;
+    const size = this.checkKeyFits(items.keyLength(ref), items.hasExt(ref));
+    const id = this.addBlock(grow ? grownCapacity(len) : len);
+    let to: number;
+    try {
+      to = this.allocChunk(size);
+    } catch (e) {
+      this.large.remove(id);
+      throw e;
+    }
+    const buf = this.large.get(id).buf;
+    const from = this.valueSpan(ref);
+    from.buf.copy(buf, 0, from.start, from.start + keep);
+    if (zero && len > keep) buf.fill(0, keep, len);
+    const prefix = items.valueStart(ref) - items.off(ref);
+    items.copy(ref, to, prefix);
+    items.buf(to).writeUInt32LE(id, items.off(to) + prefix);
+    items.setFlags(to, items.flags(to) | F_LARGE);
+    items.setValueLength(to, len);
+    this.rewire(ref, to);
+    this.slabs.release(ref);
+    return to;
+  }
+
+  /** Gives an item the EXT bytes (room for an expiry). Returns its ref, new when it moved. */
+  addExt(ref: number): number {
+    const items = this.items;
+    if (items.hasExt(ref)) return ref;
+    // An inline value that would no longer fit with the EXT bytes goes to a block first.
+    if (items.size(ref) + EXT_BYTES > this.slabs.maxChunk && !items.isLarge(ref)) {
+      const len = items.valueLength(ref);
+      ref = this.moveToBlock(ref, len, len, false, false);
+    }
+    const size = items.size(ref) + EXT_BYTES;
+    const o = items.off(ref);
+    if (size <= this.slabs.maxChunk && this.slabs.classFor(size) === this.slabs.classOf(ref)) {
+      // Room in the chunk: shift the key and value up.
+      const b = items.buf(ref);
+      b.copy(b, o + HEADER + EXT_BYTES, o + HEADER, o + items.size(ref));
+      items.setFlags(ref, items.flags(ref) | F_EXT);
+      items.setExpire(ref, 0);
+      items.setVpos(ref, 0);
+      return ref;
+    }
+    const to = this.allocChunk(size <= this.slabs.maxChunk ? size : this.checkKeyFits(items.keyLength(ref), true));
+    const tail = items.size(ref) - HEADER;
+    items.copy(ref, to, HEADER);
+    items.buf(ref).copy(items.buf(to), items.off(to) + HEADER + EXT_BYTES, o + HEADER, o + HEADER + tail);
+    items.setFlags(to, items.flags(to) | F_EXT);
+    items.setExpire(to, 0);
+    items.setVpos(to, 0);
+    this.rewire(ref, to);
+    this.slabs.release(ref);
+    return to;
+  }
+
+  /**
+   * The item `ref` under a new key, in a new chunk, keeping value, type, TTL
+   * and access data (RENAME). Its table has unlinked it and links the result.
+   */
+  rekey(ref: number, key: Buffer): number {
+    const items = this.items;
+    const ext = items.hasExt(ref);
+    const large = items.isLarge(ref);
+    const vbytes = large ? 4 : items.valueLength(ref);
+    const to = this.allocChunk(itemSize(key.length, vbytes, ext));
+    const flags = items.flags(ref);
+    items.init(to, key, 0, items.valueLength(ref), flags, items.table(ref), items.atime(ref), items.freq(ref));
+    if (ext) {
+      items.setExpireExact(to, items.expireAtExact(ref));
+      items.setVpos(to, items.vpos(ref));
+    }
+    const vs = items.valueStart(ref);
+    items.buf(ref).copy(items.buf(to), items.valueStart(to), vs, vs + vbytes);
+    this.replaceInQueue(ref, to);
+    this.slabs.release(ref);
+    return to;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Memory.
+
+  /** A chunk for `size` bytes: a free one, a new slab, units taken from another class, or evictions. */
+  private allocChunk(size: number): number {
+    const slabs = this.slabs;
+    const cls = slabs.classFor(size);
+    const units = slabs.unitsPerSlab[cls];
+    // Trying a multi-unit reclaim scans every page: only when enough bytes sit idle, and not again until more do.
+    let retryAt = units * slabs.unitSize;
+    for (;;) {
+      const ref = slabs.alloc(cls);
+      if (ref !== 0) return ref;
+      if (slabs.reclaimFromIdleClass(units, this.mover)) continue;
+      if (this.idleChunkBytes() >= retryAt) {
+        if (slabs.reclaimRun(units, this.mover)) continue;
+        retryAt = this.idleChunkBytes() + slabs.unitSize;
+      }
+      if (!this.evictOne()) throw new OutOfMemoryError();
+    }
+  }
+
+  private addBlock(capacity: number): number {
+    if (!this.reserve(capacity)) throw new OutOfMemoryError();
+    try {
+      return this.large.add(capacity);
+    } catch {
+      throw new OutOfMemoryError();
+    }
+  }
+
+  /**
+   * Makes room for `bytes` more outside the slabs (an index array, a large
+   * block): gives idle pages back, compacts a page free, evicts. False when
+   * nothing more can be freed.
+   */
+  reserve(bytes: number): boolean {
+    let retryAt = this.slabs.pageSize;
+    while (!this.hooks.mayGrow(bytes)) {
+      if (this.releaseIdle(retryAt)) continue;
+      retryAt = this.idleChunkBytes() + this.slabs.pageSize / 4;
+      if (!this.evictOne()) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Gives back one page without evicting: an empty one, or one emptied by
+   * moving its chunks into idle chunks elsewhere (tried when at least
+   * `minIdle` bytes of chunks are idle).
+   */
+  releaseIdle(minIdle = this.slabs.pageSize): boolean {
+    if (this.slabs.emptyPages > 0 && this.slabs.dropEmptyPage()) return true;
+    return this.idleChunkBytes() >= minIdle && this.slabs.reclaimPage(this.mover) && this.slabs.dropEmptyPage();
+  }
+
+  /** Bytes of chunks in slabs that hold no item. */
+  idleChunkBytes(): number {
+    let n = 0;
+    const slabs = this.slabs;
+    for (let c = 0; c < slabs.classCount; c++) n += slabs.free(c) * slabs.sizes[c];
+    return n;
+  }
+
+  /** Evicts the policy's next victim; false when there is none. */
+  evictOne(): boolean {
+    const v = this.policy.victim();
+    if (v === 0) return false;
+    const table = this.tables[this.items.table(v)];
+    this.hooks.evicting(table, v);
+    this.classEvictions[this.slabs.classOf(v)]++;
+    this.evictions++;
+    table.removeRef(v);
+    return true;
+  }
+
+  /** Moves a live item to another chunk of its class (compaction); false when it may not or cannot. */
+  private relocate(from: number): boolean {
+    if (this.isPinned(from)) return false;
+    const to = this.slabs.alloc(this.slabs.classOf(from));
+    if (to === 0) return false;
+    this.items.copy(from, to, this.items.size(from));
+    this.rewire(from, to);
+    this.slabs.release(from);
+    return true;
+  }
+
+  /** Points everything that names item `from` (index, TTL array, queue, policy, pins) at `to`. */
+  private rewire(from: number, to: number): void {
+    this.tables[this.items.table(to)].relink(from, to);
+    this.replaceInQueue(from, to);
+  }
+
+  private replaceInQueue(from: number, to: number): void {
+    const items = this.items;
+    const older = items.older(to);
+    const newer = items.newer(to);
+    if (older !== 0) items.setNewer(older, to);
+    else this.tail = to;
+    if (newer !== 0) items.setOlder(newer, to);
+    else this.head = to;
+    this.policy.moved?.(from, to);
+    for (let i = 0; i < this.pinCount; i++) if (this.pins[i] === from) this.pins[i] = to;
+  }
+
+  /** Frees everything at once (FLUSHALL): every table must be cleared by its owner right after. */
+  reset(): void {
+    this.slabs.reset();
+    this.large.clear();
+    this.head = 0;
+    this.tail = 0;
+    this.itemCount = 0;
+    this.pinCount = 0;
+  }
+
+  /** Largest idle time (ms) among the items of a class, looking at up to `maxSlabs` of its slabs. */
+  oldestIdleMs(cls: number, nowMs: number, maxSlabs: number): number {
+    const now = this.ticksAt(nowMs);
+    let max = 0;
+    this.slabs.forEachLive(cls, (ref) => {
+      const idle = (now - this.items.atime(ref)) >>> 0;
+      if (idle > max) max = idle;
+    }, maxSlabs);
+    return max / TICKS_PER_MS;
+  }
+}

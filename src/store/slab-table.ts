@@ -1,0 +1,479 @@
+// One database's index over the shared keyspace: a chained hash table in
+// typed arrays (a bucket holds the ref of the first item, each item the ref
+// of the next in its bucket), and a dense array of the items that have a TTL
+// (for the active expiry cycle and the volatile-* policies).
+//
+// The table doubles when it holds as many keys as buckets and halves when
+// fewer than a tenth are used, incrementally, as Redis's dict does: while a
+// rehash runs both arrays are live, every lookup moves one bucket across and
+// the cron moves more for a millisecond at a time, so no single call copies
+// the whole table. SCAN walks buckets in reverse-binary cursor order, which
+// keeps its guarantee (every key present for the whole scan is returned)
+// across resizes, with the same argument as Redis's dictScan.
+
+import type { KeyTable, ValueType } from './keytable.js';
+import { ByteSpan, Keyspace, OutOfMemoryError } from './keyspace.js';
+import { hashBytes } from './hash.js';
+
+const MIN_BUCKETS = 4;
+const MIN_VOLATILE = 16;
+/** Past this many keys per bucket a table grows even beyond maxmemory's room (as Redis's dict_force_resize_ratio). */
+const FORCE_RESIZE_LOAD = 5;
+/** Shrink when fewer than one bucket in this many holds a key. */
+const SHRINK_FILL = 10;
+/** Buckets moved per cron slice between clock checks. */
+const REHASH_BATCH = 100;
+
+function reverseBits(x: number): number {
+  x = ((x >>> 1) & 0x55555555) | ((x & 0x55555555) << 1);
+  x = ((x >>> 2) & 0x33333333) | ((x & 0x33333333) << 2);
+  x = ((x >>> 4) & 0x0f0f0f0f) | ((x & 0x0f0f0f0f) << 4);
+  x = ((x >>> 8) & 0x00ff00ff) | ((x & 0x00ff00ff) << 8);
+  return ((x >>> 16) | (x << 16)) >>> 0;
+}
+
+/** The cursor after `v` for a table of mask `m`: increment the reversed bits above the mask. */
+function nextCursor(v: number, m: number): number {
+  return reverseBits((reverseBits((v | ~m) >>> 0) + 1) >>> 0);
+}
+
+export class SlabKeyTable implements KeyTable {
+  private ht0: Uint32Array = new Uint32Array(MIN_BUCKETS);
+  /** The table being grown or shrunk into, while a rehash runs. */
+  private ht1: Uint32Array | null = null;
+  /** Buckets of ht0 below this index have moved to ht1. */
+  private rehashIdx = 0;
+  size = 0;
+  private vol: Uint32Array = new Uint32Array(MIN_VOLATILE);
+  volatileSize = 0;
+  /** The database currently using this table (SWAPDB exchanges tables between databases). */
+  owner: unknown = null;
+
+  constructor(private readonly ks: Keyspace, readonly id: number) {
+    ks.indexBytes += this.ht0.byteLength + this.vol.byteLength;
+  }
+
+  private hashKey(key: Buffer): number {
+    return hashBytes(key, 0, key.length, this.ks.seed);
+  }
+
+  private hashOf(ref: number): number {
+    const items = this.ks.items;
+    return hashBytes(items.buf(ref), items.keyStart(ref), items.keyLength(ref), this.ks.seed);
+  }
+
+  /** Buckets in use by the index (both arrays while a rehash runs). */
+  get buckets(): number {
+    return this.ht0.length + (this.ht1 === null ? 0 : this.ht1.length);
+  }
+
+  get rehashing(): boolean { return this.ht1 !== null; }
+  /** Bytes of the bucket arrays, and of the TTL array (MEMORY STATS). */
+  get bucketBytes(): number { return this.ht0.byteLength + (this.ht1?.byteLength ?? 0); }
+  get volatileBytes(): number { return this.vol.byteLength; }
+
+  // ---------------------------------------------------------------------------
+  // Lookup and links.
+
+  find(key: Buffer): number {
+    if (this.size === 0) return -1;
+    if (this.ht1 !== null) this.rehashStep();
+    const items = this.ks.items;
+    const h = this.hashKey(key);
+    let tab = this.ht0;
+    for (let ref = tab[h & (tab.length - 1)]; ref !== 0; ref = items.hnext(ref)) {
+      if (items.keyEquals(ref, key)) return ref;
+    }
+    if (this.ht1 !== null) {
+      tab = this.ht1;
+      for (let ref = tab[h & (tab.length - 1)]; ref !== 0; ref = items.hnext(ref)) {
+        if (items.keyEquals(ref, key)) return ref;
+      }
+    }
+    return -1;
+  }
+
+  /** Links a new item at the head of its bucket (in the new array while rehashing). */
+  private link(ref: number, h: number): void {
+    const tab = this.ht1 ?? this.ht0;
+    const i = h & (tab.length - 1);
+    this.ks.items.setHnext(ref, tab[i]);
+    tab[i] = ref;
+  }
+
+  /** Makes whatever points at `from` in its bucket point at `to` (null `to`: at from's successor). */
+  private replaceLink(from: number, to: number | null, h: number): void {
+    const items = this.ks.items;
+    const next = to === null ? items.hnext(from) : to;
+    for (let t = 0; t < 2; t++) {
+      const tab = t === 0 ? this.ht0 : this.ht1;
+      if (tab === null) break;
+      const i = h & (tab.length - 1);
+      let ref = tab[i];
+      if (ref === from) {
+        tab[i] = next;
+        return;
+      }
+      while (ref !== 0) {
+        const n = items.hnext(ref);
+        if (n === from) {
+          items.setHnext(ref, next);
+          return;
+        }
+        ref = n;
+      }
+    }
+    throw new Error(`index: item ${from} not found in table ${this.id}`);
+  }
+
+  /** Item `from` now lives at `to` (same key): fixes its bucket and TTL array entry. */
+  relink(from: number, to: number): void {
+    this.replaceLink(from, to, this.hashOf(to));
+    const items = this.ks.items;
+    if (items.hasExt(to) && items.expireAt(to) !== 0) this.vol[items.vpos(to)] = to;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Growing and shrinking.
+
+  /** Starts growing before an insert would pass one key per bucket, if memory allows. */
+  private growForInsert(): void {
+    if (this.ht1 !== null || this.size + 1 <= this.ht0.length) return;
+    const bytes = this.ht0.byteLength * 2;
+    if (!this.ks.reserve(bytes)) {
+      if (this.size < this.ht0.length * FORCE_RESIZE_LOAD) return;
+      throw new OutOfMemoryError();
+    }
+    // Reserving may have evicted keys of this very table.
+    if (this.ht1 === null && this.size + 1 > this.ht0.length) this.startRehash(this.ht0.length * 2);
+  }
+
+  private startRehash(buckets: number): void {
+    this.ht1 = new Uint32Array(buckets);
+    this.ks.indexBytes += this.ht1.byteLength;
+    this.rehashIdx = 0;
+  }
+
+  /** Moves one bucket (skipping at most 10 empty ones) into the new array. */
+  private rehashStep(): void {
+    const ht0 = this.ht0;
+    let empty = 10;
+    while (this.rehashIdx < ht0.length && ht0[this.rehashIdx] === 0) {
+      this.rehashIdx++;
+      if (--empty === 0) break;
+    }
+    if (this.rehashIdx < ht0.length && ht0[this.rehashIdx] !== 0) this.moveBucket(this.rehashIdx++);
+    if (this.rehashIdx >= ht0.length) this.finishRehash();
+  }
+
+  private moveBucket(i: number): void {
+    const items = this.ks.items;
+    const ht1 = this.ht1 as Uint32Array;
+    const mask = ht1.length - 1;
+    let ref = this.ht0[i];
+    while (ref !== 0) {
+      const next = items.hnext(ref);
+      const j = this.hashOf(ref) & mask;
+      items.setHnext(ref, ht1[j]);
+      ht1[j] = ref;
+      ref = next;
+    }
+    this.ht0[i] = 0;
+  }
+
+  private finishRehash(): void {
+    this.ks.indexBytes -= this.ht0.byteLength;
+    this.ht0 = this.ht1 as Uint32Array;
+    this.ht1 = null;
+    this.rehashIdx = 0;
+  }
+
+  /**
+   * Background work from the cron: rehashes for up to `ms` milliseconds and
+   * starts a shrink when the table is mostly empty. Returns whether a rehash
+   * is still running.
+   */
+  maintain(ms: number): boolean {
+    if (this.ht1 === null && this.ht0.length > MIN_BUCKETS && this.size * SHRINK_FILL < this.ht0.length) {
+      let n = MIN_BUCKETS;
+      while (n < this.size) n *= 2;
+      this.startRehash(n);
+    }
+    if (this.ht1 === null) return false;
+    const start = performance.now();
+    do {
+      for (let i = 0; i < REHASH_BATCH && this.ht1 !== null; i++) {
+        const ht0 = this.ht0;
+        while (this.rehashIdx < ht0.length && ht0[this.rehashIdx] === 0) this.rehashIdx++;
+        if (this.rehashIdx < ht0.length) this.moveBucket(this.rehashIdx++);
+        if (this.rehashIdx >= ht0.length) this.finishRehash();
+      }
+    } while (this.ht1 !== null && performance.now() - start < ms);
+    return this.ht1 !== null;
+  }
+
+  // ---------------------------------------------------------------------------
+  // The TTL array.
+
+  private addVolatile(ref: number): void {
+    if (this.volatileSize === this.vol.length) this.resizeVolatile(this.vol.length * 2);
+    this.vol[this.volatileSize] = ref;
+    this.ks.items.setVpos(ref, this.volatileSize++);
+  }
+
+  private dropVolatile(ref: number): void {
+    const items = this.ks.items;
+    const p = items.vpos(ref);
+    const last = this.vol[--this.volatileSize];
+    if (last !== ref) {
+      this.vol[p] = last;
+      items.setVpos(last, p);
+    }
+    if (this.vol.length > MIN_VOLATILE && this.volatileSize * 4 < this.vol.length) this.resizeVolatile(this.vol.length / 2);
+  }
+
+  private resizeVolatile(n: number): void {
+    const v = new Uint32Array(n);
+    v.set(this.vol.subarray(0, this.volatileSize));
+    this.ks.indexBytes += v.byteLength - this.vol.byteLength;
+    this.vol = v;
+  }
+
+  private isVolatile(ref: number): boolean {
+    const items = this.ks.items;
+    return items.hasExt(ref) && items.expireAt(ref) !== 0;
+  }
+
+  // ---------------------------------------------------------------------------
+  // KeyTable.
+
+  key(h: number): Buffer {
+    const items = this.ks.items;
+    const start = items.keyStart(h);
+    return items.buf(h).subarray(start, start + items.keyLength(h));
+  }
+
+  value(h: number): Buffer {
+    const s = this.ks.valueSpan(h);
+    return s.buf.subarray(s.start, s.end);
+  }
+
+  valueSpan(h: number): ByteSpan { return this.ks.valueSpan(h); }
+  writableSpan(h: number): ByteSpan { return this.ks.writableSpan(h); }
+  valueLength(h: number): number { return this.ks.items.valueLength(h); }
+  type(h: number): ValueType { return this.ks.items.type(h); }
+  expireAt(h: number): number { return this.ks.items.expireAt(h); }
+  expireAtExact(h: number): bigint { return this.ks.items.expireAtExact(h); }
+  idleMs(h: number, now: number): number { return this.ks.idleMs(h, now); }
+  freq(h: number): number { return this.ks.items.freq(h); }
+  setFreq(h: number, f: number): void { this.ks.items.setFreq(h, f); }
+
+  touch(h: number, now: number): void {
+    const items = this.ks.items;
+    items.setAtime(h, this.ks.ticksAt(now));
+    items.markVisited(h);
+  }
+
+  setExpireAt(h: number, at: number): number {
+    const items = this.ks.items;
+    if (at === 0) {
+      if (this.isVolatile(h)) {
+        this.dropVolatile(h);
+        items.setExpire(h, 0);
+      }
+      return h;
+    }
+    h = this.ks.addExt(h);
+    const was = items.expireAt(h) !== 0;
+    items.setExpire(h, at);
+    if (!was) this.addVolatile(h);
+    return h;
+  }
+
+  setExpireAtExact(h: number, at: bigint): number {
+    if (at === 0n) return this.setExpireAt(h, 0);
+    h = this.setExpireAt(h, 1);
+    this.ks.items.setExpireExact(h, at);
+    return h;
+  }
+
+  insert(key: Buffer, type: ValueType, value: Buffer, expireAt: number, now: number): number {
+    this.growForInsert();
+    const ks = this.ks;
+    const ref = ks.createItem(this.id, key, type, value, expireAt !== 0, now);
+    this.link(ref, this.hashKey(key));
+    this.size++;
+    if (expireAt !== 0) {
+      ks.items.setExpire(ref, expireAt);
+      this.addVolatile(ref);
+    }
+    return ref;
+  }
+
+  replace(h: number, type: ValueType, value: Buffer, now: number): number {
+    const ks = this.ks;
+    const nh = ks.resizeValue(h, value.length, 0, false, false);
+    const s = ks.writableSpan(nh);
+    value.copy(s.buf, s.start);
+    ks.items.setType(nh, type);
+    this.touch(nh, now);
+    return nh;
+  }
+
+  resizeValue(h: number, len: number, zero: boolean, grow: boolean): number {
+    return this.ks.resizeValue(h, len, this.ks.items.valueLength(h), zero, grow);
+  }
+
+  rename(h: number, key: Buffer): number {
+    const hash = this.hashOf(h);
+    this.replaceLink(h, null, hash);
+    let nh: number;
+    try {
+      nh = this.ks.rekey(h, key);
+    } catch (e) {
+      this.link(h, hash);
+      throw e;
+    }
+    this.link(nh, this.hashKey(key));
+    if (this.isVolatile(nh)) this.vol[this.ks.items.vpos(nh)] = nh;
+    return nh;
+  }
+
+  remove(h: number): void {
+    this.replaceLink(h, null, this.hashOf(h));
+    if (this.isVolatile(h)) this.dropVolatile(h);
+    this.size--;
+    this.ks.freeItem(h);
+  }
+
+  /** Removes an item by ref (eviction); the same as remove. */
+  removeRef(ref: number): void {
+    this.remove(ref);
+  }
+
+  clear(): void {
+    const items = this.ks.items;
+    for (const tab of [this.ht0, this.ht1]) {
+      if (tab === null) continue;
+      for (let i = 0; i < tab.length; i++) {
+        for (let ref = tab[i]; ref !== 0;) {
+          const next = items.hnext(ref);
+          this.ks.freeItem(ref);
+          ref = next;
+        }
+      }
+    }
+    this.forgetAll();
+  }
+
+  /** Drops the index without freeing items (the keyspace was reset as a whole). */
+  forgetAll(): void {
+    this.ks.indexBytes -= this.ht0.byteLength + (this.ht1?.byteLength ?? 0) + this.vol.byteLength;
+    this.ht0 = new Uint32Array(MIN_BUCKETS);
+    this.ht1 = null;
+    this.rehashIdx = 0;
+    this.vol = new Uint32Array(MIN_VOLATILE);
+    this.ks.indexBytes += this.ht0.byteLength + this.vol.byteLength;
+    this.size = 0;
+    this.volatileSize = 0;
+  }
+
+  scan(cursor: number, visit: (h: number) => void): number {
+    if (this.size === 0) return 0;
+    let v = cursor >>> 0;
+    let t0 = this.ht0;
+    let t1 = this.ht1;
+    if (t1 === null) {
+      const m0 = t0.length - 1;
+      this.visitBucket(t0, v & m0, visit);
+      return nextCursor(v, m0);
+    }
+    if (t0.length > t1.length) {
+      const t = t0;
+      t0 = t1;
+      t1 = t;
+    }
+    const m0 = t0.length - 1;
+    const m1 = t1.length - 1;
+    this.visitBucket(t0, v & m0, visit);
+    // Then every bucket of the bigger array that the smaller one's bucket expands to.
+    do {
+      this.visitBucket(t1, v & m1, visit);
+      v = nextCursor(v, m1);
+    } while ((v & (m0 ^ m1)) !== 0);
+    return v;
+  }
+
+  private visitBucket(tab: Uint32Array, i: number, visit: (h: number) => void): void {
+    const items = this.ks.items;
+    for (let ref = tab[i]; ref !== 0;) {
+      const next = items.hnext(ref);
+      visit(ref);
+      ref = next;
+    }
+  }
+
+  randomEntry(): number {
+    if (this.size === 0) return -1;
+    const items = this.ks.items;
+    for (;;) {
+      let ref: number;
+      if (this.ht1 !== null) {
+        const live0 = this.ht0.length - this.rehashIdx;
+        const i = Math.floor(Math.random() * (live0 + this.ht1.length));
+        ref = i < live0 ? this.ht0[this.rehashIdx + i] : this.ht1[i - live0];
+      } else {
+        ref = this.ht0[Math.floor(Math.random() * this.ht0.length)];
+      }
+      if (ref === 0) continue;
+      let n = 0;
+      for (let r = ref; r !== 0; r = items.hnext(r)) n++;
+      for (let k = Math.floor(Math.random() * n); k > 0; k--) ref = items.hnext(ref);
+      return ref;
+    }
+  }
+
+  randomVolatile(): number {
+    if (this.volatileSize === 0) return -1;
+    return this.vol[Math.floor(Math.random() * this.volatileSize)];
+  }
+
+  volatileAt(i: number): number {
+    return this.vol[i];
+  }
+
+  /**
+   * Up to `n` items for an eviction sample, as Redis's dictGetSomeKeys: the
+   * chains of consecutive buckets from a random one (volatile: random picks
+   * from the TTL array). Appends to `out`; returns how many were added.
+   */
+  sample(n: number, volatileOnly: boolean, out: number[]): number {
+    if (volatileOnly) {
+      if (this.volatileSize === 0) return 0;
+      for (let i = 0; i < n; i++) out.push(this.vol[Math.floor(Math.random() * this.volatileSize)]);
+      return n;
+    }
+    if (this.size === 0) return 0;
+    const items = this.ks.items;
+    const tab = this.ht1 !== null && (this.rehashIdx >= this.ht0.length / 2 || Math.random() < 0.5) ? this.ht1 : this.ht0;
+    const mask = tab.length - 1;
+    let i = Math.floor(Math.random() * tab.length);
+    let added = 0;
+    for (let steps = n * 10; steps > 0 && added < n; steps--, i = (i + 1) & mask) {
+      for (let ref = tab[i]; ref !== 0 && added < n; ref = items.hnext(ref)) {
+        out.push(ref);
+        added++;
+      }
+    }
+    return added;
+  }
+
+  entryBytes(h: number): number {
+    const ks = this.ks;
+    const items = ks.items;
+    let n = ks.slabs.chunkSize(h) + 4;
+    if (items.isLarge(h)) n += ks.large.get(items.largeId(h)).buf.length;
+    if (this.isVolatile(h)) n += 4;
+    return n;
+  }
+}
