@@ -1,10 +1,10 @@
 // Server commands: INFO, CONFIG, TIME, DEBUG, MEMORY, OBJECT, SHUTDOWN.
 
-import { lfuDecayed } from '../store/lfu.js';
 import type { Client } from '../server/client.js';
 import { ValueType } from '../store/keytable.js';
 import { buildInfo, infoPeak, resetInfoState, selectSections, trackPeak } from '../server/info.js';
 import type { SlabKeyTable } from '../store/slab-table.js';
+import { fullGc } from '../util/gc.js';
 import { keyword, intOrReply, parseInt64, ERR_SYNTAX } from './args.js';
 import { replyHelp, Spec } from './command.js';
 import type { CommandFlag } from './table.js';
@@ -214,8 +214,7 @@ function objectFreq(c: Client, argv: Buffer[]): void {
   const lfu = c.server.lfu;
   if (lfu === null) return c.addError(LFU_REQUIRED);
   const t = c.db.table;
-  const now = c.server.now();
-  c.addInt(lfuDecayed(t.freq(h), now - t.idleMs(h, now), now, lfu));
+  c.addInt(t.lfuCounter(h, c.server.now()));
 }
 
 function objectHelp(c: Client): void {
@@ -328,7 +327,11 @@ function memoryMallocStats(c: Client): void {
   c.addVerbatim('Stats not supported for the current allocator');
 }
 
+/** Gives back every empty page and has the runtime collect what the store let go of. */
 function memoryPurge(c: Client): void {
+  const slabs = c.server.keyspace.slabs;
+  while (slabs.emptyPages > 0 && slabs.dropEmptyPage());
+  fullGc();
   c.addOk();
 }
 

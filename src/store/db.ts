@@ -3,7 +3,7 @@
 // store only through this class.
 
 import { ByteSpan, KeyTable, ValueType } from './keytable.js';
-import { LfuParams, lfuTouched } from './lfu.js';
+import type { LfuParams } from './lfu.js';
 
 export interface KeyspaceStats {
   keyspaceHits: number;
@@ -92,12 +92,9 @@ export class Db {
     return h;
   }
 
-  /** Records an access: the time (LRU) and, under an LFU policy, the counter. */
+  /** Records an access: the time (LRU) or, under an LFU policy, the counter; SIEVE's visited bit. */
   touch(h: number): void {
-    const now = this.hooks.now();
-    const lfu = this.hooks.lfu;
-    if (lfu !== null) this.table.setFreq(h, lfuTouched(this.table.freq(h), now - this.table.idleMs(h, now), now, lfu));
-    this.table.touch(h, now);
+    this.table.touch(h, this.hooks.now());
   }
 
   exists(key: Buffer): boolean { return this.find(key) >= 0; }

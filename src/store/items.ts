@@ -1,17 +1,17 @@
-// An item's layout inside its chunk. Every key lives in one chunk: a 24-byte
-// header, 12 more bytes when it has (or had) a TTL, the key, then the value
-// (or, for a value too big for any chunk, the 4-byte id of its large block).
+// An item's layout inside its chunk. Every key lives in one chunk: a 21-byte
+// header, 15 more bytes when it has (or had) a TTL, the key, then the value
+// (or, for a value too big to keep inline, the 4-byte id of its large block).
 //
 //   bytes  0-3   hash chain: next item in the same index bucket (ref, 0 = end)
 //          4-7   eviction queue: next older item (ref, 0 = this is the tail)
 //          8-11  eviction queue: next newer item (ref, 0 = this is the head)
-//         12-15  last access, in ticks of 1/256 s (wraps after 194 days, as Redis's LRU clock)
-//         16-19  value length in bytes
-//         20     flags: value type (3 bits) | EXT | VISITED | LARGE
-//         21     LFU counter (Redis's logarithmic 8-bit counter)
-//         22     table id (which database's index holds the item)
-//         23     key length, or 255 when a 4-byte length precedes the key
-//   with EXT:
+//         12-15  access data, read by the policy in force (as Redis's 24-bit lru field):
+//                ticks of 1/256 s since start-up (wraps after 194 days, as Redis's LRU clock),
+//                or under an LFU policy minutes (24 bits) << 8 | the logarithmic counter
+//         16-19  key length (8 bits; 255: a 4-byte length precedes the key)
+//                | value length (18 bits) << 8 | type (3 bits) << 26 | EXT | LARGE | VISITED
+//         20     table id (which database's index holds the item)
+//   with EXT (from byte 24, so the fields stay 4-byte aligned):
 //         24-31  expiry, ms since the epoch as a 64-bit integer (0: none)
 //         32-35  position in the table's array of keys with a TTL
 //
@@ -20,33 +20,37 @@
 
 import type { SlabAllocator } from './slabs.js';
 
-export const HEADER = 24;
-export const EXT_BYTES = 12;
+export const HEADER = 21;
+/** Where the key starts when the item has the EXT fields. */
+export const EXT_HEADER = 36;
+export const EXT_BYTES = EXT_HEADER - HEADER;
+/** Longest value kept inside the chunk; longer ones get a large block. */
+export const MAX_INLINE_VALUE = (1 << 18) - 1;
 /** Word (4-byte) offsets within the header. */
 const W_HNEXT = 0;
 const W_OLDER = 1;
 const W_NEWER = 2;
-const W_ATIME = 3;
-const W_VLEN = 4;
+const W_ACCESS = 3;
+const W_META = 4;
 const W_EXP_LO = 6;
 const W_EXP_HI = 7;
 const W_VPOS = 8;
-/** Byte offsets within the header. */
-const B_FLAGS = 20;
-const B_FREQ = 21;
-const B_TABLE = 22;
-const B_KLEN = 23;
-
+const B_TABLE = 20;
+/** Fields of the meta word. */
+const KLEN_MASK = 0xff;
+const VLEN_SHIFT = 8;
+const VLEN_MASK = MAX_INLINE_VALUE;
+const TYPE_SHIFT = 26;
 export const TYPE_MASK = 7;
-export const F_EXT = 8;
-export const F_VISITED = 16;
-export const F_LARGE = 32;
+export const F_EXT = 1 << 29;
+export const F_LARGE = 1 << 30;
+export const F_VISITED = 1 << 31;
 const LONG_KEY = 255;
 const TWO32 = 4294967296;
 
-/** Chunk bytes an item needs. */
+/** Chunk bytes an item needs (valueBytes: inline value length, or 4 for a block id). */
 export function itemSize(keyLen: number, valueBytes: number, ext: boolean): number {
-  return HEADER + (ext ? EXT_BYTES : 0) + (keyLen >= LONG_KEY ? 4 : 0) + keyLen + valueBytes;
+  return (ext ? EXT_HEADER : HEADER) + (keyLen >= LONG_KEY ? 4 : 0) + keyLen + valueBytes;
 }
 
 /** Field access on items by ref, over the allocator's pages. */
@@ -76,44 +80,53 @@ export class Items {
   setOlder(ref: number, v: number): void { this.w(ref)[this.wi(ref) + W_OLDER] = v; }
   newer(ref: number): number { return this.w(ref)[this.wi(ref) + W_NEWER]; }
   setNewer(ref: number, v: number): void { this.w(ref)[this.wi(ref) + W_NEWER] = v; }
-  atime(ref: number): number { return this.w(ref)[this.wi(ref) + W_ATIME]; }
-  setAtime(ref: number, ticks: number): void { this.w(ref)[this.wi(ref) + W_ATIME] = ticks; }
-  valueLength(ref: number): number { return this.w(ref)[this.wi(ref) + W_VLEN]; }
-  setValueLength(ref: number, n: number): void { this.w(ref)[this.wi(ref) + W_VLEN] = n; }
+  access(ref: number): number { return this.w(ref)[this.wi(ref) + W_ACCESS]; }
+  setAccess(ref: number, v: number): void { this.w(ref)[this.wi(ref) + W_ACCESS] = v; }
 
-  flags(ref: number): number { return this.buf(ref)[this.off(ref) + B_FLAGS]; }
-  setFlags(ref: number, f: number): void { this.buf(ref)[this.off(ref) + B_FLAGS] = f; }
-  type(ref: number): number { return this.flags(ref) & TYPE_MASK; }
+  private meta(ref: number): number { return this.w(ref)[this.wi(ref) + W_META]; }
+  /** Flag bits of the meta word (F_EXT, F_LARGE, F_VISITED). */
+  flags(ref: number): number { return this.meta(ref) & (F_EXT | F_LARGE | F_VISITED); }
+  setFlag(ref: number, f: number, on: boolean): void {
+    const w = this.w(ref);
+    const i = this.wi(ref) + W_META;
+    w[i] = on ? w[i] | f : w[i] & ~f;
+  }
+  type(ref: number): number { return (this.meta(ref) >>> TYPE_SHIFT) & TYPE_MASK; }
   setType(ref: number, t: number): void {
-    const b = this.buf(ref);
-    const o = this.off(ref) + B_FLAGS;
-    b[o] = (b[o] & ~TYPE_MASK) | t;
+    const w = this.w(ref);
+    const i = this.wi(ref) + W_META;
+    w[i] = (w[i] & ~(TYPE_MASK << TYPE_SHIFT)) | (t << TYPE_SHIFT);
+  }
+  /** Length of the value kept in the chunk (4, the block id, for a large value). */
+  inlineLength(ref: number): number { return (this.meta(ref) >>> VLEN_SHIFT) & VLEN_MASK; }
+  setInlineLength(ref: number, n: number): void {
+    const w = this.w(ref);
+    const i = this.wi(ref) + W_META;
+    w[i] = (w[i] & ~(VLEN_MASK << VLEN_SHIFT)) | (n << VLEN_SHIFT);
   }
   /** Marks an access for SIEVE: one bit, nothing moves. */
-  markVisited(ref: number): void { this.buf(ref)[this.off(ref) + B_FLAGS] |= F_VISITED; }
-  visited(ref: number): boolean { return (this.flags(ref) & F_VISITED) !== 0; }
-  clearVisited(ref: number): void { this.buf(ref)[this.off(ref) + B_FLAGS] &= ~F_VISITED; }
-  isLarge(ref: number): boolean { return (this.flags(ref) & F_LARGE) !== 0; }
-  hasExt(ref: number): boolean { return (this.flags(ref) & F_EXT) !== 0; }
+  markVisited(ref: number): void { this.w(ref)[this.wi(ref) + W_META] |= F_VISITED; }
+  visited(ref: number): boolean { return (this.meta(ref) & F_VISITED) !== 0; }
+  clearVisited(ref: number): void { this.w(ref)[this.wi(ref) + W_META] &= ~F_VISITED; }
+  isLarge(ref: number): boolean { return (this.meta(ref) & F_LARGE) !== 0; }
+  hasExt(ref: number): boolean { return (this.meta(ref) & F_EXT) !== 0; }
 
-  freq(ref: number): number { return this.buf(ref)[this.off(ref) + B_FREQ]; }
-  setFreq(ref: number, f: number): void { this.buf(ref)[this.off(ref) + B_FREQ] = f; }
   table(ref: number): number { return this.buf(ref)[this.off(ref) + B_TABLE]; }
 
   /** Expiry in ms (0: none); beyond 2^53 the nearest double. */
   expireAt(ref: number): number {
-    if ((this.flags(ref) & F_EXT) === 0) return 0;
     const w = this.w(ref);
     const i = this.wi(ref);
+    if ((w[i + W_META] & F_EXT) === 0) return 0;
     return w[i + W_EXP_HI] * TWO32 + w[i + W_EXP_LO];
   }
   expireAtExact(ref: number): bigint {
-    if ((this.flags(ref) & F_EXT) === 0) return 0n;
+    if (!this.hasExt(ref)) return 0n;
     const w = this.w(ref);
     const i = this.wi(ref);
     return (BigInt(w[i + W_EXP_HI]) << 32n) | BigInt(w[i + W_EXP_LO]);
   }
-  /** Sets the expiry of an item that has the EXT bytes. */
+  /** Sets the expiry of an item that has the EXT fields. */
   setExpireExact(ref: number, at: bigint): void {
     const w = this.w(ref);
     const i = this.wi(ref);
@@ -132,16 +145,14 @@ export class Items {
 
   /** Byte offset (in the page) where the key length field or the key starts. */
   private keyArea(ref: number): number {
-    return this.off(ref) + HEADER + ((this.flags(ref) & F_EXT) !== 0 ? EXT_BYTES : 0);
+    return this.off(ref) + (this.hasExt(ref) ? EXT_HEADER : HEADER);
   }
   keyLength(ref: number): number {
-    const b = this.buf(ref);
-    const n = b[this.off(ref) + B_KLEN];
-    return n !== LONG_KEY ? n : b.readUInt32LE(this.keyArea(ref));
+    const n = this.meta(ref) & KLEN_MASK;
+    return n !== LONG_KEY ? n : this.buf(ref).readUInt32LE(this.keyArea(ref));
   }
   keyStart(ref: number): number {
-    const long = this.buf(ref)[this.off(ref) + B_KLEN] === LONG_KEY;
-    return this.keyArea(ref) + (long ? 4 : 0);
+    return this.keyArea(ref) + ((this.meta(ref) & KLEN_MASK) === LONG_KEY ? 4 : 0);
   }
   valueStart(ref: number): number {
     return this.keyStart(ref) + this.keyLength(ref);
@@ -152,56 +163,49 @@ export class Items {
   }
   /** Chunk bytes this item occupies (its layout, not its chunk's size). */
   size(ref: number): number {
-    const value = (this.flags(ref) & F_LARGE) !== 0 ? 4 : this.valueLength(ref);
-    return itemSize(this.keyLength(ref), value, this.hasExt(ref));
+    return itemSize(this.keyLength(ref), this.inlineLength(ref), this.hasExt(ref));
   }
 
   /** Whether the item's key equals b. */
   keyEquals(ref: number, b: Buffer): boolean {
-    const page = this.buf(ref);
-    const o = this.off(ref);
-    const n = page[o + B_KLEN];
+    const meta = this.meta(ref);
+    const n = meta & KLEN_MASK;
     const len = b.length;
-    if (n !== LONG_KEY) {
-      if (n !== len) return false;
-      let k = o + HEADER + ((page[o + B_FLAGS] & F_EXT) !== 0 ? EXT_BYTES : 0);
-      if (len > 16) return page.compare(b, 0, len, k, k + len) === 0;
-      for (let i = 0; i < len; i++, k++) if (page[k] !== b[i]) return false;
-      return true;
-    }
-    return this.keyLength(ref) === len && page.compare(b, 0, len, this.keyStart(ref), this.keyStart(ref) + len) === 0;
+    if (n === LONG_KEY) return this.keyLength(ref) === len && this.buf(ref).compare(b, 0, len, this.keyStart(ref), this.keyStart(ref) + len) === 0;
+    if (n !== len) return false;
+    const page = this.buf(ref);
+    let k = this.off(ref) + ((meta & F_EXT) !== 0 ? EXT_HEADER : HEADER);
+    if (len > 16) return page.compare(b, 0, len, k, k + len) === 0;
+    for (let i = 0; i < len; i++, k++) if (page[k] !== b[i]) return false;
+    return true;
   }
 
   /**
    * Writes a header and the key into a fresh chunk (value bytes are the
-   * caller's). Queue links, hash link and EXT position start at 0.
+   * caller's). Queue links, hash link and EXT fields start at 0.
    */
-  init(ref: number, key: Buffer, type: number, valueLen: number, flags: number, table: number, ticks: number, freq: number): void {
+  init(ref: number, key: Buffer, type: number, inlineLen: number, flags: number, table: number, access: number): void {
     const w = this.w(ref);
     const i = this.wi(ref);
+    const long = key.length >= LONG_KEY;
     w[i + W_HNEXT] = 0;
     w[i + W_OLDER] = 0;
     w[i + W_NEWER] = 0;
-    w[i + W_ATIME] = ticks;
-    w[i + W_VLEN] = valueLen;
+    w[i + W_ACCESS] = access;
+    w[i + W_META] = (long ? LONG_KEY : key.length) | (inlineLen << VLEN_SHIFT) | (type << TYPE_SHIFT) | flags;
     const b = this.buf(ref);
     const o = this.off(ref);
-    b[o + B_FLAGS] = flags | type;
-    b[o + B_FREQ] = freq;
     b[o + B_TABLE] = table;
     let k = o + HEADER;
     if ((flags & F_EXT) !== 0) {
       w[i + W_EXP_LO] = 0;
       w[i + W_EXP_HI] = 0;
       w[i + W_VPOS] = 0;
-      k += EXT_BYTES;
+      k = o + EXT_HEADER;
     }
-    if (key.length >= LONG_KEY) {
-      b[o + B_KLEN] = LONG_KEY;
+    if (long) {
       b.writeUInt32LE(key.length, k);
       k += 4;
-    } else {
-      b[o + B_KLEN] = key.length;
     }
     key.copy(b, k);
   }

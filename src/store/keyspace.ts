@@ -11,10 +11,10 @@
 // it is neither evicted nor moved until the next command starts.
 
 import { SlabAllocator } from './slabs.js';
-import { Items, itemSize, F_EXT, F_LARGE, HEADER, EXT_BYTES } from './items.js';
+import { Items, itemSize, F_EXT, F_LARGE, HEADER, EXT_BYTES, MAX_INLINE_VALUE } from './items.js';
 import { LargeBlock, LargeStore, grownCapacity } from './large.js';
 import { randomSeed } from './hash.js';
-import { LFU_INIT_VAL, LfuParams } from './lfu.js';
+import { LFU_INIT_VAL, LfuParams, lfuDecayed, lfuIncremented } from './lfu.js';
 import type { EvictionPolicy } from './eviction/policy.js';
 import type { SlabKeyTable } from './slab-table.js';
 
@@ -99,7 +99,10 @@ export class Keyspace {
   }
 
   // ---------------------------------------------------------------------------
-  // Clock: access times are 32-bit ticks of 1/256 s since start-up.
+  // Access data. Under an LFU policy an item's access field holds minutes
+  // since start-up and the LFU counter, otherwise ticks of 1/256 s; like
+  // Redis's lru field it changes meaning with the policy, and after a switch
+  // the old values read as noise until keys are touched again.
 
   now(): number {
     return this.hooks.now();
@@ -109,9 +112,35 @@ export class Keyspace {
     return Math.floor((ms - this.epoch) * TICKS_PER_MS) >>> 0;
   }
 
-  /** Milliseconds since item `ref` was last accessed, at time `nowMs`. */
+  private minutesAt(ms: number): number {
+    return Math.floor((ms - this.epoch) / 60000) & 0xffffff;
+  }
+
+  /** The access field of an item accessed now (a new item: counter at its initial value). */
+  private freshAccess(nowMs: number, counter = LFU_INIT_VAL): number {
+    return this.lfu === null ? this.ticksAt(nowMs) : ((this.minutesAt(nowMs) << 8) | counter) >>> 0;
+  }
+
+  /** Records an access: the time, the LFU counter under an LFU policy, SIEVE's visited bit. */
+  touch(ref: number, nowMs: number): void {
+    const items = this.items;
+    const lfu = this.lfu;
+    if (lfu === null) items.setAccess(ref, this.ticksAt(nowMs));
+    else items.setAccess(ref, this.freshAccess(nowMs, lfuIncremented(this.lfuCounter(ref, nowMs), lfu)));
+    items.markVisited(ref);
+  }
+
+  /** Milliseconds since item `ref` was last accessed (minute resolution under LFU). */
   idleMs(ref: number, nowMs: number): number {
-    return ((this.ticksAt(nowMs) - this.items.atime(ref)) >>> 0) / TICKS_PER_MS;
+    const a = this.items.access(ref);
+    if (this.lfu === null) return ((this.ticksAt(nowMs) - a) >>> 0) / TICKS_PER_MS;
+    return (((this.minutesAt(nowMs) - (a >>> 8)) & 0xffffff) * 60000);
+  }
+
+  /** The LFU counter after the decay due by now (meaningful under an LFU policy). */
+  lfuCounter(ref: number, nowMs: number): number {
+    const counter = this.items.access(ref) & 0xff;
+    return this.lfu === null ? counter : lfuDecayed(counter, this.idleMs(ref, nowMs) / 60000, this.lfu);
   }
 
   // ---------------------------------------------------------------------------
@@ -149,10 +178,10 @@ export class Keyspace {
     let size = itemSize(key.length, vlen, ext);
     let flags = ext ? F_EXT : 0;
     let blockId = 0;
-    if (size > this.slabs.maxChunk) {
+    if (vlen > MAX_INLINE_VALUE || size > this.slabs.maxChunk) {
       size = this.checkKeyFits(key.length, ext);
       flags |= F_LARGE;
-      blockId = this.addBlock(vlen);
+      blockId = this.addBlock(vlen, vlen);
     }
     let ref: number;
     try {
@@ -161,7 +190,7 @@ export class Keyspace {
       if (blockId !== 0) this.large.remove(blockId);
       throw e;
     }
-    items.init(ref, key, type, vlen, flags, table, this.ticksAt(nowMs), LFU_INIT_VAL);
+    items.init(ref, key, type, blockId !== 0 ? 4 : vlen, flags, table, this.freshAccess(nowMs));
     const at = items.valueStart(ref);
     if (blockId !== 0) {
       items.buf(ref).writeUInt32LE(blockId, at);
@@ -209,6 +238,11 @@ export class Keyspace {
   // ---------------------------------------------------------------------------
   // Values: reading, writing in place, resizing.
 
+  valueLength(ref: number): number {
+    const items = this.items;
+    return items.isLarge(ref) ? this.large.get(items.largeId(ref)).len : items.inlineLength(ref);
+  }
+
   valueSpan(ref: number): ByteSpan {
     const s = this.span;
     const items = this.items;
@@ -216,13 +250,14 @@ export class Keyspace {
       const b = this.large.get(items.largeId(ref));
       s.buf = b.buf;
       s.start = 0;
+      s.end = b.len;
       s.block = b;
     } else {
       s.buf = items.buf(ref);
       s.start = items.valueStart(ref);
+      s.end = s.start + items.inlineLength(ref);
       s.block = null;
     }
-    s.end = s.start + items.valueLength(ref);
     return s;
   }
 
@@ -234,7 +269,7 @@ export class Keyspace {
       const b = this.large.get(id);
       if (b.readers > 0) {
         const copy = Buffer.allocUnsafeSlow(b.buf.length);
-        b.buf.copy(copy, 0, 0, items.valueLength(ref));
+        b.buf.copy(copy, 0, 0, b.len);
         this.large.swap(id, copy);
       }
     }
@@ -251,15 +286,14 @@ export class Keyspace {
   resizeValue(ref: number, len: number, keep: number, zero: boolean, grow: boolean): number {
     const items = this.items;
     const ext = items.hasExt(ref);
-    const klen = items.keyLength(ref);
-    const oldLen = items.valueLength(ref);
+    const oldLen = this.valueLength(ref);
     if (keep > oldLen) keep = oldLen;
     if (keep > len) keep = len;
-    const inlineSize = itemSize(klen, len, ext);
+    const inlineSize = itemSize(items.keyLength(ref), len, ext);
     const large = items.isLarge(ref);
-    if (inlineSize <= this.slabs.maxChunk) {
+    if (len <= MAX_INLINE_VALUE && inlineSize <= this.slabs.maxChunk) {
       if (!large && this.slabs.classFor(inlineSize) === this.slabs.classOf(ref)) {
-        items.setValueLength(ref, len);
+        items.setInlineLength(ref, len);
         if (zero && len > keep) items.buf(ref).fill(0, items.valueStart(ref) + keep, items.valueStart(ref) + len);
         return ref;
       }
@@ -273,38 +307,37 @@ export class Keyspace {
       if (zero && len > keep) items.buf(to).fill(0, at + keep, at + len);
       if (large) {
         this.large.remove(items.largeId(ref));
-        items.setFlags(to, items.flags(to) & ~F_LARGE);
+        items.setFlag(to, F_LARGE, false);
       }
-      items.setValueLength(to, len);
+      items.setInlineLength(to, len);
       this.rewire(ref, to);
       this.slabs.release(ref);
       return to;
     }
-    // A large block.
-    if (large) {
-      const id = items.largeId(ref);
-      const b = this.large.get(id);
-      const cap = b.buf.length;
-      // Bytes beyond the old length are read by nobody: growing in place is safe even with readers.
-      const inPlace = len <= cap && len >= cap * SHRINK_BELOW && (b.readers === 0 || keep >= Math.min(oldLen, len));
-      if (!inPlace) {
-        if (!this.reserve(grow ? grownCapacity(len) : len)) throw new OutOfMemoryError();
-        const buf = Buffer.allocUnsafeSlow(grow ? grownCapacity(len) : len);
-        b.buf.copy(buf, 0, 0, keep);
-        this.large.swap(id, buf);
-      }
-      if (zero && len > keep) this.large.get(id).buf.fill(0, keep, len);
-      items.setValueLength(ref, len);
-      return ref;
+    if (!large) return this.moveToBlock(ref, len, keep, zero, grow);
+    const id = items.largeId(ref);
+    const b = this.large.get(id);
+    const cap = b.buf.length;
+    // Bytes past the old length are read by nobody: growing in place is safe even with queued views.
+    const inPlace = len <= cap && len >= cap * SHRINK_BELOW && (b.readers === 0 || keep >= Math.min(oldLen, len));
+    if (!inPlace) {
+      const size = grow ? grownCapacity(len) : len;
+      if (!this.reserve(size - cap)) throw new OutOfMemoryError();
+      const buf = Buffer.allocUnsafeSlow(size);
+      b.buf.copy(buf, 0, 0, keep);
+      this.large.swap(id, buf);
     }
-    return this.moveToBlock(ref, len, keep, zero, grow);
+    const block = this.large.get(id);
+    if (zero && len > keep) block.buf.fill(0, keep, len);
+    block.len = len;
+    return ref;
   }
 
   /** Moves an inline value into a new large block; the item shrinks to its header, key and block id. */
   private moveToBlock(ref: number, len: number, keep: number, zero: boolean, grow: boolean): number {
     const items = this.items;
     const size = this.checkKeyFits(items.keyLength(ref), items.hasExt(ref));
-    const id = this.addBlock(grow ? grownCapacity(len) : len);
+    const id = this.addBlock(grow ? grownCapacity(len) : len, len);
     let to: number;
     try {
       to = this.allocChunk(size);
@@ -319,38 +352,38 @@ export class Keyspace {
     const prefix = items.valueStart(ref) - items.off(ref);
     items.copy(ref, to, prefix);
     items.buf(to).writeUInt32LE(id, items.off(to) + prefix);
-    items.setFlags(to, items.flags(to) | F_LARGE);
-    items.setValueLength(to, len);
+    items.setFlag(to, F_LARGE, true);
+    items.setInlineLength(to, 4);
     this.rewire(ref, to);
     this.slabs.release(ref);
     return to;
   }
 
-  /** Gives an item the EXT bytes (room for an expiry). Returns its ref, new when it moved. */
+  /** Gives an item the EXT fields (room for an expiry). Returns its ref, new when it moved. */
   addExt(ref: number): number {
     const items = this.items;
     if (items.hasExt(ref)) return ref;
-    // An inline value that would no longer fit with the EXT bytes goes to a block first.
+    // An inline value that would no longer fit with the EXT fields goes to a block first.
     if (items.size(ref) + EXT_BYTES > this.slabs.maxChunk && !items.isLarge(ref)) {
-      const len = items.valueLength(ref);
+      const len = items.inlineLength(ref);
       ref = this.moveToBlock(ref, len, len, false, false);
     }
-    const size = items.size(ref) + EXT_BYTES;
+    const oldSize = items.size(ref);
+    const size = oldSize + EXT_BYTES;
     const o = items.off(ref);
-    if (size <= this.slabs.maxChunk && this.slabs.classFor(size) === this.slabs.classOf(ref)) {
+    if (this.slabs.classFor(size) === this.slabs.classOf(ref)) {
       // Room in the chunk: shift the key and value up.
       const b = items.buf(ref);
-      b.copy(b, o + HEADER + EXT_BYTES, o + HEADER, o + items.size(ref));
-      items.setFlags(ref, items.flags(ref) | F_EXT);
+      b.copy(b, o + HEADER + EXT_BYTES, o + HEADER, o + oldSize);
+      items.setFlag(ref, F_EXT, true);
       items.setExpire(ref, 0);
       items.setVpos(ref, 0);
       return ref;
     }
-    const to = this.allocChunk(size <= this.slabs.maxChunk ? size : this.checkKeyFits(items.keyLength(ref), true));
-    const tail = items.size(ref) - HEADER;
+    const to = this.allocChunk(size);
     items.copy(ref, to, HEADER);
-    items.buf(ref).copy(items.buf(to), items.off(to) + HEADER + EXT_BYTES, o + HEADER, o + HEADER + tail);
-    items.setFlags(to, items.flags(to) | F_EXT);
+    items.buf(ref).copy(items.buf(to), items.off(to) + HEADER + EXT_BYTES, o + HEADER, o + oldSize);
+    items.setFlag(to, F_EXT, true);
     items.setExpire(to, 0);
     items.setVpos(to, 0);
     this.rewire(ref, to);
@@ -365,11 +398,9 @@ export class Keyspace {
   rekey(ref: number, key: Buffer): number {
     const items = this.items;
     const ext = items.hasExt(ref);
-    const large = items.isLarge(ref);
-    const vbytes = large ? 4 : items.valueLength(ref);
+    const vbytes = items.inlineLength(ref);
     const to = this.allocChunk(itemSize(key.length, vbytes, ext));
-    const flags = items.flags(ref);
-    items.init(to, key, 0, items.valueLength(ref), flags, items.table(ref), items.atime(ref), items.freq(ref));
+    items.init(to, key, items.type(ref), vbytes, items.flags(ref), items.table(ref), items.access(ref));
     if (ext) {
       items.setExpireExact(to, items.expireAtExact(ref));
       items.setVpos(to, items.vpos(ref));
@@ -403,10 +434,10 @@ export class Keyspace {
     }
   }
 
-  private addBlock(capacity: number): number {
+  private addBlock(capacity: number, len: number): number {
     if (!this.reserve(capacity)) throw new OutOfMemoryError();
     try {
-      return this.large.add(capacity);
+      return this.large.add(capacity, len);
     } catch {
       throw new OutOfMemoryError();
     }
@@ -498,12 +529,11 @@ export class Keyspace {
 
   /** Largest idle time (ms) among the items of a class, looking at up to `maxSlabs` of its slabs. */
   oldestIdleMs(cls: number, nowMs: number, maxSlabs: number): number {
-    const now = this.ticksAt(nowMs);
     let max = 0;
     this.slabs.forEachLive(cls, (ref) => {
-      const idle = (now - this.items.atime(ref)) >>> 0;
+      const idle = this.idleMs(ref, nowMs);
       if (idle > max) max = idle;
     }, maxSlabs);
-    return max / TICKS_PER_MS;
+    return max;
   }
 }

@@ -74,10 +74,9 @@ export interface KeyTable {
   setExpireAtExact(h: number, at: bigint): number;
   /** Milliseconds since the last access, at time `now` (OBJECT IDLETIME, LRU). */
   idleMs(h: number, now: number): number;
-  /** Logarithmic access counter (LFU), 0..255. */
-  freq(h: number): number;
-  setFreq(h: number, f: number): void;
-  /** Records an access at `now`. */
+  /** The logarithmic access counter (LFU, 0..255) after its decay by `now`; meaningful under an LFU policy. */
+  lfuCounter(h: number, now: number): number;
+  /** Records an access at `now` (time, LFU counter, SIEVE's bit). */
   touch(h: number, now: number): void;
 
   /** Adds a key that is not present; the bytes are copied. Returns its handle. */

@@ -10,7 +10,7 @@
 export class LargeBlock {
   /** Views of this block queued on sockets and not yet written. */
   readers = 0;
-  constructor(public buf: Buffer) {}
+  constructor(public buf: Buffer, public len: number) {}
 }
 
 /** Capacity for a value that grows to `len` bytes: room to double, at most 64 MiB of slack. */
@@ -25,9 +25,9 @@ export class LargeStore {
   bytes = 0;
   count = 0;
 
-  /** A new block of `capacity` bytes; returns its id. Throws RangeError when the runtime cannot allocate it. */
-  add(capacity: number): number {
-    const block = new LargeBlock(Buffer.allocUnsafeSlow(capacity));
+  /** A new block of `capacity` bytes holding a value of `len`; returns its id. Throws RangeError when the runtime cannot allocate it. */
+  add(capacity: number, len: number): number {
+    const block = new LargeBlock(Buffer.allocUnsafeSlow(capacity), len);
     const id = this.freeIds.length > 0 ? this.freeIds.pop() as number : this.blocks.length;
     this.blocks[id] = block;
     this.bytes += capacity;
@@ -44,7 +44,7 @@ export class LargeStore {
     const block = this.blocks[id] as LargeBlock;
     this.bytes += buf.length - block.buf.length;
     // Queued views keep the old buffer alive and unchanged; the new one has no readers yet.
-    this.blocks[id] = new LargeBlock(buf);
+    this.blocks[id] = new LargeBlock(buf, block.len);
   }
 
   remove(id: number): void {

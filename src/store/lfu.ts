@@ -9,19 +9,16 @@ export interface LfuParams {
   decayMinutes: number;
 }
 
-/** The counter after the decay due since the last access. */
-export function lfuDecayed(counter: number, lastAccessMs: number, nowMs: number, p: LfuParams): number {
+/** The counter after the decay due for `idleMinutes` without access. */
+export function lfuDecayed(counter: number, idleMinutes: number, p: LfuParams): number {
   if (p.decayMinutes <= 0) return counter;
-  const periods = Math.floor((nowMs - lastAccessMs) / 60000 / p.decayMinutes);
+  const periods = Math.floor(idleMinutes / p.decayMinutes);
   return periods > counter ? 0 : counter - periods;
 }
 
-/** The counter after one more access (decay first, then the logarithmic increment). */
-export function lfuTouched(counter: number, lastAccessMs: number, nowMs: number, p: LfuParams): number {
-  let c = lfuDecayed(counter, lastAccessMs, nowMs, p);
-  if (c < 255) {
-    const base = Math.max(0, c - LFU_INIT_VAL);
-    if (Math.random() < 1 / (base * p.logFactor + 1)) c++;
-  }
-  return c;
+/** The counter after one more access: the logarithmic increment (decay is applied first by the caller). */
+export function lfuIncremented(counter: number, p: LfuParams): number {
+  if (counter >= 255) return counter;
+  const base = Math.max(0, counter - LFU_INIT_VAL);
+  return Math.random() < 1 / (base * p.logFactor + 1) ? counter + 1 : counter;
 }

@@ -260,19 +260,13 @@ export class SlabKeyTable implements KeyTable {
 
   valueSpan(h: number): ByteSpan { return this.ks.valueSpan(h); }
   writableSpan(h: number): ByteSpan { return this.ks.writableSpan(h); }
-  valueLength(h: number): number { return this.ks.items.valueLength(h); }
+  valueLength(h: number): number { return this.ks.valueLength(h); }
   type(h: number): ValueType { return this.ks.items.type(h); }
   expireAt(h: number): number { return this.ks.items.expireAt(h); }
   expireAtExact(h: number): bigint { return this.ks.items.expireAtExact(h); }
   idleMs(h: number, now: number): number { return this.ks.idleMs(h, now); }
-  freq(h: number): number { return this.ks.items.freq(h); }
-  setFreq(h: number, f: number): void { this.ks.items.setFreq(h, f); }
-
-  touch(h: number, now: number): void {
-    const items = this.ks.items;
-    items.setAtime(h, this.ks.ticksAt(now));
-    items.markVisited(h);
-  }
+  lfuCounter(h: number, now: number): number { return this.ks.lfuCounter(h, now); }
+  touch(h: number, now: number): void { this.ks.touch(h, now); }
 
   setExpireAt(h: number, at: number): number {
     const items = this.ks.items;
@@ -298,6 +292,8 @@ export class SlabKeyTable implements KeyTable {
   }
 
   insert(key: Buffer, type: ValueType, value: Buffer, expireAt: number, now: number): number {
+    // Every insert moves a bucket too: the rehash ends before the new array fills up.
+    if (this.ht1 !== null) this.rehashStep();
     this.growForInsert();
     const ks = this.ks;
     const ref = ks.createItem(this.id, key, type, value, expireAt !== 0, now);
@@ -321,7 +317,7 @@ export class SlabKeyTable implements KeyTable {
   }
 
   resizeValue(h: number, len: number, zero: boolean, grow: boolean): number {
-    return this.ks.resizeValue(h, len, this.ks.items.valueLength(h), zero, grow);
+    return this.ks.resizeValue(h, len, this.ks.valueLength(h), zero, grow);
   }
 
   rename(h: number, key: Buffer): number {

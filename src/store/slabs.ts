@@ -46,14 +46,17 @@ export interface SlabClassStats {
   free: number;
 }
 
-/** Chunk sizes from MIN_CHUNK growing by `factor` (compounded on the aligned size, as memcached) up to `max`. */
+/**
+ * Chunk sizes MIN_CHUNK * factor^i, each rounded up to 8 bytes, up to `max`.
+ * Compounding the exact sequence (memcached compounds the rounded size,
+ * which drifts upwards) keeps neighbouring classes `factor` apart.
+ */
 export function classSizes(factor: number, max: number): number[] {
   const sizes: number[] = [];
-  let size = MIN_CHUNK;
-  while (size < max) {
-    sizes.push(size);
-    const next = Math.ceil((size * factor) / ALIGN) * ALIGN;
-    size = next > size ? next : size + ALIGN;
+  for (let exact = MIN_CHUNK; ; exact *= factor) {
+    const size = Math.ceil(exact / ALIGN) * ALIGN;
+    if (size >= max) break;
+    if (size > sizes[sizes.length - 1] || sizes.length === 0) sizes.push(size);
   }
   sizes.push(max);
   return sizes;

@@ -7,7 +7,5 @@ import type { EvictionPolicy, PolicySettings } from './policy.js';
 import { SampledPolicy } from './pool.js';
 
 export function createLruPolicy(ks: Keyspace, volatileOnly: boolean, settings: PolicySettings): EvictionPolicy {
-  const items = ks.items;
-  return new SampledPolicy(volatileOnly ? 'volatile-lru' : 'allkeys-lru', volatileOnly, ks, settings,
-    (ref, now) => (ks.ticksAt(now) - items.atime(ref)) >>> 0);
+  return new SampledPolicy(volatileOnly ? 'volatile-lru' : 'allkeys-lru', volatileOnly, ks, settings, (ref, now) => ks.idleMs(ref, now));
 }
