@@ -10,14 +10,27 @@ import { join } from 'node:path';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { BENCH } from './lib/machine.mjs';
-import { markdownTable } from './lib/format.mjs';
+import { markdownTable, columnsOf } from './lib/format.mjs';
+import { SERVERS, SERVER_IDS, serverLabel } from './lib/servers.mjs';
 
 /** @typedef {import('./lib/format.mjs').Figure} Figure */
 
 const LATEST = join(BENCH, 'results', 'latest');
 const CHARTS = join(BENCH, 'results', 'charts');
-const SERVERS = [['kvslab', 'kvslab'], ['redis', 'Redis']];
-const COLORS = { domain: ['kvslab', 'Redis'], range: ['#2f6fb0', '#c0392b'] };
+/** One colour per server, the same in every chart; a new server needs one here. */
+const SERVER_COLORS = { kvslab: '#2f6fb0', redis: '#c0392b', memcached: '#27ae60', ceiling: '#8e8e8e' };
+const ORDER_LABELS = SERVER_IDS.map(serverLabel);
+
+/**
+ * The colour scale for the servers that appear in `data` (so a chart of an
+ * older run has no legend entries for servers it did not have).
+ * @param {Array<Record<string, any>>} data
+ */
+function colors(data) {
+  const present = new Set(data.map((d) => d.server));
+  const domain = ORDER_LABELS.filter((l) => present.has(l));
+  return { domain, range: domain.map((l) => SERVER_COLORS[SERVER_IDS[ORDER_LABELS.indexOf(l)]] ?? '#555555') };
+}
 
 /**
  * Median values as chart rows, one per figure and server, skipping failed cells.
@@ -28,13 +41,16 @@ function rows(figures, keep) {
   /** @type {Array<Record<string, any>>} */
   const out = [];
   for (const f of figures.filter(keep)) {
-    for (const [id, label] of SERVERS) {
-      const v = f.results[id].median;
-      if (v !== null && Number.isFinite(v)) out.push({ ...f.params, figure: f.label, server: label, value: v });
+    for (const id of columnsOf([f]).servers) {
+      const v = f.results[id]?.median ?? null;
+      if (v !== null && Number.isFinite(v)) out.push({ ...f.params, figure: f.label, server: serverLabel(id), value: v });
     }
   }
   return out;
 }
+
+/** Server labels present in `data`, in the usual order. @param {Array<Record<string, any>>} data */
+const serverOrder = (data) => colors(data).domain;
 
 /** @param {object} spec vega-lite */
 async function toSvg(spec) {
@@ -73,7 +89,7 @@ const CHART_MAKERS = {
           encoding: {
             x: { field: 'pipeline', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: [1, 4, 16, 64, 256] }, title: 'pipeline depth' },
             y: { field: 'value', type: 'quantitative', title: 'requests/s', axis: { format: '~s' } },
-            color: { field: 'server', type: 'nominal', scale: COLORS, title: null },
+            color: { field: 'server', type: 'nominal', scale: colors(data), title: null },
           },
         },
       },
@@ -91,9 +107,9 @@ const CHART_MAKERS = {
         width: 320, height: 240,
         encoding: {
           x: { field: 'values', type: 'nominal', title: null, axis: { labelAngle: 0 }, sort: ['64 B values', '1 KiB values'] },
-          xOffset: { field: 'server', type: 'nominal', sort: ['kvslab', 'Redis'] },
+          xOffset: { field: 'server', type: 'nominal', sort: serverOrder(data) },
           y: { field: 'value', type: 'quantitative', title: 'bytes per key' },
-          color: { field: 'server', type: 'nominal', scale: COLORS, title: null },
+          color: { field: 'server', type: 'nominal', scale: colors(data), title: null },
         },
         layer: [
           { mark: 'bar' },
@@ -111,9 +127,9 @@ const CHART_MAKERS = {
       width: 420,
       encoding: {
         y: { field: 'figure', type: 'nominal', title: null, sort: order, axis: { labelLimit: 320 } },
-        yOffset: { field: 'server', type: 'nominal', sort: ['kvslab', 'Redis'] },
+        yOffset: { field: 'server', type: 'nominal', sort: serverOrder(values) },
         x: { field: 'value', type: 'quantitative', title: xTitle, axis: fmt === '~s' ? { format: fmt } : {} },
-        color: { field: 'server', type: 'nominal', scale: COLORS, title: null },
+        color: { field: 'server', type: 'nominal', scale: colors(values), title: null },
       },
       layer: [
         { mark: 'bar' },
@@ -129,6 +145,95 @@ const CHART_MAKERS = {
     }
     return out;
   },
+  eviction: (r) => {
+    const out = [];
+    /** @type {Array<Record<string, any>>} */
+    const hit = rows(r.figures, (f) => f.params.metric === 'hit').map((d) => ({ ...d, line: `${d.server} ${d.policy}` }));
+    if (hit.length) {
+      const sizes = [...new Set(hit.map((d) => d.maxmemoryMB))].sort((a, b) => a - b);
+      out.push({
+        file: 'eviction.svg',
+        title: 'Hit ratio by maxmemory and policy',
+        spec: {
+          title: `Hit ratio, Zipf(${r.settings?.zipfAlpha ?? 0.99}) over ${Number(r.settings?.keys ?? 0).toLocaleString('en-US')} keys`,
+          data: { values: hit },
+          width: 420, height: 280,
+          mark: { type: 'line', point: true, strokeWidth: 2 },
+          encoding: {
+            x: { field: 'maxmemoryMB', type: 'quantitative', scale: { type: 'log', base: 2, domain: [sizes[0], sizes[sizes.length - 1]] }, axis: { values: sizes }, title: 'maxmemory (MB)' },
+            y: { field: 'value', type: 'quantitative', title: 'hit ratio (%)', scale: { zero: false } },
+            color: { field: 'server', type: 'nominal', scale: colors(hit), title: 'server' },
+            strokeDash: {
+              field: 'policy', type: 'nominal', title: 'policy', sort: r.settings?.policies,
+              scale: { range: [[1, 0], [8, 4], [2, 3], [10, 3, 2, 3], [4, 4], [1, 5]] },
+              legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 600, encode: { symbols: { update: { stroke: { value: '#444444' } } } } },
+            },
+            detail: { field: 'line', type: 'nominal' },
+          },
+        },
+      });
+    }
+    const shift = rows(r.figures, (f) => f.params.metric === 'shift-after' || f.params.metric === 'shift-fresh');
+    if (shift.length) {
+      const diffs = new Map(rows(r.figures, (f) => f.params.metric === 'shift-diff').map((d) => [`${d.server} ${d.policy}`, d.value]));
+      const data = shift.map((d) => {
+        const diff = diffs.get(`${d.server} ${d.policy}`);
+        return {
+          ...d,
+          run: d.metric === 'shift-after' ? 'after the shift' : 'fresh server',
+          config: `${d.server} ${d.policy}${diff === undefined ? '' : ` (${diff > 0 ? '+' : ''}${diff.toFixed(2)} points)`}`,
+        };
+      });
+      out.push({
+        file: 'eviction-shift.svg',
+        title: 'Hit ratio after a shift of value sizes',
+        spec: {
+          title: `Hit ratio after the value sizes shift, vs a fresh server (maxmemory ${r.settings?.shiftMaxmemoryMB ?? '?'} MB)`,
+          data: { values: data },
+          width: 420,
+          encoding: {
+            y: { field: 'config', type: 'nominal', title: null, axis: { labelLimit: 320 } },
+            yOffset: { field: 'run', type: 'nominal', sort: ['after the shift', 'fresh server'] },
+            x: { field: 'value', type: 'quantitative', title: 'hit ratio (%), last third of phase 2' },
+            color: { field: 'server', type: 'nominal', scale: colors(data), title: null },
+            opacity: { field: 'run', type: 'ordinal', sort: ['after the shift', 'fresh server'], scale: { domain: ['after the shift', 'fresh server'], range: [1, 0.45] }, title: null },
+          },
+          layer: [
+            { mark: 'bar' },
+            { mark: { type: 'text', align: 'left', dx: 3, fontSize: 9 }, encoding: { text: { field: 'value', type: 'quantitative', format: '.2f' }, opacity: { value: 1 } } },
+          ],
+        },
+      });
+    }
+    return out;
+  },
+  growth: (r) => {
+    const order = ['p99', 'p99.9', 'max'];
+    const data = rows(r.figures, (f) => order.includes(String(f.params.metric))).map((d) => ({ ...d, value: Math.max(d.value, 0.001) }));
+    if (!data.length) return [];
+    // A log scale has no zero: bars start at the power of ten below the smallest value.
+    const floor = 10 ** Math.floor(Math.log10(Math.min(...data.map((d) => d.value))));
+    const ceil = 10 ** Math.ceil(Math.log10(Math.max(...data.map((d) => d.value)) * 1.2));
+    return [{
+      file: 'growth.svg',
+      title: 'PING latency while the keyspace grows',
+      spec: {
+        title: `PING latency while loading ${Number(r.settings?.keys ?? 0).toLocaleString('en-US')} keys (log scale)`,
+        data: { values: data },
+        width: 320, height: 240,
+        encoding: {
+          x: { field: 'metric', type: 'nominal', title: null, sort: order, axis: { labelAngle: 0 } },
+          xOffset: { field: 'server', type: 'nominal', sort: serverOrder(data) },
+          y: { field: 'value', type: 'quantitative', title: 'ms', scale: { type: 'log', domain: [floor, ceil] } },
+          color: { field: 'server', type: 'nominal', scale: colors(data), title: null },
+        },
+        layer: [
+          { mark: 'bar', encoding: { y2: { datum: floor } } },
+          { mark: { type: 'text', dy: -6, fontSize: 9 }, encoding: { text: { field: 'value', type: 'quantitative', format: '.3~r' } } },
+        ],
+      },
+    }];
+  },
 };
 
 function readLatest() {
@@ -136,7 +241,7 @@ function readLatest() {
   return readdirSync(LATEST).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(readFileSync(join(LATEST, f), 'utf8')));
 }
 
-const ORDER = ['throughput', 'pipeline-scaling', 'memory'];
+const ORDER = ['throughput', 'pipeline-scaling', 'memory', 'growth', 'eviction'];
 
 /**
  * Renders every chart and rewrites RESULTS.md from the latest results.
@@ -151,7 +256,7 @@ export async function renderReport() {
   mkdirSync(CHARTS, { recursive: true });
   const charts = [];
   const md = [];
-  md.push('# kvslab vs Redis 7: benchmark results', '');
+  md.push('# kvslab vs Redis 7 (and memcached, and a bare Node.js ceiling): benchmark results', '');
   md.push('Generated by `make bench` (`node bench/run.mjs`, then `node bench/report.mjs`) from `bench/results/latest/*.json`; do not edit by hand.', '');
   if (!results.length) {
     md.push('No results yet: run `make bench`.');
@@ -165,11 +270,17 @@ export async function renderReport() {
     md.push(`- OS: ${m.os}`);
     md.push(`- Node ${m.node}, kvslab ${m.kvslab}`);
     md.push(`- Redis ${m.redis} (Debian package), ${m.redisBenchmark}`);
+    const memcached = results.map((r) => r.machine?.memcached).find(Boolean);
+    if (memcached) md.push(`- memcached ${memcached} (Debian package)`);
     md.push(`- Pinning: ${m.pinning}`);
-    if (m.serverOptions) md.push(`- Both servers started with: \`${m.serverOptions}\` (plus port, bind 127.0.0.1, loglevel warning; Redis also \`--save '' --appendonly no\`)`);
+    if (m.serverOptions) md.push(`- kvslab and Redis started with: \`${m.serverOptions}\` (plus port, bind 127.0.0.1, loglevel warning; Redis also \`--save '' --appendonly no\`), unless a suite says otherwise`);
     md.push('');
     md.push('## How to read', '');
-    md.push('Every suite starts a fresh kvslab and a fresh `redis-server --save \'\' --appendonly no` per round, both on loopback, and drives them with the same load: kvslab, then Redis, in each round. Each cell is the median over the rounds; a cell that says `error:` is a figure kvslab (or Redis) could not produce, for example a command kvslab does not implement yet. The ratio is kvslab / Redis: for requests/s and keys/s below 1× means kvslab is slower; for ms, MiB and bytes above 1× means kvslab takes longer or uses more.', '');
+    md.push('Every suite starts a fresh server of each kind it compares per round, all on loopback, and drives them with the same load, one after the other in each round. Each cell is the median over the rounds; a cell that says `error:` is a figure that server could not produce, for example a command kvslab does not implement yet, and `–` is a figure not measured on that server. The ratios are kvslab over each other server: for requests/s and keys/s below 1× means kvslab is slower; for ms, MiB and bytes above 1× means kvslab takes longer or uses more.', '');
+    md.push('The servers:', '');
+    const used = new Set(results.flatMap((r) => columnsOf(r.figures).servers));
+    for (const id of SERVER_IDS) if (used.has(id)) md.push(`- ${SERVERS[id].label}: ${SERVERS[id].describe}`);
+    md.push('');
     for (const r of results) {
       md.push(`## ${r.suite}`, '');
       md.push(`${r.description}.`, '');

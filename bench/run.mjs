@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// kvslab vs Redis 7, side by side.
+// kvslab vs Redis 7 (and memcached, and a bare Node.js ceiling), side by side.
 //
-//   node bench/run.mjs [suite ...] [--rounds N] [--quick] [--no-report]
+//   node bench/run.mjs [suite ...] [--rounds N] [--quick] [--servers LIST] [--no-report]
 //
-// Each suite (bench/suites/<name>.mjs) drives a fresh kvslab and a fresh
-// redis-server with the same load, alternating them over N rounds, and the
+// Each suite (bench/suites/<name>.mjs) drives a fresh server of each kind it
+// compares with the same load, alternating them over N rounds, and the
 // median of each figure is reported. Tables go to stdout, JSON to
 // bench/results/, and bench/RESULTS.md plus the charts are regenerated.
 
@@ -14,22 +14,33 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BENCH, ROOT, PINNING, pinSelf, machineInfo } from './lib/machine.mjs';
 import { BenchContext, live } from './lib/context.mjs';
-import { redisVersion, COMMON_ARGS } from './lib/servers.mjs';
+import { redisVersion, memcachedVersion, COMMON_ARGS, SERVER_IDS } from './lib/servers.mjs';
 import { textTable } from './lib/format.mjs';
 import { renderReport } from './report.mjs';
 
-const USAGE = `usage: node bench/run.mjs [suite ...] [--rounds N] [--quick] [--quiet-wait S] [--no-report] [--list]
+const USAGE = `usage: node bench/run.mjs [suite ...] [--rounds N] [--quick] [--quiet-wait S] [--servers LIST] [--no-report] [--list]
+                                  [suite options]
 
   suite           one or more of the suites in bench/suites (default: all)
-  --rounds N      rounds per suite, each running kvslab then Redis (default 3)
+  --rounds N      rounds per suite, each running every server of the suite
+                  once (default 3; a suite may set its own, eviction uses 1)
   --quick         1 round and smaller loads, for a fast check
   --quiet-wait S  before each server's run, wait up to S seconds for other
                   processes to go idle (default 5, quick 2; 0: don't wait)
+  --servers LIST  run only these servers (comma-separated, of ${SERVER_IDS.join(', ')})
   --no-report     skip regenerating bench/RESULTS.md and the charts
-  --list          list the suites and exit`;
+  --list          list the suites, their servers and their options, and exit
+
+Suite options (see --list), e.g. --policies allkeys-lru,allkeys-sieve for eviction,
+apply to the suites that declare them.`;
 
 function parseArgs(argv) {
-  const o = { suites: /** @type {string[]} */ ([]), rounds: /** @type {number|null} */ (null), quietWait: /** @type {number|null} */ (null), quick: false, report: true, list: false };
+  const o = {
+    suites: /** @type {string[]} */ ([]), rounds: /** @type {number|null} */ (null), quietWait: /** @type {number|null} */ (null),
+    quick: false, report: true, list: false, servers: /** @type {string[]|null} */ (null),
+    /** `--name value` options left for the suites that declare them. */
+    suiteOptions: /** @type {Record<string, string>} */ ({}),
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
@@ -45,16 +56,37 @@ function parseArgs(argv) {
       const n = Number(v);
       if (!Number.isFinite(n) || n < 0) throw new Error(`--quiet-wait needs a number of seconds, got '${v ?? ''}'`);
       o.quietWait = n;
+    } else if (a === '--servers' || a.startsWith('--servers=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      const list = (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+      o.servers = list;
+      const bad = list.filter((x) => !SERVER_IDS.includes(/** @type {any} */ (x)));
+      if (!list.length || bad.length) throw new Error(`--servers needs a list of ${SERVER_IDS.join(', ')}; got '${v ?? ''}'`);
     } else if (a === '-h' || a === '--help') {
       console.log(USAGE);
       process.exit(0);
+    } else if (a.startsWith('--') && a.length > 2) {
+      const name = a.slice(2).split('=')[0];
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`option --${name} needs a value`);
+      o.suiteOptions[name] = v;
     } else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
     else o.suites.push(a);
   }
   return o;
 }
 
-/** @returns {Promise<Map<string, { name: string, description: string, run: (ctx: BenchContext) => Promise<void> }>>} */
+/**
+ * @typedef {object} Suite
+ * @property {string} name
+ * @property {string} description
+ * @property {import('./lib/servers.mjs').ServerId[]} [servers]  What it compares (default kvslab and Redis).
+ * @property {number} [defaultRounds]  Rounds when --rounds is not given (default 3; --quick: 1).
+ * @property {Record<string, string>} [options]  Its own --name value options, with their help.
+ * @property {(ctx: BenchContext) => Promise<void>} run
+ */
+
+/** @returns {Promise<Map<string, Suite>>} */
 async function loadSuites() {
   const dir = join(BENCH, 'suites');
   const suites = new Map();
@@ -69,17 +101,39 @@ async function loadSuites() {
   return suites;
 }
 
-function requireTools() {
+/** @param {string} tool @param {string} flag */
+function hasTool(tool, flag) {
+  try {
+    execFileSync(tool, [flag], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** @param {Set<string>} servers  every server the chosen suites run */
+function requireTools(servers) {
   const missing = [];
-  if (!existsSync(join(ROOT, 'dist', 'main.js'))) missing.push('kvslab is not built (run `make build`)');
+  if (servers.has('kvslab') && !existsSync(join(ROOT, 'dist', 'main.js'))) missing.push('kvslab is not built (run `make build`)');
+  // redis-benchmark drives the throughput suites whatever they compare.
   for (const tool of ['redis-server', 'redis-benchmark']) {
-    try {
-      execFileSync(tool, ['--version'], { stdio: 'ignore' });
-    } catch {
-      missing.push(`${tool} not found (\`make system-deps\` installs Redis)`);
-    }
+    if (!hasTool(tool, '--version')) missing.push(`${tool} not found (\`make system-deps\` installs Redis)`);
   }
   if (missing.length) throw new Error(missing.join('\n'));
+  // Only its own cells fail without memcached: the other servers' figures are still worth having.
+  if (servers.has('memcached') && !hasTool('memcached', '-V')) {
+    console.log('warning: memcached not found (`make bench-deps` installs it): its cells will show errors');
+  }
+}
+
+/**
+ * The servers a suite runs here: its own list, cut down to --servers.
+ * @param {Suite} suite
+ * @param {string[]|null} only
+ */
+function suiteServers(suite, only) {
+  const own = suite.servers ?? ['kvslab', 'redis'];
+  return own.filter((id) => !only || only.includes(id));
 }
 
 const stamp = (d) => d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
@@ -88,22 +142,32 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const suites = await loadSuites();
   if (opts.list) {
-    for (const s of suites.values()) console.log(`${s.name.padEnd(18)} ${s.description ?? ''}`);
+    for (const s of suites.values()) {
+      console.log(`${s.name.padEnd(18)} ${s.description ?? ''}`);
+      console.log(`${''.padEnd(18)} servers: ${(s.servers ?? ['kvslab', 'redis']).join(', ')}; ${s.defaultRounds ?? 3} round(s) by default`);
+      for (const [k, help] of Object.entries(s.options ?? {})) console.log(`${''.padEnd(18)} --${k} ${help}`);
+    }
     return;
   }
-  // Default order: the headline numbers first, the memory-hungry suite last.
-  const preferred = ['throughput', 'pipeline-scaling', 'memory'];
+  // Default order: the headline numbers first, the memory-hungry and long suites last.
+  const preferred = ['throughput', 'pipeline-scaling', 'memory', 'growth', 'eviction'];
   const rank = (n) => (preferred.includes(n) ? preferred.indexOf(n) : preferred.length);
   const chosen = opts.suites.length ? opts.suites : [...suites.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const unknown = chosen.filter((n) => !suites.has(n));
   if (unknown.length) throw new Error(`unknown suite ${unknown.join(', ')}; available: ${[...suites.keys()].join(', ')}`);
-  requireTools();
+  for (const name of Object.keys(opts.suiteOptions)) {
+    if (!chosen.some((n) => suites.get(n)?.options?.[name])) throw new Error(`unknown option --${name} (not an option of ${chosen.join(', ')})`);
+  }
+  const used = new Set(chosen.flatMap((n) => suiteServers(/** @type {Suite} */ (suites.get(n)), opts.servers)));
+  requireTools(used);
 
-  const rounds = opts.rounds ?? (opts.quick ? 1 : 3);
+  const roundsOf = (/** @type {Suite} */ s) => opts.rounds ?? (opts.quick ? 1 : s.defaultRounds ?? 3);
   const quietWait = opts.quietWait ?? (opts.quick ? 2 : 5);
   const pinned = pinSelf();
-  const machine = await machineInfo(redisVersion());
-  console.log(`kvslab ${machine.kvslab} vs Redis ${machine.redis}: ${chosen.join(', ')}; ${rounds} round(s)${opts.quick ? ', quick' : ''}`);
+  const machine = await machineInfo({ redis: redisVersion(), memcached: used.has('memcached') ? memcachedVersion() : undefined });
+  const others = [`Redis ${machine.redis}`, ...(used.has('memcached') ? [`memcached ${machine.memcached}`] : []), ...(used.has('ceiling') ? ['the Node.js ceiling'] : [])];
+  const roundsText = [...new Set(chosen.map((n) => roundsOf(/** @type {Suite} */ (suites.get(n)))))].join('/');
+  console.log(`kvslab ${machine.kvslab} vs ${others.join(', ')}: ${chosen.join(', ')}; ${roundsText} round(s)${opts.quick ? ', quick' : ''}`);
   console.log(`machine: ${machine.cores} cores (${machine.cpu}), ${(Number(machine.memoryBytes) / 2 ** 30).toFixed(1)} GiB, Node ${machine.node}; pinning: ${PINNING && pinned ? machine.pinning : 'none'}`);
   if (!(PINNING && pinned)) machine.pinning = 'none';
   machine.serverOptions = COMMON_ARGS.join(' ');
@@ -112,10 +176,19 @@ async function main() {
   mkdirSync(join(resultsDir, 'latest'), { recursive: true });
   const t0 = Date.now();
   for (const name of chosen) {
-    const suite = suites.get(name);
+    const suite = /** @type {Suite} */ (suites.get(name));
+    const rounds = roundsOf(suite);
+    const servers = suiteServers(suite, opts.servers);
+    const options = Object.fromEntries(Object.entries(opts.suiteOptions).filter(([k]) => suite.options?.[k]));
     console.log(`\n== ${name}: ${suite.description ?? ''}`);
+    if (!servers.length) {
+      console.log(`[${name}] skipped: it runs none of --servers ${opts.servers?.join(',')}`);
+      continue;
+    }
     const started = new Date();
-    const ctx = new BenchContext({ suite: name, rounds, quick: opts.quick, log: (s) => console.log(s), quietWaitMs: quietWait * 1000 });
+    const ctx = new BenchContext({
+      suite: name, rounds, quick: opts.quick, log: (s) => console.log(s), quietWaitMs: quietWait * 1000, servers, options,
+    });
     let suiteError = null;
     try {
       await suite.run(ctx);
@@ -134,6 +207,8 @@ async function main() {
       durationSeconds: Math.round((finished.getTime() - started.getTime()) / 100) / 10,
       rounds,
       quick: opts.quick,
+      servers: ctx.servers,
+      options,
       machine,
       settings: ctx.settings,
       suiteError,

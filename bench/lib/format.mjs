@@ -1,5 +1,9 @@
-// Number formatting and the figure | kvslab | Redis | ratio tables, as plain
-// text for the terminal and as Markdown for RESULTS.md.
+// Number formatting and the figure | <one column per server> | ratio tables,
+// as plain text for the terminal and as Markdown for RESULTS.md. Columns are
+// the servers that appear in the figures (results of older runs only have
+// kvslab and Redis); a server a figure was not run on shows '–'.
+
+import { SERVER_IDS, serverLabel } from './servers.mjs';
 
 /**
  * @typedef {object} Side
@@ -10,11 +14,13 @@
  * @typedef {object} Figure
  * @property {string} key        Stable id, e.g. "get-64-p1.rps".
  * @property {string} label      Shown in tables, e.g. "GET 64 B, pipeline 1".
- * @property {string} unit       "req/s", "ms", "bytes", "MiB", "s", "keys/s".
+ * @property {string} unit       "req/s", "ms", "bytes", "MiB", "s", "keys/s", "%", "points", "count".
  * @property {'higher'|'lower'} better
  * @property {Record<string, string|number>} params  For charts (op, pipeline, size, ...).
- * @property {{ kvslab: Side, redis: Side }} results
+ * @property {Partial<Record<string, Side>>} results  One entry per server the figure is run on.
  * @property {number|null} ratio kvslab median / Redis median.
+ * @property {Record<string, number|null>} [ratios]  kvslab median / each other server's median.
+ * @property {boolean} [noRatio] A figure whose ratio means nothing (a difference, a setting).
  */
 
 const group3 = (n) => n.toLocaleString('en-US');
@@ -29,7 +35,12 @@ export function formatValue(v, unit) {
     case 'req/s':
     case 'keys/s':
     case 'bytes':
+    case 'count':
       return group3(Math.round(v));
+    case '%':
+      return v.toFixed(2);
+    case 'points':
+      return `${v > 0 ? '+' : ''}${v.toFixed(2)}`;
     case 'ms':
       return v.toFixed(3);
     case 'MiB':
@@ -48,15 +59,17 @@ export function formatRatio(r) {
 }
 
 /**
- * One cell: the median, or the error when every round failed; a partial
- * failure is noted after the value.
- * @param {Side} side
+ * One cell: the median, or the error when every round failed ('–' when the
+ * figure was not run on that server); a partial failure is noted after the value.
+ * @param {Side|undefined} side
  * @param {string} unit
  * @param {number} maxErr  Longest error text to show.
  */
 export function formatCell(side, unit, maxErr = 60) {
+  if (!side) return '–';
   if (side.median === null) {
-    const msg = side.errors[0] ?? 'no result';
+    if (!side.errors.length) return '–';
+    const msg = side.errors[0];
     return `error: ${msg.length > maxErr ? `${msg.slice(0, maxErr - 1)}…` : msg}`;
   }
   const failed = side.errors.length;
@@ -64,20 +77,60 @@ export function formatCell(side, unit, maxErr = 60) {
   return `${formatValue(side.median, unit)}${note}`;
 }
 
-/** @param {Figure} f */
-function rowCells(f, maxErr) {
-  return [`${f.label} (${f.unit})`, formatCell(f.results.kvslab, f.unit, maxErr), formatCell(f.results.redis, f.unit, maxErr), formatRatio(f.ratio)];
+/**
+ * kvslab's median over another server's, or null when either is missing.
+ * @param {Figure} f
+ * @param {string} other
+ */
+export function ratioTo(f, other) {
+  if (f.noRatio) return null;
+  const k = f.results.kvslab?.median ?? null;
+  const o = f.results[other]?.median ?? null;
+  return k !== null && o !== null && o !== 0 ? k / o : null;
 }
 
-const HEAD = ['figure', 'kvslab', 'Redis', 'ratio kvslab/Redis'];
+/**
+ * The servers that appear in these figures, in the usual order (servers this
+ * version does not know go last), and the servers kvslab is compared with.
+ * @param {Figure[]} figures
+ */
+export function columnsOf(figures) {
+  const seen = new Set(figures.flatMap((f) => Object.keys(f.results)));
+  const servers = [...SERVER_IDS.filter((id) => seen.has(id)), ...[...seen].filter((id) => !SERVER_IDS.includes(/** @type {any} */ (id)))];
+  const compared = servers.includes('kvslab') ? servers.filter((id) => id !== 'kvslab') : [];
+  return { servers, compared };
+}
+
+/** @param {Figure[]} figures */
+function header(figures) {
+  const { servers, compared } = columnsOf(figures);
+  return {
+    servers, compared,
+    head: ['figure', ...servers.map(serverLabel), ...compared.map((id) => `ratio kvslab/${serverLabel(id)}`)],
+  };
+}
+
+/**
+ * @param {Figure} f
+ * @param {{ servers: string[], compared: string[] }} cols
+ * @param {number} maxErr
+ */
+function rowCells(f, cols, maxErr) {
+  return [
+    `${f.label} (${f.unit})`,
+    ...cols.servers.map((id) => formatCell(f.results[id], f.unit, maxErr)),
+    ...cols.compared.map((id) => formatRatio(ratioTo(f, id))),
+  ];
+}
 
 /**
  * @param {Figure[]} figures
  * @returns {string}
  */
 export function textTable(figures) {
-  const rows = [HEAD, ...figures.map((f) => rowCells(f, 48))];
-  const widths = HEAD.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const cols = header(figures);
+  const rows = [cols.head, ...figures.map((f) => rowCells(f, cols, 48))];
+  const widths = cols.head.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
@@ -88,8 +141,9 @@ export function textTable(figures) {
  */
 export function markdownTable(figures) {
   const esc = (s) => s.replace(/\|/g, '\\|');
-  const lines = [`| ${HEAD.join(' | ')} |`, '| --- | ---: | ---: | ---: |'];
-  for (const f of figures) lines.push(`| ${rowCells(f, 120).map(esc).join(' | ')} |`);
+  const cols = header(figures);
+  const lines = [`| ${cols.head.join(' | ')} |`, `| --- |${' ---: |'.repeat(cols.head.length - 1)}`];
+  for (const f of figures) lines.push(`| ${rowCells(f, cols, 120).map(esc).join(' | ')} |`);
   return lines.join('\n');
 }
 

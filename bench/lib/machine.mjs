@@ -57,10 +57,10 @@ async function kvslabVersion() {
 }
 
 /**
- * @param {string} redisVersion
+ * @param {{ redis: string, memcached?: string }} versions  memcached's only when a suite runs it.
  * @returns {Promise<Record<string, unknown>>}
  */
-export async function machineInfo(redisVersion) {
+export async function machineInfo(versions) {
   let osName = `${os.type()} ${os.release()}`;
   try {
     const m = /^PRETTY_NAME="?([^"\n]+)"?/m.exec(readFileSync('/etc/os-release', 'utf8'));
@@ -76,7 +76,8 @@ export async function machineInfo(redisVersion) {
     memoryBytes: os.totalmem(),
     os: osName,
     node: process.version,
-    redis: redisVersion,
+    redis: versions.redis,
+    ...(versions.memcached ? { memcached: versions.memcached } : {}),
     redisBenchmark: benchmarkVersion,
     kvslab: await kvslabVersion(),
     pinning: PINNING ? `servers on core ${SERVER_CORE}, load generators on core ${CLIENT_CORE} (taskset)` : 'none (needs taskset and 2 cores)',

@@ -1,23 +1,101 @@
-// Starting the two servers under test on free loopback ports, pinned to the
+// Starting the servers under test on free loopback ports, pinned to the
 // server core, and reading their memory from /proc.
+//
+// Each server kind is one entry of SERVERS: how to launch it, which protocol
+// it speaks and how to tell it is ready. To add a server, add an entry here
+// (and a colour in report.mjs); suites then name it in their `servers` list.
 
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
-import { ROOT, pinArgs } from './machine.mjs';
+import { BENCH, ROOT, pinArgs } from './machine.mjs';
+
+/** @typedef {'kvslab'|'redis'|'memcached'|'ceiling'} ServerId */
 
 /**
  * @typedef {object} RunningServer
- * @property {'kvslab'|'redis'} id
+ * @property {ServerId} id
  * @property {string} label       Name shown in tables.
+ * @property {'resp'|'memcache'} protocol
  * @property {number} port
  * @property {number} pid
  * @property {() => string} output Everything the process printed so far.
  * @property {() => boolean} alive
  * @property {() => Promise<void>} stop
  */
+
+/**
+ * @typedef {object} StartOptions
+ * @property {string[]} [extra]  Redis-style `--name value` options for the RESP
+ *   servers that take a config (kvslab and Redis), e.g. maxmemory settings.
+ * @property {string[]} [args]   Options appended for this server kind only.
+ */
+
+/** Given to kvslab and Redis: no memory limit, no eviction (Redis's defaults, stated so both surely match). */
+export const COMMON_ARGS = ['--maxmemory', '0', '--maxmemory-policy', 'noeviction'];
+
+/** memcached's memory limit when a suite does not set one (-m, MiB); it is a cap, not an allocation. */
+const MEMCACHED_DEFAULT_MIB = 1024;
+
+/**
+ * @type {Record<ServerId, { label: string, protocol: 'resp'|'memcache', describe: string,
+ *   start: (port: number, o: StartOptions) => { cmd: string, args: string[], cleanup?: () => void } }>}
+ */
+export const SERVERS = {
+  kvslab: {
+    label: 'kvslab',
+    protocol: 'resp',
+    describe: '`bin/kvslab-server` (built by `make build`)',
+    start: (port, o) => ({
+      cmd: process.execPath,
+      args: [join(ROOT, 'bin', 'kvslab-server'), '--port', String(port), '--bind', '127.0.0.1', '--loglevel', 'warning',
+        ...COMMON_ARGS, ...(o.extra ?? []), ...(o.args ?? [])],
+    }),
+  },
+  redis: {
+    label: 'Redis',
+    protocol: 'resp',
+    describe: "Debian's `redis-server --save '' --appendonly no`",
+    start: (port, o) => {
+      const dir = mkdtempSync(join(tmpdir(), 'kvslab-bench-redis-'));
+      return {
+        cmd: 'redis-server',
+        args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+          '--loglevel', 'warning', ...COMMON_ARGS, ...(o.extra ?? []), ...(o.args ?? [])],
+        cleanup: () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+  memcached: {
+    label: 'memcached',
+    protocol: 'memcache',
+    describe: "Debian's `memcached -l 127.0.0.1 -U 0` (text protocol; `-m` set per suite)",
+    start: (port, o) => {
+      const args = ['-p', String(port), '-l', '127.0.0.1', '-U', '0'];
+      // memcached refuses to run as root unless told which user to be.
+      if (process.getuid?.() === 0) args.push('-u', 'root');
+      if (!(o.args ?? []).includes('-m')) args.push('-m', String(MEMCACHED_DEFAULT_MIB));
+      return { cmd: 'memcached', args: [...args, ...(o.args ?? [])] };
+    },
+  },
+  ceiling: {
+    label: 'ceiling',
+    protocol: 'resp',
+    describe: '`bench/lib/ceiling-server.mjs`: bare Node.js, parses RESP and answers fixed replies, no store',
+    start: (port, o) => ({
+      cmd: process.execPath,
+      args: [join(BENCH, 'lib', 'ceiling-server.mjs'), '--port', String(port), ...(o.args ?? [])],
+    }),
+  },
+};
+
+/** Every server kind, in the order of table columns and of the servers within a round. */
+export const SERVER_IDS = /** @type {ServerId[]} */ (Object.keys(SERVERS));
+
+/** @param {string} id */
+export const serverLabel = (id) => SERVERS[/** @type {ServerId} */ (id)]?.label ?? id;
 
 /** A loopback port that was free a moment ago. */
 export function freePort() {
@@ -38,12 +116,19 @@ function lastLine(out) {
   return line.replace(/^\d+:[A-Z] \d+ \w+ \d+ [\d:.]+ [.*#-] /, '').trim();
 }
 
-/** Sends PING until +PONG comes back (kvslab logs nothing at loglevel warning). */
-async function waitReady(port, proc, outputFn, timeoutMs = 20_000) {
+/** What to send, and how the answer starts, to tell a server is up (kvslab logs nothing at loglevel warning). */
+const READY_PROBE = {
+  resp: { send: '*1\r\n$4\r\nPING\r\n', expect: '+PONG' },
+  memcache: { send: 'version\r\n', expect: 'VERSION ' },
+};
+
+/** Sends the protocol's ping until the expected answer comes back. */
+async function waitReady(port, proc, outputFn, protocol, timeoutMs = 20_000) {
+  const probe = READY_PROBE[protocol];
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null || proc.signalCode !== null) {
-      throw new Error(`server exited (${proc.exitCode ?? proc.signalCode}) before it was ready: ${lastLine(outputFn())}`);
+      throw new Error(`exited (${proc.exitCode ?? proc.signalCode}): ${lastLine(outputFn())}`);
     }
     const ok = await new Promise((res) => {
       const sock = net.connect({ port, host: '127.0.0.1' });
@@ -51,30 +136,43 @@ async function waitReady(port, proc, outputFn, timeoutMs = 20_000) {
       const done = (v) => { sock.destroy(); res(v); };
       sock.setTimeout(1000, () => done(false));
       sock.on('error', () => done(false));
-      sock.on('connect', () => sock.write('PING\r\n'));
-      sock.on('data', (d) => { buf += d; if (buf.includes('\r\n')) done(buf.startsWith('+PONG')); });
+      sock.on('connect', () => sock.write(probe.send));
+      sock.on('data', (d) => { buf += d; if (buf.includes('\r\n')) done(buf.startsWith(probe.expect)); });
     });
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`server on port ${port} did not answer PING within ${timeoutMs} ms: ${lastLine(outputFn())}`);
+  throw new Error(`server on port ${port} did not answer within ${timeoutMs} ms: ${lastLine(outputFn())}`);
 }
 
-function launch(id, label, cmd, args, port, cleanup = () => {}) {
+/**
+ * Starts one server. A command that cannot be found or an option the server
+ * refuses ends up in the thrown error's message.
+ * @param {ServerId} id
+ * @param {StartOptions} [o]
+ * @returns {Promise<RunningServer>}
+ */
+export async function startServer(id, o = {}) {
+  const kind = SERVERS[id];
+  if (!kind) throw new Error(`unknown server ${id}`);
+  const port = await freePort();
+  const { cmd, args, cleanup = () => {} } = kind.start(port, o);
   const [file, ...argv] = [...pinArgs('server'), cmd, ...args];
   const proc = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   let out = '';
   proc.stdout.on('data', (d) => { out = (out + d).slice(-20_000); });
   proc.stderr.on('data', (d) => { out = (out + d).slice(-20_000); });
+  // Without taskset a missing command fails the spawn itself.
+  proc.on('error', (e) => { out += `\n${e.message}`; });
   const exited = new Promise((r) => proc.once('exit', () => r(undefined)));
   /** @type {RunningServer} */
   const srv = {
-    id, label, port,
+    id, label: kind.label, protocol: kind.protocol, port,
     pid: /** @type {number} */ (proc.pid),
     output: () => out,
-    alive: () => proc.exitCode === null && proc.signalCode === null,
+    alive: () => proc.exitCode === null && proc.signalCode === null && proc.pid !== undefined,
     async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) {
+      if (proc.pid !== undefined && proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGTERM');
         const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
         await exited;
@@ -83,31 +181,12 @@ function launch(id, label, cmd, args, port, cleanup = () => {}) {
       cleanup();
     },
   };
-  return waitReady(port, proc, srv.output).then(() => srv, async (e) => { await srv.stop(); throw e; });
-}
-
-/** Given to both servers: no memory limit, no eviction (Redis's defaults, stated so both surely match). */
-export const COMMON_ARGS = ['--maxmemory', '0', '--maxmemory-policy', 'noeviction'];
-
-/**
- * Starts one of the two servers. `extra` are --name value options given to both
- * (e.g. the same maxmemory settings).
- * @param {'kvslab'|'redis'} id
- * @param {string[]} [extra]
- * @returns {Promise<RunningServer>}
- */
-export async function startServer(id, extra = []) {
-  const port = await freePort();
-  if (id === 'kvslab') {
-    return launch(id, 'kvslab', process.execPath, [
-      join(ROOT, 'bin', 'kvslab-server'), '--port', String(port), '--bind', '127.0.0.1', '--loglevel', 'warning', ...COMMON_ARGS, ...extra,
-    ], port);
+  if (proc.pid === undefined) {
+    await new Promise((r) => setImmediate(r));
+    cleanup();
+    throw new Error(`could not start ${cmd}: ${lastLine(out)}`);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'kvslab-bench-redis-'));
-  return launch(id, 'Redis', 'redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
-    '--loglevel', 'warning', ...COMMON_ARGS, ...extra,
-  ], port, () => rmSync(dir, { recursive: true, force: true }));
+  return waitReady(port, proc, srv.output, kind.protocol).then(() => srv, async (e) => { await srv.stop(); throw e; });
 }
 
 /**
@@ -125,11 +204,45 @@ export function procMemory(pid) {
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
+/**
+ * Samples a process's VmRSS every `everyMs` until stop(), which returns the
+ * largest value seen (bytes), including one last reading at stop.
+ * @param {number} pid
+ * @param {number} [everyMs]
+ */
+export function watchRss(pid, everyMs = 200) {
+  let max = 0;
+  const read = () => {
+    try {
+      max = Math.max(max, procMemory(pid).rss);
+    } catch { /* the process is gone: keep what was seen */ }
+  };
+  read();
+  const timer = setInterval(read, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      read();
+      return max;
+    },
+  };
+}
+
 /** `redis-server --version` → "7.0.15". */
 export function redisVersion() {
   try {
     const out = execFileSync('redis-server', ['--version'], { encoding: 'utf8' });
     return /v=(\S+)/.exec(out)?.[1] ?? out.trim();
+  } catch {
+    return 'not installed';
+  }
+}
+
+/** `memcached -V` → "1.6.18". */
+export function memcachedVersion() {
+  try {
+    const out = execFileSync('memcached', ['-V'], { encoding: 'utf8' });
+    return /memcached (\S+)/.exec(out)?.[1] ?? out.trim();
   } catch {
     return 'not installed';
   }

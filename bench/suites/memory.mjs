@@ -1,8 +1,10 @@
-// Memory cost per key: a fresh server of each kind is loaded with 1,000,000
-// keys "key:0000000".. (64 B values, then 1 KiB values on fresh servers), and
-// its resident set (VmRSS in /proc/<pid>/status) is read before and after.
+// Memory cost per key: a fresh server of each kind (kvslab, Redis, memcached)
+// is loaded with 1,000,000 keys "key:0000000".. (64 B values, then 1 KiB
+// values on fresh servers), and its resident set (VmRSS in
+// /proc/<pid>/status) is read before and after. memcached gets the same keys
+// and values through its text protocol, with -m 4096 so that it evicts none.
 
-import { loadKeys } from '../lib/load.mjs';
+import { loadInto } from '../lib/load.mjs';
 import { procMemory } from '../lib/servers.mjs';
 
 const MiB = 1024 * 1024;
@@ -12,7 +14,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function run(ctx) {
   const count = ctx.quick ? 200_000 : 1_000_000;
   const settleMs = 1000;
-  ctx.settings = { keys: count, keyFormat: 'key:%07d', valueSizes: [64, 1024], settleMs, rss: 'VmRSS after load minus VmRSS before, 1 s after the last reply' };
+  const memcachedMiB = 4096;
+  ctx.settings = {
+    keys: count, keyFormat: 'key:%07d', valueSizes: [64, 1024], settleMs, rss: 'VmRSS after load minus VmRSS before, 1 s after the last reply',
+    memcached: `-m ${memcachedMiB}, loaded with pipelined "set <key> 0 0 <n>"`,
+  };
 
   for (const size of [64, 1024]) {
     const sizeLabel = size === 64 ? '64 B' : '1 KiB';
@@ -30,18 +36,19 @@ async function run(ctx) {
       await sleep(300);
       const before = procMemory(srv.pid);
       await ctx.measure(srv, [f.idle, f.growth, f.perKey, f.overhead, f.peak, f.rate], async () => {
-        const { seconds } = await loadKeys(srv.port, { count, prefix: 'key:', width: 7, valueSize: size });
+        const { seconds } = await loadInto(srv, { count, prefix: 'key:', width: 7, valueSize: size });
         await sleep(settleMs);
         const after = procMemory(srv.pid);
         const growth = after.rss - before.rss;
         return [before.rss / MiB, growth / MiB, growth / count, growth / count - keyBytes - size, after.hwm / MiB, count / seconds];
       });
-    }, { figures: Object.values(f), tag: sizeLabel });
+    }, { figures: Object.values(f), tag: sizeLabel, args: { memcached: ['-m', String(memcachedMiB)] } });
   }
 }
 
 export default {
   name: 'memory',
   description: 'RSS growth after loading 1,000,000 keys with 64 B values, then 1 KiB values, on fresh servers; bytes per key',
+  servers: ['kvslab', 'redis', 'memcached'],
   run,
 };

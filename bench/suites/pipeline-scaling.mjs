@@ -1,5 +1,7 @@
 // How requests/s grows with pipeline depth: GET and SET of 64 B values over a
 // pre-loaded random key range (so GETs hit), 50 clients, depths 1 to 256.
+// The ceiling server (bare Node.js, no store) shows how far Node itself goes;
+// loading keys into it is a stream of +OK.
 
 import { loadKeys } from '../lib/load.mjs';
 
@@ -31,5 +33,6 @@ async function run(ctx) {
 export default {
   name: 'pipeline-scaling',
   description: 'requests/s of GET and SET (64 B, 50 clients, random keys) at pipeline depth 1, 4, 16, 64, 256',
+  servers: ['kvslab', 'redis', 'ceiling'],
   run,
 };

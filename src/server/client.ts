@@ -8,7 +8,7 @@ import { RequestReader, RequestSink } from '../protocol/request-reader.js';
 import type { Db } from '../store/db.js';
 import type { Server } from './server.js';
 import { ReplyWriter } from './reply.js';
-import { adoptSocket } from './socket.js';
+import { adoptSocket, READ_BUFFER } from './socket.js';
 import type { CommandSpec } from '../commands/table.js';
 import type { LargeBlock } from '../store/large.js';
 
@@ -93,6 +93,22 @@ export class Client extends ReplyWriter implements RequestSink {
     // The shared read buffer is reused by the next read of any client.
     if (shared) this.reader.releaseInput(chunk.buffer);
     this.flush();
+    // A read that filled the buffer means more is waiting, and the runtime would
+    // go on reading this socket alone (up to 32 reads a turn): let the others
+    // have their turn first.
+    if (shared && chunk.length === READ_BUFFER.length && !this.closed) this.yieldTurn();
+  }
+
+  private yielding = false;
+
+  private yieldTurn(): void {
+    if (this.yielding) return;
+    this.yielding = true;
+    this.socket.pause();
+    setImmediate(() => {
+      this.yielding = false;
+      if (!this.closed) this.socket.resume();
+    });
   }
 
   // RequestSink
