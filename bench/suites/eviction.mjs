@@ -21,7 +21,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Policies Redis has too; any other name is taken to be kvslab's own (its Redis cell is '–'). */
 const REDIS_POLICIES = new Set(['allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'noeviction']);
 /** Run by default; append kvslab's new policies here (e.g. allkeys-s3fifo). */
-const DEFAULT_POLICIES = ['allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'allkeys-sieve'];
+const DEFAULT_POLICIES = ['allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'allkeys-sieve', 'allkeys-s3fifo'];
 const DEFAULT_MAXMEMORY_MB = [64, 128, 256];
 /** --quick divides the key population, the maxmemory sizes and the request counts by this. */
 const QUICK_SCALE = 8;

@@ -96,7 +96,7 @@ export class Server implements DbHooks {
   }
 
   private applyPolicy(): void {
-    this.keyspace.policy = createPolicy(this.config.str('maxmemory-policy'), this.keyspace, { samples: this.config.int('maxmemory-samples') });
+    this.keyspace.setPolicy(createPolicy(this.config.str('maxmemory-policy'), this.keyspace, { samples: this.config.int('maxmemory-samples') }));
   }
 
   /** A new maxmemory takes effect at once: memory is given back (evicting if the policy allows) down to it. */

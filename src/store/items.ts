@@ -9,7 +9,8 @@
 //                ticks of 1/256 s since start-up (wraps after 194 days, as Redis's LRU clock),
 //                or under an LFU policy minutes (24 bits) << 8 | the logarithmic counter
 //         16-19  key length (8 bits; 255: a 4-byte length precedes the key)
-//                | value length (18 bits) << 8 | type (3 bits) << 26 | EXT | LARGE | VISITED
+//                | value length (16 bits) << 8 | type (3 bits) << 24 | EXT | LARGE
+//                | hits (2 bits: a saturating count of accesses, cleared by the policy) | MAIN
 //         20     table id (which database's index holds the item)
 //   with EXT (from byte 24, so the fields stay 4-byte aligned):
 //         24-31  expiry, ms since the epoch as a 64-bit integer (0: none)
@@ -25,7 +26,7 @@ export const HEADER = 21;
 export const EXT_HEADER = 36;
 export const EXT_BYTES = EXT_HEADER - HEADER;
 /** Longest value kept inside the chunk; longer ones get a large block. */
-export const MAX_INLINE_VALUE = (1 << 18) - 1;
+export const MAX_INLINE_VALUE = (1 << 16) - 1;
 /** Word (4-byte) offsets within the header. */
 const W_HNEXT = 0;
 const W_OLDER = 1;
@@ -40,11 +41,14 @@ const B_TABLE = 20;
 const KLEN_MASK = 0xff;
 const VLEN_SHIFT = 8;
 const VLEN_MASK = MAX_INLINE_VALUE;
-const TYPE_SHIFT = 26;
+const TYPE_SHIFT = 24;
 export const TYPE_MASK = 7;
-export const F_EXT = 1 << 29;
-export const F_LARGE = 1 << 30;
-export const F_VISITED = 1 << 31;
+export const F_EXT = 1 << 27;
+export const F_LARGE = 1 << 28;
+const HITS_SHIFT = 29;
+const HITS_MASK = 3 << HITS_SHIFT;
+/** In the keyspace's second queue (S3-FIFO's main queue). */
+export const F_MAIN = 1 << 31;
 const LONG_KEY = 255;
 const TWO32 = 4294967296;
 
@@ -84,8 +88,8 @@ export class Items {
   setAccess(ref: number, v: number): void { this.w(ref)[this.wi(ref) + W_ACCESS] = v; }
 
   private meta(ref: number): number { return this.w(ref)[this.wi(ref) + W_META]; }
-  /** Flag bits of the meta word (F_EXT, F_LARGE, F_VISITED). */
-  flags(ref: number): number { return this.meta(ref) & (F_EXT | F_LARGE | F_VISITED); }
+  /** Flag bits of the meta word (F_EXT, F_LARGE, F_MAIN) and the hit count. */
+  flags(ref: number): number { return this.meta(ref) & (F_EXT | F_LARGE | F_MAIN | HITS_MASK); }
   setFlag(ref: number, f: number, on: boolean): void {
     const w = this.w(ref);
     const i = this.wi(ref) + W_META;
@@ -104,10 +108,22 @@ export class Items {
     const i = this.wi(ref) + W_META;
     w[i] = (w[i] & ~(VLEN_MASK << VLEN_SHIFT)) | (n << VLEN_SHIFT);
   }
-  /** Marks an access for SIEVE: one bit, nothing moves. */
-  markVisited(ref: number): void { this.w(ref)[this.wi(ref) + W_META] |= F_VISITED; }
-  visited(ref: number): boolean { return (this.meta(ref) & F_VISITED) !== 0; }
-  clearVisited(ref: number): void { this.w(ref)[this.wi(ref) + W_META] &= ~F_VISITED; }
+  /** Counts an access (up to 3): SIEVE reads it as the visited bit, S3-FIFO as its frequency. Nothing moves. */
+  markVisited(ref: number): void {
+    const w = this.w(ref);
+    const i = this.wi(ref) + W_META;
+    const m = w[i];
+    if ((m & HITS_MASK) !== HITS_MASK) w[i] = m + (1 << HITS_SHIFT);
+  }
+  visited(ref: number): boolean { return (this.meta(ref) & HITS_MASK) !== 0; }
+  hits(ref: number): number { return (this.meta(ref) & HITS_MASK) >>> HITS_SHIFT; }
+  setHits(ref: number, n: number): void {
+    const w = this.w(ref);
+    const i = this.wi(ref) + W_META;
+    w[i] = (w[i] & ~HITS_MASK) | (n << HITS_SHIFT);
+  }
+  clearVisited(ref: number): void { this.w(ref)[this.wi(ref) + W_META] &= ~HITS_MASK; }
+  inMain(ref: number): boolean { return (this.meta(ref) & F_MAIN) !== 0; }
   isLarge(ref: number): boolean { return (this.meta(ref) & F_LARGE) !== 0; }
   hasExt(ref: number): boolean { return (this.meta(ref) & F_EXT) !== 0; }
 

@@ -11,7 +11,7 @@
 // it is neither evicted nor moved until the next command starts.
 
 import { SlabAllocator } from './slabs.js';
-import { Items, itemSize, F_EXT, F_LARGE, HEADER, EXT_BYTES, MAX_INLINE_VALUE } from './items.js';
+import { Items, itemSize, F_EXT, F_LARGE, F_MAIN, HEADER, EXT_BYTES, MAX_INLINE_VALUE } from './items.js';
 import { LargeBlock, LargeStore, grownCapacity } from './large.js';
 import { randomSeed } from './hash.js';
 import { LFU_INIT_VAL, LfuParams, lfuDecayed, lfuIncremented } from './lfu.js';
@@ -64,9 +64,17 @@ export class Keyspace {
   /** LFU parameters while an LFU policy is set (the counters are kept up only then, as in Redis). */
   lfu: LfuParams | null = null;
 
-  /** The queue of all items: newest at head, oldest at tail. */
+  /**
+   * Items in insertion order, newest at the head, oldest at the tail: every
+   * item is in the first queue unless a policy (S3-FIFO) moved it to the
+   * second, its main queue.
+   */
   head = 0;
   tail = 0;
+  queueCount = 0;
+  mainHead = 0;
+  mainTail = 0;
+  mainCount = 0;
   itemCount = 0;
   /** Bytes of every table's bucket and TTL arrays. */
   indexBytes = 0;
@@ -207,26 +215,74 @@ export class Keyspace {
   freeItem(ref: number): void {
     const items = this.items;
     this.policy.forget?.(ref);
-    const older = items.older(ref);
-    const newer = items.newer(ref);
-    if (older !== 0) items.setNewer(older, newer);
-    else this.tail = newer;
-    if (newer !== 0) items.setOlder(newer, older);
-    else this.head = older;
+    this.unqueue(ref);
     if (items.isLarge(ref)) this.large.remove(items.largeId(ref));
     this.itemCount--;
     this.slabs.release(ref);
   }
 
   private linkNewest(ref: number): void {
-    const items = this.items;
-    const head = this.head;
-    items.setOlder(ref, head);
-    if (head !== 0) items.setNewer(head, ref);
-    else this.tail = ref;
-    this.head = ref;
+    this.enqueue(ref, false);
     this.itemCount++;
     this.policy.inserted?.(ref);
+  }
+
+  /** Links an item at the head of the first queue, or of the main queue. */
+  private enqueue(ref: number, main: boolean): void {
+    const items = this.items;
+    items.setFlag(ref, F_MAIN, main);
+    const head = main ? this.mainHead : this.head;
+    items.setOlder(ref, head);
+    items.setNewer(ref, 0);
+    if (head !== 0) items.setNewer(head, ref);
+    else if (main) this.mainTail = ref;
+    else this.tail = ref;
+    if (main) {
+      this.mainHead = ref;
+      this.mainCount++;
+    } else {
+      this.head = ref;
+      this.queueCount++;
+    }
+  }
+
+  private unqueue(ref: number): void {
+    const items = this.items;
+    const older = items.older(ref);
+    const newer = items.newer(ref);
+    const main = items.inMain(ref);
+    if (older !== 0) items.setNewer(older, newer);
+    else if (main) this.mainTail = newer;
+    else this.tail = newer;
+    if (newer !== 0) items.setOlder(newer, older);
+    else if (main) this.mainHead = older;
+    else this.head = older;
+    if (main) this.mainCount--;
+    else this.queueCount--;
+  }
+
+  /** Moves an item to the head of the first or the main queue (S3-FIFO's promotion and reinsertion). */
+  requeue(ref: number, main: boolean): void {
+    this.unqueue(ref);
+    this.enqueue(ref, main);
+  }
+
+  /** Switches eviction policy; a policy without a main queue gets its items back at the old end of the first. */
+  setPolicy(policy: EvictionPolicy): void {
+    this.policy.dispose?.();
+    this.policy = policy;
+    if (policy.usesMainQueue || this.mainCount === 0) return;
+    const items = this.items;
+    for (let r = this.mainHead; r !== 0; r = items.older(r)) items.setFlag(r, F_MAIN, false);
+    if (this.tail !== 0) {
+      items.setNewer(this.mainHead, this.tail);
+      items.setOlder(this.tail, this.mainHead);
+    } else {
+      this.head = this.mainHead;
+    }
+    this.tail = this.mainTail;
+    this.queueCount += this.mainCount;
+    this.mainHead = this.mainTail = this.mainCount = 0;
   }
 
   private checkKeyFits(keyLen: number, ext: boolean): number {
@@ -509,9 +565,12 @@ export class Keyspace {
     const items = this.items;
     const older = items.older(to);
     const newer = items.newer(to);
+    const main = items.inMain(to);
     if (older !== 0) items.setNewer(older, to);
+    else if (main) this.mainTail = to;
     else this.tail = to;
     if (newer !== 0) items.setOlder(newer, to);
+    else if (main) this.mainHead = to;
     else this.head = to;
     this.policy.moved?.(from, to);
     for (let i = 0; i < this.pinCount; i++) if (this.pins[i] === from) this.pins[i] = to;
@@ -521,8 +580,8 @@ export class Keyspace {
   reset(): void {
     this.slabs.reset();
     this.large.clear();
-    this.head = 0;
-    this.tail = 0;
+    this.head = this.tail = this.queueCount = 0;
+    this.mainHead = this.mainTail = this.mainCount = 0;
     this.itemCount = 0;
     this.pinCount = 0;
   }

@@ -114,10 +114,10 @@ describe('CONFIG SET', () => {
       ['CONFIG', 'SET', 'maxmemory', 'abc', 'hz', 'abc'],
     ];
     for (const argv of bad) await pair.same(argv);
-    // kvslab lists its own policies after Redis's: the same text with two more names.
+    // kvslab lists its own policies after Redis's: the same text with three more names.
     for (const argv of [['CONFIG', 'SET', 'maxmemory-policy', 'foo'], ['CONFIG', 'SET', 'maxmemory', '10mb', 'maxmemory-policy', 'bad']]) {
       const [k, r] = await pair.both(argv);
-      expect(show(k)).toEqual({ error: `${(show(r) as { error: string }).error}, allkeys-sieve, volatile-sieve` });
+      expect(show(k)).toEqual({ error: `${(show(r) as { error: string }).error}, allkeys-sieve, volatile-sieve, allkeys-s3fifo` });
     }
     await sameConfigGet('maxmemory', 'hz', 'maxmemory-policy');
   });

@@ -13,6 +13,7 @@ import { createLfuPolicy } from './lfu.js';
 import { createRandomPolicy } from './random.js';
 import { createTtlPolicy } from './ttl.js';
 import { createSievePolicy } from './sieve.js';
+import { createS3FifoPolicy } from './s3fifo.js';
 
 export interface EvictionPolicy {
   readonly name: string;
@@ -24,8 +25,12 @@ export interface EvictionPolicy {
   forget?(ref: number): void;
   /** Item `from` now lives at `to` (the allocator compacted it). */
   moved?(from: number, to: number): void;
-  /** Item `ref` was just inserted (linked at the head of the queue). */
+  /** Item `ref` was just inserted (linked at the head of the first queue). */
   inserted?(ref: number): void;
+  /** The policy keeps items in the keyspace's main queue too (else they all go back to the first). */
+  readonly usesMainQueue?: boolean;
+  /** The policy is being replaced: give back what it holds. */
+  dispose?(): void;
 }
 
 export interface PolicySettings {
@@ -41,13 +46,14 @@ const FAMILIES: Record<string, PolicyFactory> = {
   random: createRandomPolicy,
   ttl: createTtlPolicy,
   sieve: createSievePolicy,
+  s3fifo: createS3FifoPolicy,
 };
 
 /** Every maxmemory-policy name, Redis's first (in Redis's order), then kvslab's. */
 export const POLICY_NAMES = [
   'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl',
   'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction',
-  'allkeys-sieve', 'volatile-sieve',
+  'allkeys-sieve', 'volatile-sieve', 'allkeys-s3fifo',
 ];
 
 const NO_EVICTION: EvictionPolicy = { name: 'noeviction', volatileOnly: false, victim: () => 0 };
@@ -57,7 +63,7 @@ export function createPolicy(name: string, ks: Keyspace, settings: PolicySetting
   const dash = name.indexOf('-');
   const scope = name.slice(0, dash);
   const factory = FAMILIES[name.slice(dash + 1)];
-  if (factory === undefined || (scope !== 'allkeys' && scope !== 'volatile') || (name === 'allkeys-ttl')) {
+  if (factory === undefined || (scope !== 'allkeys' && scope !== 'volatile') || !POLICY_NAMES.includes(name)) {
     throw new Error(`unknown maxmemory-policy ${name}`);
   }
   return factory(ks, scope === 'volatile', settings);
