@@ -214,7 +214,9 @@ export class Client extends ReplyWriter implements RequestSink {
   /** Keeps the server's count of client buffer memory (part of used_memory) up to date. */
   private trackMemory(): void {
     const mem = this.out.length + this.socket.writableLength + this.reader.pendingBytes();
-    this.server.clientsMemory += mem - this.memCounted;
+    const server = this.server;
+    server.clientsMemory += mem - this.memCounted;
+    if (server.clientsMemory > server.clientsPeak) server.clientsPeak = server.clientsMemory;
     this.memCounted = mem;
   }
 

@@ -57,7 +57,8 @@ export class Server implements DbHooks {
     this.logger = logger;
     this.log = logger.log.bind(logger);
     this.keyspace = new Keyspace(config.int('slab-page-size'), config.num('slab-growth-factor'), {
-      mayGrow: (bytes) => this.maxmemory === 0 || this.usedMemory() + bytes <= this.maxmemory,
+      // The store grows only into room the clients' buffers have not needed lately.
+      mayGrow: (bytes) => this.maxmemory === 0 || this.keyspace.usedBytes + Math.max(this.clientsMemory, this.clientsPeak) + bytes <= this.maxmemory,
       evicting: (table, ref) => this.evicting(table, ref),
       now: () => this.clock,
     });
@@ -171,6 +172,12 @@ export class Server implements DbHooks {
 
   /** Bytes of client query and reply buffers, kept up to date by each client. */
   clientsMemory = 0;
+  /**
+   * The clients' recent peak (decaying by half every few seconds): the store
+   * leaves that much of maxmemory for them, so buffers that come and go do not
+   * make it evict and grow back again and again.
+   */
+  clientsPeak = 0;
 
   /**
    * Before a command that may grow memory (Redis's performEvictions): when
@@ -272,6 +279,7 @@ export class Server implements DbHooks {
 
   private serverCron(periodMs: number): void {
     this.updateClock();
+    this.clientsPeak = Math.max(this.clientsMemory, this.clientsPeak * (1 - periodMs / 5000));
     // Incremental rehashing: a millisecond per table that is resizing (Redis's databasesCron).
     for (const db of this.dbs) db.maintain(1);
     if (this.maxmemory > 0 && this.usedMemory() > this.maxmemory) this.freeMemory(periodMs / 4);

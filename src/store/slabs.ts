@@ -103,9 +103,15 @@ export class SlabAllocator {
   private openPages: number[] = [];
   private openPos: Int32Array;
   private freeIndexes: number[] = [];
-  /** Pages held, and how many of them are wholly free. */
+  /** Pages held, how many of them are wholly free, and their bytes. */
   pageCount = 0;
   emptyPages = 0;
+  pageBytes = 0;
+  /**
+   * Units each page has: 16, except a last page cut short to what the budget
+   * had room for, so that the budget is used to the unit, not to the page.
+   */
+  private pageUnits: Uint8Array;
 
   /** Units being emptied: their slabs take no chunks back and are not released until the end. */
   private drainLo = NONE;
@@ -153,18 +159,18 @@ export class SlabAllocator {
     this.sPrev = new Int32Array(units).fill(NONE);
     this.bitmap = new Uint32Array(units * this.bitWords);
     this.pageFree = new Uint16Array(16);
+    this.pageUnits = new Uint8Array(16);
     this.openPos = new Int32Array(16).fill(NONE);
   }
 
   get classCount(): number { return this.sizes.length; }
   get maxChunk(): number { return this.sizes[this.sizes.length - 1]; }
   /** Bytes of page memory held (what the store counts against maxmemory). */
-  get pageBytes(): number { return this.pageCount * this.pageSize; }
   /** Bytes of the allocator's own bookkeeping arrays. */
   get metadataBytes(): number {
     return this.unitSlab.byteLength + this.sClass.byteLength + this.sLive.byteLength + this.sBump.byteLength
       + this.sFree.byteLength + this.sNext.byteLength + this.sPrev.byteLength + this.bitmap.byteLength
-      + this.pageFree.byteLength + this.openPos.byteLength;
+      + this.pageFree.byteLength + this.openPos.byteLength + this.pageUnits.byteLength;
   }
 
   /** The class whose chunks hold `bytes`, or -1 when larger than the largest chunk. */
@@ -306,14 +312,14 @@ export class SlabAllocator {
   /** Empties a whole page by moving its chunks into free chunks elsewhere; true when one became empty. */
   reclaimPage(move: ChunkMover): boolean {
     const first = this.cheapestRun(UNITS_PER_PAGE, true);
-    return first !== NONE && this.evacuate(first, UNITS_PER_PAGE, move);
+    return first !== NONE && this.evacuate(first, this.pageUnits[Math.floor(first / UNITS_PER_PAGE)], move);
   }
 
   /** Drops one wholly free page (its memory goes back once collected). */
   dropEmptyPage(): boolean {
     for (let i = this.openPages.length - 1; i >= 0; i--) {
       const p = this.openPages[i];
-      if (this.pageFree[p] === 0xffff) {
+      if (this.isEmpty(p)) {
         this.releasePage(p);
         return true;
       }
@@ -334,18 +340,20 @@ export class SlabAllocator {
   }
 
   /**
-   * The aligned run of `units` units that can be emptied by moving its live
+   * The aligned run of `want` units that can be emptied by moving its live
    * chunks into free chunks of their classes outside it, moving the fewest;
-   * NONE when there is none. `busyOnly`: skip pages that are wholly free.
+   * NONE when there is none. `wholePages`: runs are whole pages, whatever
+   * their size (a short last page included), that are not already empty.
    */
-  private cheapestRun(units: number, busyOnly: boolean): number {
+  private cheapestRun(want: number, wholePages: boolean): number {
     let best = NONE;
     let bestCost = Infinity;
     const liveIn = new Map<number, number>();
     const freeIn = new Map<number, number>();
     for (let p = 1; p < this.bufs.length; p++) {
-      if (this.bufs[p] === undefined || (busyOnly && this.pageFree[p] === 0xffff)) continue;
-      for (let pos = 0; pos < UNITS_PER_PAGE; pos += units) {
+      if (this.bufs[p] === undefined || (wholePages && this.isEmpty(p))) continue;
+      const units = wholePages ? this.pageUnits[p] : want;
+      for (let pos = 0; pos + units <= this.pageUnits[p]; pos += units) {
         const first = p * UNITS_PER_PAGE + pos;
         // Slabs are aligned runs too: one bigger than this run covers it and cannot be split.
         const owner = this.unitSlab[first];
@@ -412,12 +420,12 @@ export class SlabAllocator {
     const units = this.unitsPerSlab[cls];
     let first = this.findRun(units);
     if (first === NONE) {
-      const p = this.newPage();
+      const p = this.newPage(units);
       if (p === 0) return NONE;
       first = p * UNITS_PER_PAGE;
     }
     const page = Math.floor(first / UNITS_PER_PAGE);
-    const wasEmpty = this.pageFree[page] === 0xffff;
+    const wasEmpty = this.isEmpty(page);
     for (let u = first; u < first + units; u++) this.unitSlab[u] = first;
     this.setPageFree(page, this.pageFree[page] & ~(((1 << units) - 1) << (first % UNITS_PER_PAGE)));
     if (wasEmpty) this.emptyPages--;
@@ -440,7 +448,7 @@ export class SlabAllocator {
     this.sClass[s] = NONE;
     const page = Math.floor(s / UNITS_PER_PAGE);
     this.setPageFree(page, this.pageFree[page] | (((1 << units) - 1) << (s % UNITS_PER_PAGE)));
-    if (this.pageFree[page] === 0xffff) {
+    if (this.isEmpty(page)) {
       this.emptyPages++;
       // Under a budget an empty page is kept for any class to reuse; without one it goes back.
       if (!this.holdEmptyPages) this.releasePage(page);
@@ -460,7 +468,7 @@ export class SlabAllocator {
       if (p === this.reservedPage) mask &= ~this.reservedMask;
       for (let pos = 0; pos < UNITS_PER_PAGE; pos += units) {
         if (((mask >>> pos) & full) !== full) continue;
-        if (mask !== 0xffff) return p * UNITS_PER_PAGE + pos;
+        if (mask !== (1 << this.pageUnits[p]) - 1) return p * UNITS_PER_PAGE + pos;
         if (fallback === NONE) fallback = p * UNITS_PER_PAGE + pos;
         break;
       }
@@ -468,29 +476,42 @@ export class SlabAllocator {
     return fallback;
   }
 
-  private newPage(): number {
-    if (!this.mayGrow(this.pageSize)) return 0;
+  private isEmpty(p: number): boolean {
+    return this.pageFree[p] === (1 << this.pageUnits[p]) - 1;
+  }
+
+  /**
+   * A new page, empty, with at least `minUnits` units: a whole one when the
+   * budget has room, else as many units as it has room for.
+   */
+  private newPage(minUnits: number): number {
+    let units = UNITS_PER_PAGE;
+    while (units >= minUnits && !this.mayGrow(units * this.unitSize)) units--;
+    if (units < minUnits) return 0;
     const p = this.freeIndexes.length > 0 ? this.freeIndexes.pop() as number : this.bufs.length;
     if (p >= this.maxPages) return 0;
+    const bytes = units * this.unitSize;
     let buf: Buffer;
     try {
-      buf = Buffer.allocUnsafeSlow(this.pageSize);
+      buf = Buffer.allocUnsafeSlow(bytes);
     } catch {
       return 0;
     }
     if (p === this.bufs.length) {
       this.bufs.push(buf);
-      this.words.push(new Uint32Array(buf.buffer, buf.byteOffset, this.pageSize / 4));
+      this.words.push(new Uint32Array(buf.buffer, buf.byteOffset, bytes / 4));
     } else {
       this.bufs[p] = buf;
-      this.words[p] = new Uint32Array(buf.buffer, buf.byteOffset, this.pageSize / 4);
+      this.words[p] = new Uint32Array(buf.buffer, buf.byteOffset, bytes / 4);
     }
     this.growUnits(p + 1);
     this.pageCount++;
+    this.pageBytes += bytes;
     this.emptyPages++;
+    this.pageUnits[p] = units;
     for (let u = p * UNITS_PER_PAGE; u < (p + 1) * UNITS_PER_PAGE; u++) this.unitSlab[u] = NONE;
     this.pageFree[p] = 0;
-    this.setPageFree(p, 0xffff);
+    this.setPageFree(p, (1 << units) - 1);
     return p;
   }
 
@@ -500,6 +521,8 @@ export class SlabAllocator {
     this.words[p] = undefined;
     this.freeIndexes.push(p);
     this.pageCount--;
+    this.pageBytes -= this.pageUnits[p] * this.unitSize;
+    this.pageUnits[p] = 0;
     this.emptyPages--;
   }
 
@@ -545,6 +568,9 @@ export class SlabAllocator {
     const pf = new Uint16Array(n);
     pf.set(this.pageFree);
     this.pageFree = pf;
+    const pu = new Uint8Array(n);
+    pu.set(this.pageUnits);
+    this.pageUnits = pu;
     const op = new Int32Array(n).fill(NONE);
     op.set(this.openPos);
     this.openPos = op;
@@ -595,6 +621,53 @@ export class SlabAllocator {
     return out;
   }
 
+  /**
+   * Checks the allocator's bookkeeping against itself (tests): every slab
+   * with free chunks is on its class's partial list and no full one is, live
+   * counts match the bitmaps, and page masks match the units' owners.
+   * Returns the first inconsistency found, or null.
+   */
+  check(): string | null {
+    const onList = new Set<number>();
+    for (let c = 0; c < this.sizes.length; c++) {
+      let n = 0;
+      for (let s = this.partialHead[c]; s !== NONE; s = this.sNext[s]) {
+        if (onList.has(s)) return `class ${c}: slab ${s} twice on the partial list`;
+        if (this.sClass[s] !== c) return `class ${c}: slab ${s} of class ${this.sClass[s]} on its partial list`;
+        onList.add(s);
+        if (++n > this.unitSlab.length) return `class ${c}: partial list loops`;
+      }
+    }
+    const slabs = new Int32Array(this.sizes.length);
+    const live = new Float64Array(this.sizes.length);
+    for (let u = 0; u < this.unitSlab.length; u++) {
+      const p = Math.floor(u / UNITS_PER_PAGE);
+      const free = (this.pageFree[p] >>> (u % UNITS_PER_PAGE)) & 1;
+      if (this.bufs[p] === undefined || u % UNITS_PER_PAGE >= this.pageUnits[p]) continue;
+      if ((free === 1) !== (this.unitSlab[u] === NONE)) return `unit ${u}: free bit ${free} but owner ${this.unitSlab[u]}`;
+      if (this.unitSlab[u] !== u) continue;
+      const c = this.sClass[u];
+      slabs[c]++;
+      live[c] += this.sLive[u];
+      let bits = 0;
+      for (let w = 0; w < this.bitWords; w++) {
+        let x = this.bitmap[u * this.bitWords + w];
+        while (x !== 0) {
+          x &= x - 1;
+          bits++;
+        }
+      }
+      if (bits !== this.sLive[u]) return `slab ${u}: ${bits} chunks marked, ${this.sLive[u]} counted live`;
+      const partial = this.sLive[u] < this.perSlab[c];
+      if (partial !== onList.has(u)) return `slab ${u} (class ${c}, ${this.sLive[u]}/${this.perSlab[c]} live) ${partial ? 'missing from' : 'wrongly on'} the partial list`;
+    }
+    for (let c = 0; c < this.sizes.length; c++) {
+      if (slabs[c] !== this.classSlabs[c]) return `class ${c}: ${slabs[c]} slabs found, ${this.classSlabs[c]} counted`;
+      if (live[c] !== this.classLive[c]) return `class ${c}: ${live[c]} live chunks found, ${this.classLive[c]} counted`;
+    }
+    return null;
+  }
+
   /** Drops every page and slab (FLUSHALL). */
   reset(): void {
     for (let p = 1; p < this.bufs.length; p++) {
@@ -606,7 +679,9 @@ export class SlabAllocator {
     this.freeIndexes = [];
     this.openPages = [];
     this.pageCount = 0;
+    this.pageBytes = 0;
     this.emptyPages = 0;
+    this.pageUnits.fill(0);
     this.unitSlab.fill(NONE);
     this.sClass.fill(NONE);
     this.sNext.fill(NONE);
