@@ -27,7 +27,6 @@ function reject(c: Client, msg: string, spec?: CommandSpec): void {
 
 export function processCommand(table: CommandTable, c: Client, argv: Buffer[]): void {
   const server = c.server;
-  server.updateClock();
   server.keyspace.unpinAll();
   let spec = table.lookup(argv[0]);
   if (spec === undefined) {
@@ -61,14 +60,19 @@ export function processCommand(table: CommandTable, c: Client, argv: Buffer[]): 
   call(c, spec, argv);
 }
 
-/** Fast commands are timed one call in TIMING_SAMPLE (the clock costs more than GET itself). */
+/**
+ * Fast commands, and the writes that add data (SET, MSET, APPEND...: Redis
+ * does not flag them fast, but they are), are timed one call in
+ * TIMING_SAMPLE: two clock reads cost more than a SET itself.
+ */
 const TIMING_SAMPLE = 16;
+const SAMPLED = F_FAST | F_DENYOOM;
 let timingTick = 0;
 
 /**
  * Runs a handler and records it (EXEC calls this for each queued command).
- * INFO commandstats' usec is exact for slow commands and, for fast ones,
- * estimated from every 16th call.
+ * INFO commandstats' usec is exact for other commands and, for the sampled
+ * ones, estimated from every 16th call.
  */
 export function call(c: Client, spec: CommandSpec, argv: Buffer[]): void {
   const stats = c.server.stats;
@@ -77,8 +81,9 @@ export function call(c: Client, spec: CommandSpec, argv: Buffer[]): void {
   c.lastCommand = spec.name;
   // Handles pinned by an earlier command (of the same EXEC, say) may be evicted again.
   c.server.keyspace.unpinAll();
-  if (((spec.bits as number) & F_FAST) === 0 || ++timingTick === TIMING_SAMPLE) {
-    const weight = ((spec.bits as number) & F_FAST) === 0 ? 1 : TIMING_SAMPLE;
+  const sampled = ((spec.bits as number) & SAMPLED) !== 0;
+  if (!sampled || ++timingTick === TIMING_SAMPLE) {
+    const weight = sampled ? TIMING_SAMPLE : 1;
     timingTick = 0;
     const start = performance.now();
     guardedRun(c, spec, argv);

@@ -87,7 +87,9 @@ export class Client extends ReplyWriter implements RequestSink {
   get dbIndex(): number { return this.db.id; }
 
   private onData(chunk: Buffer, shared: boolean): void {
-    this.lastInteraction = Date.now();
+    // One clock read per read batch: every command of a pipeline sees the same "now".
+    this.server.updateClock();
+    this.lastInteraction = this.server.clock;
     this.server.stats.netInputBytes += chunk.length;
     this.reader.feed(chunk);
     // The shared read buffer is reused by the next read of any client.

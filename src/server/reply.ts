@@ -3,6 +3,7 @@
 
 import type { ByteSpan } from '../store/keytable.js';
 import type { LargeBlock } from '../store/large.js';
+import { copyBytes } from '../util/bytes.js';
 
 const CRLF = 0x0d0a;
 const INITIAL_SIZE = 16 * 1024;
@@ -97,8 +98,7 @@ export class ReplyWriter {
   /** Appends raw protocol bytes. */
   addRaw(b: Buffer): void {
     this.ensure(b.length);
-    b.copy(this.out, this.outLen);
-    this.outLen += b.length;
+    this.outLen += copyBytes(b, 0, b.length, this.out, this.outLen);
   }
 
   private addAscii(s: string): void {
@@ -161,8 +161,7 @@ export class ReplyWriter {
     if (len < 1000) this.addRaw(SHARED_BULK_HDR[len]);
     else this.addHeader(0x24, len);
     this.ensure(len + 2);
-    b.copy(this.out, this.outLen, start, end);
-    this.outLen += len;
+    this.outLen += copyBytes(b, start, end, this.out, this.outLen);
     this.out.writeUInt16BE(CRLF, this.outLen);
     this.outLen += 2;
   }

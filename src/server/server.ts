@@ -117,8 +117,9 @@ export class Server implements DbHooks {
   // DbHooks
   pin(h: number): void { this.keyspace.pin(h); }
   /**
-   * The clock commands see: read once per command (as Redis caches mstime),
-   * so every lookup of a command, or of a whole EXEC, agrees on "now".
+   * The clock commands see: read once per read batch and by the cron (Redis
+   * too caches its mstime), so every lookup of a command, of a whole EXEC or
+   * of a pipeline, agrees on "now".
    */
   now(): number { return this.clock; }
   clock = Date.now();

@@ -20,6 +20,7 @@
 // Uint32Array view of the page; refs address 8-byte steps (see slabs.ts).
 
 import type { SlabAllocator } from './slabs.js';
+import { copyBytes } from '../util/bytes.js';
 
 export const HEADER = 21;
 /** Where the key starts when the item has the EXT fields. */
@@ -223,7 +224,7 @@ export class Items {
       b.writeUInt32LE(key.length, k);
       k += 4;
     }
-    key.copy(b, k);
+    copyBytes(key, 0, key.length, b, k);
   }
 
   /** Copies `bytes` bytes of item `from` into chunk `to`. */

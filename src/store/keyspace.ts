@@ -14,6 +14,7 @@ import { SlabAllocator } from './slabs.js';
 import { Items, itemSize, F_EXT, F_LARGE, F_MAIN, HEADER, EXT_BYTES, MAX_INLINE_VALUE } from './items.js';
 import { LargeBlock, LargeStore, grownCapacity } from './large.js';
 import { randomSeed } from './hash.js';
+import { copyBytes } from '../util/bytes.js';
 import { LFU_INIT_VAL, LfuParams, lfuDecayed, lfuIncremented } from './lfu.js';
 import type { EvictionPolicy } from './eviction/policy.js';
 import type { SlabKeyTable } from './slab-table.js';
@@ -204,7 +205,7 @@ export class Keyspace {
       items.buf(ref).writeUInt32LE(blockId, at);
       value.copy(this.large.get(blockId).buf, 0);
     } else {
-      value.copy(items.buf(ref), at);
+      copyBytes(value, 0, vlen, items.buf(ref), at);
     }
     this.linkNewest(ref);
     this.pin(ref);

@@ -14,9 +14,10 @@
 import type { KeyTable, ValueType } from './keytable.js';
 import { ByteSpan, Keyspace, OutOfMemoryError } from './keyspace.js';
 import { hashBytes } from './hash.js';
+import { copyBytes } from '../util/bytes.js';
+import { RefArray } from './ref-array.js';
 
 const MIN_BUCKETS = 4;
-const MIN_VOLATILE = 16;
 /** Past this many keys per bucket a table grows even beyond maxmemory's room (as Redis's dict_force_resize_ratio). */
 const FORCE_RESIZE_LOAD = 5;
 /** Shrink when fewer than one bucket in this many holds a key. */
@@ -44,13 +45,12 @@ export class SlabKeyTable implements KeyTable {
   /** Buckets of ht0 below this index have moved to ht1. */
   private rehashIdx = 0;
   size = 0;
-  private vol: Uint32Array = new Uint32Array(MIN_VOLATILE);
-  volatileSize = 0;
+  private readonly vol = new RefArray();
   /** The database currently using this table (SWAPDB exchanges tables between databases). */
   owner: unknown = null;
 
   constructor(private readonly ks: Keyspace, readonly id: number) {
-    ks.indexBytes += this.ht0.byteLength + this.vol.byteLength;
+    ks.indexBytes += this.ht0.byteLength + this.vol.bytes;
   }
 
   private hashKey(key: Buffer): number {
@@ -70,7 +70,8 @@ export class SlabKeyTable implements KeyTable {
   get rehashing(): boolean { return this.ht1 !== null; }
   /** Bytes of the bucket arrays, and of the TTL array (MEMORY STATS). */
   get bucketBytes(): number { return this.ht0.byteLength + (this.ht1?.byteLength ?? 0); }
-  get volatileBytes(): number { return this.vol.byteLength; }
+  get volatileBytes(): number { return this.vol.bytes; }
+  get volatileSize(): number { return this.vol.length; }
 
   // ---------------------------------------------------------------------------
   // Lookup and links.
@@ -130,7 +131,7 @@ export class SlabKeyTable implements KeyTable {
   relink(from: number, to: number): void {
     this.replaceLink(from, to, this.hashOf(to));
     const items = this.ks.items;
-    if (items.hasExt(to) && items.expireAt(to) !== 0) this.vol[items.vpos(to)] = to;
+    if (items.hasExt(to) && items.expireAt(to) !== 0) this.vol.set(items.vpos(to), to);
   }
 
   // ---------------------------------------------------------------------------
@@ -216,27 +217,21 @@ export class SlabKeyTable implements KeyTable {
   // The TTL array.
 
   private addVolatile(ref: number): void {
-    if (this.volatileSize === this.vol.length) this.resizeVolatile(this.vol.length * 2);
-    this.vol[this.volatileSize] = ref;
-    this.ks.items.setVpos(ref, this.volatileSize++);
+    const before = this.vol.bytes;
+    this.ks.items.setVpos(ref, this.vol.push(ref));
+    this.ks.indexBytes += this.vol.bytes - before;
   }
 
   private dropVolatile(ref: number): void {
     const items = this.ks.items;
+    const before = this.vol.bytes;
     const p = items.vpos(ref);
-    const last = this.vol[--this.volatileSize];
+    const last = this.vol.pop();
     if (last !== ref) {
-      this.vol[p] = last;
+      this.vol.set(p, last);
       items.setVpos(last, p);
     }
-    if (this.vol.length > MIN_VOLATILE && this.volatileSize * 4 < this.vol.length) this.resizeVolatile(this.vol.length / 2);
-  }
-
-  private resizeVolatile(n: number): void {
-    const v = new Uint32Array(n);
-    v.set(this.vol.subarray(0, this.volatileSize));
-    this.ks.indexBytes += v.byteLength - this.vol.byteLength;
-    this.vol = v;
+    this.ks.indexBytes += this.vol.bytes - before;
   }
 
   private isVolatile(ref: number): boolean {
@@ -310,7 +305,7 @@ export class SlabKeyTable implements KeyTable {
     const ks = this.ks;
     const nh = ks.resizeValue(h, value.length, 0, false, false);
     const s = ks.writableSpan(nh);
-    value.copy(s.buf, s.start);
+    copyBytes(value, 0, value.length, s.buf, s.start);
     ks.items.setType(nh, type);
     this.touch(nh, now);
     return nh;
@@ -331,7 +326,7 @@ export class SlabKeyTable implements KeyTable {
       throw e;
     }
     this.link(nh, this.hashKey(key));
-    if (this.isVolatile(nh)) this.vol[this.ks.items.vpos(nh)] = nh;
+    if (this.isVolatile(nh)) this.vol.set(this.ks.items.vpos(nh), nh);
     return nh;
   }
 
@@ -364,14 +359,13 @@ export class SlabKeyTable implements KeyTable {
 
   /** Drops the index without freeing items (the keyspace was reset as a whole). */
   forgetAll(): void {
-    this.ks.indexBytes -= this.ht0.byteLength + (this.ht1?.byteLength ?? 0) + this.vol.byteLength;
+    this.ks.indexBytes -= this.ht0.byteLength + (this.ht1?.byteLength ?? 0) + this.vol.bytes;
     this.ht0 = new Uint32Array(MIN_BUCKETS);
     this.ht1 = null;
     this.rehashIdx = 0;
-    this.vol = new Uint32Array(MIN_VOLATILE);
-    this.ks.indexBytes += this.ht0.byteLength + this.vol.byteLength;
+    this.vol.clear();
+    this.ks.indexBytes += this.ht0.byteLength + this.vol.bytes;
     this.size = 0;
-    this.volatileSize = 0;
   }
 
   scan(cursor: number, visit: (h: number) => void): number {
@@ -430,12 +424,12 @@ export class SlabKeyTable implements KeyTable {
   }
 
   randomVolatile(): number {
-    if (this.volatileSize === 0) return -1;
-    return this.vol[Math.floor(Math.random() * this.volatileSize)];
+    if (this.vol.length === 0) return -1;
+    return this.vol.get(Math.floor(Math.random() * this.vol.length));
   }
 
   volatileAt(i: number): number {
-    return this.vol[i];
+    return this.vol.get(i);
   }
 
   /**
@@ -445,8 +439,8 @@ export class SlabKeyTable implements KeyTable {
    */
   sample(n: number, volatileOnly: boolean, out: number[]): number {
     if (volatileOnly) {
-      if (this.volatileSize === 0) return 0;
-      for (let i = 0; i < n; i++) out.push(this.vol[Math.floor(Math.random() * this.volatileSize)]);
+      if (this.vol.length === 0) return 0;
+      for (let i = 0; i < n; i++) out.push(this.vol.get(Math.floor(Math.random() * this.vol.length)));
       return n;
     }
     if (this.size === 0) return 0;
