@@ -25,7 +25,7 @@ build: deps
 	npx tsc -p tsconfig.json
 
 run: build
-	node dist/main.js conf/kvslab.conf
+	bin/kvslab-server conf/kvslab.conf
 
 # Tests are type-checked too (test/tsconfig.json). The JSON report feeds the plain "N passed, N failed" line CI reads.
 test: system-deps build

@@ -49,8 +49,8 @@ export const SERVERS = {
     protocol: 'resp',
     describe: '`bin/kvslab-server` (built by `make build`)',
     start: (port, o) => ({
-      cmd: process.execPath,
-      args: [join(ROOT, 'bin', 'kvslab-server'), '--port', String(port), '--bind', '127.0.0.1', '--loglevel', 'warning',
+      cmd: join(ROOT, 'bin', 'kvslab-server'),
+      args: ['--port', String(port), '--bind', '127.0.0.1', '--loglevel', 'warning',
         ...COMMON_ARGS, ...(o.extra ?? []), ...(o.args ?? [])],
     }),
   },

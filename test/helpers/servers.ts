@@ -78,7 +78,7 @@ function track(proc: ChildProcess, port: number, readyPattern: RegExp): Promise<
 /** Starts kvslab with the given arguments (config file and/or --name value pairs). */
 export async function startKvslab(args: string[] = []): Promise<RunningServer> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [BIN, ...args, '--port', String(port), '--bind', '127.0.0.1'], {
+  const proc = spawn(BIN, [...args, '--port', String(port), '--bind', '127.0.0.1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return track(proc, port, /Ready to accept connections/);

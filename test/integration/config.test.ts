@@ -25,7 +25,7 @@ interface Outcome { code: number | null; output: string }
 /** Runs the server expecting it to fail start-up. */
 function runToExit(args: string[]): Promise<Outcome> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     proc.stdout.on('data', (d) => { output += d; });
     proc.stderr.on('data', (d) => { output += d; });
@@ -37,7 +37,7 @@ function runToExit(args: string[]): Promise<Outcome> {
 /** Starts the server with exactly these arguments; resolves with its port from the log. */
 function startRaw(args: string[]): Promise<{ port: number; output: () => string; stop: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const t = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`no start:\n${out}`)); }, 15_000);
     const onData = (d: Buffer) => {
@@ -176,10 +176,10 @@ describe('command line', () => {
   });
 
   it('--help and --version', () => {
-    const help = execFileSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
+    const help = execFileSync(BIN, ['--help'], { encoding: 'utf8' });
     expect(help).toContain('Usage: kvslab-server');
     expect(help).toContain('--name value');
-    const version = execFileSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' });
+    const version = execFileSync(BIN, ['--version'], { encoding: 'utf8' });
     expect(version).toMatch(/v=\d+\.\d+\.\d+ redis-compat=7\.0\.15/);
   });
 });
