@@ -9,6 +9,7 @@ import type { LfuParams } from '../store/lfu.js';
 import { Keyspace } from '../store/keyspace.js';
 import { SlabKeyTable } from '../store/slab-table.js';
 import { createPolicy } from '../store/eviction/policy.js';
+import { fullGc } from '../util/gc.js';
 import { Client } from './client.js';
 import { CommandTable } from '../commands/table.js';
 import { processCommand } from '../commands/dispatch.js';
@@ -213,6 +214,29 @@ export class Server implements DbHooks {
   /** maxmemory, kept here because the check runs on every write. */
   maxmemory = 0;
 
+  /** Memory the store let go of that the runtime has not collected yet. */
+  private uncollected = 0;
+  private lastCommands = 0;
+  private quietSince = 0;
+
+  /**
+   * Once the store has let go of a megabyte or more (index arrays after a
+   * rehash, pages, large blocks) and no command has come for half a second,
+   * runs a full collection so that memory goes back to the system now: V8
+   * would keep it until its heap, which stays small here, asks for a
+   * collection. On this heap it takes a few milliseconds, while nobody waits.
+   */
+  private collectWhenIdle(): void {
+    this.uncollected += this.keyspace.takeDroppedBytes();
+    const commands = this.stats.totalCommands;
+    if (commands !== this.lastCommands) {
+      this.lastCommands = commands;
+      this.quietSince = this.clock;
+      return;
+    }
+    if (this.uncollected >= IDLE_GC_BYTES && this.clock - this.quietSince >= IDLE_GC_MS && fullGc()) this.uncollected = 0;
+  }
+
   /** FLUSHALL: WATCH sees every database change, then the whole arena is dropped at once. */
   flushAll(): void {
     for (const db of this.dbs) this.dbModified(db);
@@ -281,6 +305,7 @@ export class Server implements DbHooks {
   private serverCron(periodMs: number): void {
     this.updateClock();
     this.clientsPeak = Math.max(this.clientsMemory, this.clientsPeak * (1 - periodMs / 5000));
+    this.collectWhenIdle();
     // Incremental rehashing: a millisecond per table that is resizing (Redis's databasesCron).
     for (const db of this.dbs) db.maintain(1);
     if (this.maxmemory > 0 && this.usedMemory() > this.maxmemory) this.freeMemory(periodMs / 4);
@@ -329,6 +354,10 @@ export class Server implements DbHooks {
     for (const c of this.clients.values()) c.socket.destroy();
   }
 }
+
+/** Memory let go of, and quiet time, before a collection on an idle server. */
+const IDLE_GC_BYTES = 1024 * 1024;
+const IDLE_GC_MS = 500;
 
 /** The time one eviction pass may take, by maxmemory-eviction-tenacity (Redis's evictionTimeLimitUs). */
 function evictionTimeLimitUs(tenacity: number): number {

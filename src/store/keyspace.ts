@@ -79,6 +79,8 @@ export class Keyspace {
   itemCount = 0;
   /** Bytes of every table's bucket and TTL arrays. */
   indexBytes = 0;
+  /** Bytes of index arrays let go since last asked (see takeDroppedBytes). */
+  droppedBytes = 0;
   /** Evictions, in all and per slab class. */
   evictions = 0;
   readonly classEvictions: Float64Array;
@@ -577,8 +579,20 @@ export class Keyspace {
     for (let i = 0; i < this.pinCount; i++) if (this.pins[i] === from) this.pins[i] = to;
   }
 
+  /**
+   * Bytes of memory the store let go of (pages, large blocks, index arrays)
+   * since the last call. They live in ArrayBuffers that return to the system
+   * only when the runtime collects them.
+   */
+  takeDroppedBytes(): number {
+    const n = this.droppedBytes + this.slabs.droppedBytes + this.large.droppedBytes;
+    this.droppedBytes = this.slabs.droppedBytes = this.large.droppedBytes = 0;
+    return n;
+  }
+
   /** Frees everything at once (FLUSHALL): every table must be cleared by its owner right after. */
   reset(): void {
+    this.droppedBytes += this.slabs.pageBytes + this.large.bytes;
     this.slabs.reset();
     this.large.clear();
     this.head = this.tail = this.queueCount = 0;

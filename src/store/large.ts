@@ -23,6 +23,8 @@ export class LargeStore {
   private freeIds: number[] = [];
   /** Bytes held by all blocks (their capacities). */
   bytes = 0;
+  /** Bytes of blocks dropped since the keyspace last asked (they go back once collected). */
+  droppedBytes = 0;
   count = 0;
 
   /** A new block of `capacity` bytes holding a value of `len`; returns its id. Throws RangeError when the runtime cannot allocate it. */
@@ -42,6 +44,7 @@ export class LargeStore {
   /** Gives block `id` a new buffer (grown, or copied because views of the old one are queued). */
   swap(id: number, buf: Buffer): void {
     const block = this.blocks[id] as LargeBlock;
+    this.droppedBytes += block.buf.length;
     this.bytes += buf.length - block.buf.length;
     // Queued views keep the old buffer alive and unchanged; the new one has no readers yet.
     this.blocks[id] = new LargeBlock(buf, block.len);
@@ -49,6 +52,7 @@ export class LargeStore {
 
   remove(id: number): void {
     const block = this.blocks[id] as LargeBlock;
+    this.droppedBytes += block.buf.length;
     this.bytes -= block.buf.length;
     this.count--;
     this.blocks[id] = undefined;

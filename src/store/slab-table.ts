@@ -184,6 +184,7 @@ export class SlabKeyTable implements KeyTable {
 
   private finishRehash(): void {
     this.ks.indexBytes -= this.ht0.byteLength;
+    this.ks.droppedBytes += this.ht0.byteLength;
     this.ht0 = this.ht1 as Uint32Array;
     this.ht1 = null;
     this.rehashIdx = 0;

@@ -455,6 +455,9 @@ export class SlabAllocator {
     }
   }
 
+  /** Bytes of pages dropped since the keyspace last asked (they go back once collected). */
+  droppedBytes = 0;
+
   /** When true (a maxmemory is set), empty pages are kept for reuse instead of dropped. */
   holdEmptyPages = false;
 
@@ -516,6 +519,7 @@ export class SlabAllocator {
   }
 
   private releasePage(p: number): void {
+    this.droppedBytes += this.pageUnits[p] * this.unitSize;
     this.setPageFree(p, 0);
     this.bufs[p] = undefined;
     this.words[p] = undefined;
