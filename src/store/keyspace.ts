@@ -103,6 +103,11 @@ export class Keyspace {
     return this.slabs.pageBytes + this.slabs.metadataBytes + this.indexBytes + this.large.bytes;
   }
 
+  /** Whether `bytes` more fit within the budget as it is (no eviction). */
+  canGrow(bytes: number): boolean {
+    return this.hooks.mayGrow(bytes);
+  }
+
   get volatileCount(): number {
     let n = 0;
     for (const t of this.tables) n += t.volatileSize;
@@ -378,7 +383,7 @@ export class Keyspace {
     const b = this.large.get(id);
     const cap = b.buf.length;
     // Bytes past the old length are read by nobody: growing in place is safe even with queued views.
-    const inPlace = len <= cap && len >= cap * SHRINK_BELOW && (b.readers === 0 || keep >= Math.min(oldLen, len));
+    const inPlace = len <= cap && len >= cap * SHRINK_BELOW && (b.readers === 0 || (len >= oldLen && keep >= oldLen));
     if (!inPlace) {
       const size = grow ? grownCapacity(len) : len;
       if (!this.reserve(size - cap)) throw new OutOfMemoryError();
@@ -422,6 +427,7 @@ export class Keyspace {
   addExt(ref: number): number {
     const items = this.items;
     if (items.hasExt(ref)) return ref;
+    this.checkKeyFits(items.keyLength(ref), true);
     // An inline value that would no longer fit with the EXT fields goes to a block first.
     if (items.size(ref) + EXT_BYTES > this.slabs.maxChunk && !items.isLarge(ref)) {
       const len = items.inlineLength(ref);
@@ -457,15 +463,33 @@ export class Keyspace {
   rekey(ref: number, key: Buffer): number {
     const items = this.items;
     const ext = items.hasExt(ref);
-    const vbytes = items.inlineLength(ref);
-    const to = this.allocChunk(itemSize(key.length, vbytes, ext));
-    items.init(to, key, items.type(ref), vbytes, items.flags(ref), items.table(ref), items.access(ref));
+    this.checkKeyFits(key.length, true);
+    let vbytes = items.inlineLength(ref);
+    let flags = items.flags(ref);
+    let blockId = 0;
+    const vs = items.valueStart(ref);
+    if (!items.isLarge(ref) && itemSize(key.length, vbytes, ext) > this.slabs.maxChunk) {
+      // The value no longer fits beside the longer key: it goes to a block.
+      blockId = this.addBlock(vbytes, vbytes);
+      items.buf(ref).copy(this.large.get(blockId).buf, 0, vs, vs + vbytes);
+      flags |= F_LARGE;
+    }
+    let to: number;
+    try {
+      to = this.allocChunk(itemSize(key.length, blockId !== 0 ? 4 : vbytes, ext));
+    } catch (e) {
+      if (blockId !== 0) this.large.remove(blockId);
+      throw e;
+    }
+    items.init(to, key, items.type(ref), blockId !== 0 ? 4 : vbytes, flags, items.table(ref), items.access(ref));
+    items.setOlder(to, items.older(ref));
+    items.setNewer(to, items.newer(ref));
     if (ext) {
       items.setExpireExact(to, items.expireAtExact(ref));
       items.setVpos(to, items.vpos(ref));
     }
-    const vs = items.valueStart(ref);
-    items.buf(ref).copy(items.buf(to), items.valueStart(to), vs, vs + vbytes);
+    if (blockId !== 0) items.buf(to).writeUInt32LE(blockId, items.valueStart(to));
+    else items.buf(ref).copy(items.buf(to), items.valueStart(to), vs, vs + vbytes);
     this.replaceInQueue(ref, to);
     this.slabs.release(ref);
     return to;
@@ -484,9 +508,10 @@ export class Keyspace {
     for (;;) {
       const ref = slabs.alloc(cls);
       if (ref !== 0) return ref;
-      if (slabs.reclaimFromIdleClass(units, this.mover)) continue;
+      const pinned = this.pins.subarray(0, this.pinCount);
+      if (slabs.reclaimFromIdleClass(units, this.mover, pinned)) continue;
       if (this.idleChunkBytes() >= retryAt) {
-        if (slabs.reclaimRun(units, this.mover)) continue;
+        if (slabs.reclaimRun(units, this.mover, pinned)) continue;
         retryAt = this.idleChunkBytes() + slabs.unitSize;
       }
       if (!this.evictOne()) throw new OutOfMemoryError();
@@ -524,7 +549,7 @@ export class Keyspace {
    */
   releaseIdle(minIdle = this.slabs.pageSize): boolean {
     if (this.slabs.emptyPages > 0 && this.slabs.dropEmptyPage()) return true;
-    return this.idleChunkBytes() >= minIdle && this.slabs.reclaimPage(this.mover) && this.slabs.dropEmptyPage();
+    return this.idleChunkBytes() >= minIdle && this.slabs.reclaimPage(this.mover, this.pins.subarray(0, this.pinCount)) && this.slabs.dropEmptyPage();
   }
 
   /** Bytes of chunks in slabs that hold no item. */

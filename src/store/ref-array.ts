@@ -20,6 +20,32 @@ export class RefArray {
     this.segs[i >>> SEG_BITS][i & (SEG - 1)] = v;
   }
 
+  /** Bytes the next push adds (0 when there is room). */
+  get growthBytes(): number {
+    const i = this.length;
+    const s = i >>> SEG_BITS;
+    if (s === this.segs.length) return SEG * 4;
+    if (s === 0 && i === this.segs[0].length) return i * 4;
+    return 0;
+  }
+
+  /** Makes room for one more entry now; returns the bytes added. */
+  ensureRoom(): number {
+    const i = this.length;
+    const s = i >>> SEG_BITS;
+    const before = this.bytes;
+    if (s === this.segs.length) {
+      this.segs.push(new Uint32Array(SEG));
+      this.bytes += SEG * 4;
+    } else if (s === 0 && i === this.segs[0].length) {
+      const grown = new Uint32Array(i * 2);
+      grown.set(this.segs[0]);
+      this.bytes += grown.byteLength - this.segs[0].byteLength;
+      this.segs[0] = grown;
+    }
+    return this.bytes - before;
+  }
+
   /** Appends `v`; returns its index. */
   push(v: number): number {
     const i = this.length;

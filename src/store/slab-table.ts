@@ -217,6 +217,15 @@ export class SlabKeyTable implements KeyTable {
   // ---------------------------------------------------------------------------
   // The TTL array.
 
+  /** Room within the budget for one more TTL array entry (the array may grow). */
+  private reserveVolatile(): void {
+    const bytes = this.vol.growthBytes;
+    if (bytes === 0) return;
+    if (!this.ks.reserve(bytes)) throw new OutOfMemoryError();
+    // Grown now, while the room is there (a page taken next would use it).
+    this.ks.indexBytes += this.vol.ensureRoom();
+  }
+
   private addVolatile(ref: number): void {
     const before = this.vol.bytes;
     this.ks.items.setVpos(ref, this.vol.push(ref));
@@ -273,6 +282,7 @@ export class SlabKeyTable implements KeyTable {
       }
       return h;
     }
+    if (!this.isVolatile(h)) this.reserveVolatile();
     h = this.ks.addExt(h);
     const was = items.expireAt(h) !== 0;
     items.setExpire(h, at);
@@ -291,6 +301,7 @@ export class SlabKeyTable implements KeyTable {
     // Every insert moves a bucket too: the rehash ends before the new array fills up.
     if (this.ht1 !== null) this.rehashStep();
     this.growForInsert();
+    if (expireAt !== 0) this.reserveVolatile();
     const ks = this.ks;
     const ref = ks.createItem(this.id, key, type, value, expireAt !== 0, now);
     this.link(ref, this.hashKey(key));
@@ -446,14 +457,23 @@ export class SlabKeyTable implements KeyTable {
     }
     if (this.size === 0) return 0;
     const items = this.ks.items;
-    const tab = this.ht1 !== null && (this.rehashIdx >= this.ht0.length / 2 || Math.random() < 0.5) ? this.ht1 : this.ht0;
-    const mask = tab.length - 1;
-    let i = Math.floor(Math.random() * tab.length);
+    const ht0 = this.ht0;
+    const ht1 = this.ht1;
+    // While a rehash runs, both arrays hold keys (ht0 from rehashIdx on): look at both, as Redis's dictGetSomeKeys.
+    const big = ht1 !== null && ht1.length > ht0.length ? ht1 : ht0;
+    const mask = big.length - 1;
+    let i = Math.floor(Math.random() * big.length);
     let added = 0;
     for (let steps = n * 10; steps > 0 && added < n; steps--, i = (i + 1) & mask) {
-      for (let ref = tab[i]; ref !== 0 && added < n; ref = items.hnext(ref)) {
-        out.push(ref);
-        added++;
+      for (let t = 0; t < 2 && added < n; t++) {
+        const tab = t === 0 ? ht0 : ht1;
+        if (tab === null) break;
+        const j = i & (tab.length - 1);
+        if (t === 0 && ht1 !== null && j < this.rehashIdx) continue;
+        for (let ref = tab[j]; ref !== 0 && added < n; ref = items.hnext(ref)) {
+          out.push(ref);
+          added++;
+        }
       }
     }
     return added;

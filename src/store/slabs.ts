@@ -84,7 +84,7 @@ export class SlabAllocator {
   private readonly classLive: Float64Array;
   private readonly partialHead: Int32Array;
   /** Size lookup: class of an item of n bytes is sizeIndex[ceil(n / 8)] for n up to 4 KiB. */
-  private readonly smallLookup: Uint8Array;
+  private readonly smallLookup: Uint16Array;
 
   // Per unit (index page * 16 + unit). A slab is named by its first unit.
   private unitSlab: Int32Array;
@@ -142,7 +142,7 @@ export class SlabAllocator {
     this.classSlabs = new Int32Array(n);
     this.classLive = new Float64Array(n);
     this.partialHead = new Int32Array(n).fill(NONE);
-    this.smallLookup = new Uint8Array(4096 / ALIGN + 1);
+    this.smallLookup = new Uint16Array(4096 / ALIGN + 1);
     for (let i = 0, c = 0; i < this.smallLookup.length; i++) {
       while (this.sizes[c] < i * ALIGN) c++;
       this.smallLookup[i] = c;
@@ -247,6 +247,7 @@ export class SlabAllocator {
     const s = this.unitSlab[ref >>> this.unitShift];
     if (s === NONE) return false;
     const index = this.chunkIndex(s, ref);
+    if (index >= this.perSlab[this.sClass[s]] || this.chunkRef(s, index) !== ref) return false;
     return (this.bitmap[s * this.bitWords + (index >>> 5)] & (1 << (index & 31))) !== 0;
   }
 
@@ -283,7 +284,7 @@ export class SlabAllocator {
    * its emptiest slab surely fits into the others) and slabs of at least
    * `need` units, gives its emptiest slab. Returns whether units were freed.
    */
-  reclaimFromIdleClass(need: number, move: ChunkMover): boolean {
+  reclaimFromIdleClass(need: number, move: ChunkMover, pinned: ArrayLike<number> = []): boolean {
     let best = NONE;
     let bestRatio = 1;
     for (let c = 0; c < this.sizes.length; c++) {
@@ -295,7 +296,7 @@ export class SlabAllocator {
       }
     }
     if (best === NONE) return false;
-    const s = this.emptiestSlab(best);
+    const s = this.emptiestSlab(best, pinned);
     return s !== NONE && this.evacuate(s, this.unitsPerSlab[best], move);
   }
 
@@ -304,14 +305,14 @@ export class SlabAllocator {
    * run whose live chunks fit into free chunks of their classes elsewhere,
    * moving the fewest. Scans every page.
    */
-  reclaimRun(need: number, move: ChunkMover): boolean {
-    const first = this.cheapestRun(need, false);
+  reclaimRun(need: number, move: ChunkMover, pinned: ArrayLike<number> = []): boolean {
+    const first = this.cheapestRun(need, false, pinned);
     return first !== NONE && this.evacuate(first, need, move);
   }
 
   /** Empties a whole page by moving its chunks into free chunks elsewhere; true when one became empty. */
-  reclaimPage(move: ChunkMover): boolean {
-    const first = this.cheapestRun(UNITS_PER_PAGE, true);
+  reclaimPage(move: ChunkMover, pinned: ArrayLike<number> = []): boolean {
+    const first = this.cheapestRun(UNITS_PER_PAGE, true, pinned);
     return first !== NONE && this.evacuate(first, this.pageUnits[Math.floor(first / UNITS_PER_PAGE)], move);
   }
 
@@ -327,11 +328,20 @@ export class SlabAllocator {
     return false;
   }
 
-  private emptiestSlab(cls: number): number {
+  /** Whether one of `refs` lies in the units [first, first + units). */
+  private holdsAny(first: number, units: number, refs: ArrayLike<number>): boolean {
+    for (let i = 0; i < refs.length; i++) {
+      const u = refs[i] >>> this.unitShift;
+      if (u >= first && u < first + units) return true;
+    }
+    return false;
+  }
+
+  private emptiestSlab(cls: number, pinned: ArrayLike<number>): number {
     let best = NONE;
     let bestLive = Infinity;
     for (let s = this.partialHead[cls]; s !== NONE; s = this.sNext[s]) {
-      if (this.sLive[s] < bestLive) {
+      if (this.sLive[s] < bestLive && !this.holdsAny(s, this.unitsPerSlab[cls], pinned)) {
         best = s;
         bestLive = this.sLive[s];
       }
@@ -345,7 +355,7 @@ export class SlabAllocator {
    * NONE when there is none. `wholePages`: runs are whole pages, whatever
    * their size (a short last page included), that are not already empty.
    */
-  private cheapestRun(want: number, wholePages: boolean): number {
+  private cheapestRun(want: number, wholePages: boolean, pinned: ArrayLike<number>): number {
     let best = NONE;
     let bestCost = Infinity;
     const liveIn = new Map<number, number>();
@@ -358,6 +368,7 @@ export class SlabAllocator {
         // Slabs are aligned runs too: one bigger than this run covers it and cannot be split.
         const owner = this.unitSlab[first];
         if (owner !== NONE && (owner !== first || this.unitsPerSlab[this.sClass[owner]] > units)) continue;
+        if (this.holdsAny(first, units, pinned)) continue;
         liveIn.clear();
         freeIn.clear();
         let cost = 0;
@@ -488,11 +499,16 @@ export class SlabAllocator {
    * budget has room, else as many units as it has room for.
    */
   private newPage(minUnits: number): number {
-    let units = UNITS_PER_PAGE;
-    while (units >= minUnits && !this.mayGrow(units * this.unitSize)) units--;
-    if (units < minUnits) return 0;
-    const p = this.freeIndexes.length > 0 ? this.freeIndexes.pop() as number : this.bufs.length;
+    const p = this.freeIndexes.length > 0 ? this.freeIndexes[this.freeIndexes.length - 1] : this.bufs.length;
     if (p >= this.maxPages) return 0;
+    // The per-unit arrays double when the page index passes their capacity: that counts too.
+    let cap = this.pageFree.length;
+    while (cap < p + 1) cap *= 2;
+    const extra = this.metadataBytes * (cap / this.pageFree.length - 1);
+    let units = UNITS_PER_PAGE;
+    while (units >= minUnits && !this.mayGrow(units * this.unitSize + extra)) units--;
+    if (units < minUnits) return 0;
+    if (p !== this.bufs.length) this.freeIndexes.pop();
     const bytes = units * this.unitSize;
     let buf: Buffer;
     try {

@@ -10,6 +10,8 @@ import type { EvictionPolicy, PolicySettings } from './policy.js';
 const POOL_SIZE = 16;
 /** Sampling rounds before giving up when every candidate is pinned or gone. */
 const MAX_ROUNDS = 16;
+/** Rounds that sample nothing at all (a sparse table) before giving up. */
+const MAX_DRY_ROUNDS = 4096;
 
 /** Higher scores are evicted first. */
 export type ScoreFn = (ref: number, nowMs: number) => number;
@@ -33,9 +35,13 @@ export class SampledPolicy implements EvictionPolicy {
 
   victim(): number {
     const ks = this.ks;
-    for (let round = 0; round < MAX_ROUNDS; round++) {
+    for (let round = 0, dry = 0; round < MAX_ROUNDS; round++) {
       if ((this.volatileOnly ? ks.volatileCount : ks.itemCount) === 0) return 0;
-      this.populate();
+      // A sparse table (many keys just evicted, not shrunk yet) may give empty samples: they do not count.
+      if (this.populate() === 0 && this.count === 0 && ++dry < MAX_DRY_ROUNDS) {
+        round--;
+        continue;
+      }
       while (this.count > 0) {
         const i = --this.count;
         const ref = this.refs[i];
@@ -43,6 +49,18 @@ export class SampledPolicy implements EvictionPolicy {
       }
     }
     return 0;
+  }
+
+  /** A pooled item is being freed: its ref leaves the pool (the chunk may soon hold something else). */
+  forget(ref: number): void {
+    for (let i = 0; i < this.count; i++) {
+      if (this.refs[i] !== ref) continue;
+      this.refs.copyWithin(i, i + 1, this.count);
+      this.scores.copyWithin(i, i + 1, this.count);
+      this.hashes.copyWithin(i, i + 1, this.count);
+      this.count--;
+      return;
+    }
   }
 
   moved(from: number, to: number): void {
@@ -60,18 +78,21 @@ export class SampledPolicy implements EvictionPolicy {
     return !this.volatileOnly || ks.items.expireAt(ref) !== 0;
   }
 
-  private populate(): void {
+  /** Samples every table into the pool; returns how many items were sampled. */
+  private populate(): number {
     const ks = this.ks;
     const now = ks.now();
     const picked = this.picked;
+    let sampled = 0;
     for (const t of ks.tables) {
       picked.length = 0;
-      t.sample(this.settings.samples, this.volatileOnly, picked);
+      sampled += t.sample(this.settings.samples, this.volatileOnly, picked);
       for (const ref of picked) {
         if (ks.isPinned(ref) || this.inPool(ref)) continue;
         this.insert(ref, this.score(ref, now));
       }
     }
+    return sampled;
   }
 
   private inPool(ref: number): boolean {

@@ -34,6 +34,7 @@ export function createS3FifoPolicy(ks: Keyspace): EvictionPolicy {
     let n = MIN_GHOST;
     while (n < ks.itemCount) n *= 2;
     if (n === ghost.length || (n < ghost.length && n * 4 > ghost.length)) return;
+    if (n > ghost.length && !ks.canGrow(n * 4 - ghost.byteLength)) return;
     ks.indexBytes += n * 4 - ghost.byteLength;
     ghost = new Uint32Array(n);
   };
@@ -52,15 +53,19 @@ export function createS3FifoPolicy(ks: Keyspace): EvictionPolicy {
     },
     victim(): number {
       // Every item can be looked at a few times (promotions, reinsertions) before one must go.
+      // Pinned items met in a row at the small queue's tail: once they are all of it, main's turn.
+      let pinnedRun = 0;
       for (let steps = 4 * ks.itemCount + 4; steps > 0; steps--) {
-        const fromSmall = ks.queueCount > 0 && (ks.queueCount >= ks.itemCount * SMALL_SHARE || ks.mainCount === 0);
+        const fromSmall = ks.queueCount > pinnedRun && (ks.queueCount >= ks.itemCount * SMALL_SHARE || ks.mainCount === 0);
         const t = fromSmall ? ks.tail : ks.mainTail;
         if (t === 0) return 0;
         const hits = items.hits(t);
         if (ks.isPinned(t)) {
+          if (fromSmall) pinnedRun++;
           ks.requeue(t, !fromSmall);
           continue;
         }
+        if (fromSmall) pinnedRun = 0;
         if (fromSmall) {
           if (hits > 0) {
             items.setHits(t, 0);
