@@ -8,6 +8,7 @@ import {
 } from './table.js';
 import { cText } from './args.js';
 import { KeyTooLongError, OutOfMemoryError } from '../store/keyspace.js';
+import { abortTransaction, execHandler } from './transactions.js';
 
 const ERR_OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 
@@ -49,9 +50,17 @@ export function processCommand(table: CommandTable, c: Client, argv: Buffer[]): 
   if (c.multi !== null && (bits & F_NO_MULTI) !== 0) {
     return reject(c, 'ERR Command not allowed inside a transaction', spec);
   }
-  // Inside MULTI every queued command counts as growing memory (Redis 7 rule).
-  const mayGrow = (bits & F_DENYOOM) !== 0 || (c.multi !== null && (bits & F_MULTI_OOM_EXEMPT) === 0);
-  if (mayGrow && !server.makeRoom()) return reject(c, ERR_OOM, spec);
+  // Inside MULTI every queued command counts as growing memory, and so does an
+  // EXEC whose queue holds one that does (Redis 7's rules).
+  const execGrows = c.multi !== null && spec.handler === execHandler && c.multi.some((q) => ((q.spec.bits as number) & F_DENYOOM) !== 0);
+  const mayGrow = (bits & F_DENYOOM) !== 0 || execGrows || (c.multi !== null && (bits & F_MULTI_OOM_EXEMPT) === 0);
+  if (mayGrow && !server.makeRoom()) {
+    if (execGrows) {
+      if (spec.stats) spec.stats.rejected++;
+      return abortTransaction(c, ERR_OOM);
+    }
+    return reject(c, ERR_OOM, spec);
+  }
   if (c.multi !== null && (bits & F_MULTI_CONTROL) === 0) {
     c.multi.push({ spec, argv: argv.map((a) => Buffer.from(a)) });
     c.addStatus('QUEUED');

@@ -12,6 +12,12 @@ function discardTransaction(c: Client): void {
   c.server.unwatchAll(c);
 }
 
+/** EXEC refused before it runs (Redis's execCommandAbort): the transaction is discarded. */
+export function abortTransaction(c: Client, err: string): void {
+  discardTransaction(c);
+  c.addError(`EXECABORT Transaction discarded because of: ${err}`);
+}
+
 function multi(c: Client): void {
   if (c.multi) return c.addError('ERR MULTI calls can not be nested');
   c.multi = [];
@@ -32,7 +38,8 @@ function watchedKeyExpired(c: Client): boolean {
   return false;
 }
 
-function exec(c: Client): void {
+/** EXEC's handler; dispatch knows it by it (an EXEC whose queue writes is checked against maxmemory). */
+export function execHandler(c: Client): void {
   const queue = c.multi;
   if (!queue) return c.addError('ERR EXEC without MULTI');
   if (c.multiError) {
@@ -81,7 +88,7 @@ export const transactionCommands: CommandSpec[] = [
     docs: { summary: 'Starts a transaction: later commands are queued until EXEC.', since: '1.2.0', group, complexity: 'O(1)' },
   },
   {
-    name: 'exec', arity: 1, flags: ['noscript', 'loading', 'stale', 'skip_slowlog'], acl: ['transaction'], handler: exec,
+    name: 'exec', arity: 1, flags: ['noscript', 'loading', 'stale', 'skip_slowlog'], acl: ['transaction'], handler: execHandler,
     docs: { summary: 'Runs the queued commands of a transaction atomically.', since: '1.2.0', group, complexity: 'Depends on commands in the transaction' },
   },
   {

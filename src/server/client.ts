@@ -81,7 +81,10 @@ export class Client extends ReplyWriter implements RequestSink {
     socket.setNoDelay(true);
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
-    socket.on('drain', () => this.releaseViews());
+    socket.on('drain', () => {
+      this.releaseViews();
+      this.trackMemory();
+    });
   }
 
   get dbIndex(): number { return this.db.id; }
@@ -170,6 +173,8 @@ export class Client extends ReplyWriter implements RequestSink {
       } else {
         this.softLimitSince = 0;
         this.releaseViews();
+        // A buffer grown for one big reply would stay counted in used_memory while idle.
+        if (this.out.length > 64 * 1024) this.out = Buffer.allocUnsafe(16 * 1024);
       }
       this.trackMemory();
     }

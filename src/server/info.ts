@@ -7,6 +7,7 @@
 import os from 'node:os';
 import type { Server } from './server.js';
 import { REDIS_VERSION, KVSLAB_VERSION } from '../version.js';
+import { formatNumber } from '../config/directives.js';
 
 export const DEFAULT_SECTIONS = [
   'server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace',
@@ -223,7 +224,7 @@ function memorySection(server: Server): Fields {
     ['used_memory_dataset_perc', pct(dataset, used)],
     ['total_system_memory', total],
     ['total_system_memory_human', bytesToHuman(total)],
-    ['maxmemory', maxmemory],
+    ['maxmemory', formatNumber(maxmemory)],
     ['maxmemory_human', bytesToHuman(maxmemory)],
     ['maxmemory_policy', server.config.str('maxmemory-policy')],
     ['mem_fragmentation_ratio', (used === 0 ? 0 : rss / used).toFixed(2)],

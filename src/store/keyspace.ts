@@ -533,10 +533,14 @@ export class Keyspace {
    * nothing more can be freed.
    */
   reserve(bytes: number): boolean {
+    // Compacting a page free scans every page: try it when enough is idle, and again only once more is.
     let retryAt = this.slabs.pageSize;
     while (!this.hooks.mayGrow(bytes)) {
-      if (this.releaseIdle(retryAt)) continue;
-      retryAt = this.idleChunkBytes() + this.slabs.pageSize / 4;
+      if (this.slabs.emptyPages > 0 && this.slabs.dropEmptyPage()) continue;
+      if (this.idleChunkBytes() >= retryAt) {
+        if (this.slabs.reclaimPage(this.mover, this.pins.subarray(0, this.pinCount)) && this.slabs.dropEmptyPage()) continue;
+        retryAt = this.idleChunkBytes() + this.slabs.pageSize / 4;
+      }
       if (!this.evictOne()) return false;
     }
     return true;

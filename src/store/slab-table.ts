@@ -18,8 +18,12 @@ import { copyBytes } from '../util/bytes.js';
 import { RefArray } from './ref-array.js';
 
 const MIN_BUCKETS = 4;
-/** Past this many keys per bucket a table grows even beyond maxmemory's room (as Redis's dict_force_resize_ratio). */
-const FORCE_RESIZE_LOAD = 5;
+/**
+ * Past this many keys per bucket a table grows even when that means evicting
+ * to make room (Redis 7's dictExpandAllowed: HASHTABLE_MAX_LOAD_FACTOR); below
+ * it, a table only grows into room maxmemory has free.
+ */
+const FORCE_RESIZE_LOAD = 1.618;
 /** Shrink when fewer than one bucket in this many holds a key. */
 const SHRINK_FILL = 10;
 /** Buckets moved per cron slice between clock checks. */
@@ -141,9 +145,9 @@ export class SlabKeyTable implements KeyTable {
   private growForInsert(): void {
     if (this.ht1 !== null || this.size + 1 <= this.ht0.length) return;
     const bytes = this.ht0.byteLength * 2;
-    if (!this.ks.reserve(bytes)) {
+    if (!this.ks.canGrow(bytes)) {
       if (this.size < this.ht0.length * FORCE_RESIZE_LOAD) return;
-      throw new OutOfMemoryError();
+      if (!this.ks.reserve(bytes)) throw new OutOfMemoryError();
     }
     // Reserving may have evicted keys of this very table.
     if (this.ht1 === null && this.size + 1 > this.ht0.length) this.startRehash(this.ht0.length * 2);

@@ -20,12 +20,21 @@ export function createSievePolicy(ks: Keyspace, volatileOnly: boolean): Eviction
   const items = ks.items;
   let hand = 0;
 
-  const sampledVolatile = (): number => {
+  /** A key with a TTL picked uniformly over every database's. */
+  const randomVolatile = (total: number): number => {
+    let i = Math.floor(Math.random() * total);
+    for (const t of ks.tables) {
+      if (i < t.volatileSize) return t.volatileAt(i);
+      i -= t.volatileSize;
+    }
+    return 0;
+  };
+
+  const sampledVolatile = (total: number): number => {
     let fallback = 0;
     for (let k = 0; k < SAMPLE_TRIES; k++) {
-      const t = ks.tables[Math.floor(Math.random() * ks.tables.length)];
-      const ref = t.randomVolatile();
-      if (ref <= 0 || ks.isPinned(ref)) continue;
+      const ref = randomVolatile(total);
+      if (ref === 0 || ks.isPinned(ref)) continue;
       if (!items.visited(ref)) return ref;
       items.clearVisited(ref);
       fallback = ref;
@@ -42,7 +51,7 @@ export function createSievePolicy(ks: Keyspace, volatileOnly: boolean): Eviction
       if (volatileOnly) {
         const v = ks.volatileCount;
         if (v === 0) return 0;
-        if (v * 8 < n) return sampledVolatile();
+        if (v * 8 < n) return sampledVolatile(v);
       }
       let h = hand !== 0 ? hand : ks.tail;
       // Two laps at most: the first clears every bit, the second must find a victim.
