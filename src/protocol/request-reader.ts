@@ -6,12 +6,24 @@
 // redis-parser is a reply parser: it accepts any RESP type inside an array, so
 // elements are checked after parsing, and its pending state (bigStrSize,
 // bufferCache) is read to enforce limits before a huge frame is buffered whole.
+//
+// A read that ends inside a command leaves that command's bytes in one carry
+// buffer, reused from read to read, and the parser starts afresh on the next
+// read appended to them: redis-parser would otherwise allocate the leftover
+// plus the whole next read on every read of a pipelined stream. Only a bulk
+// string too big to fit in a read is left to the parser's own chunk list.
 
 import RedisParser from 'redis-parser';
 import { splitInlineArgs } from './inline.js';
 
 /** Longest inline command or frame header line Redis accepts (PROTO_INLINE_MAX_SIZE). */
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
+/**
+ * An unfinished command up to this size is carried and parsed again from its
+ * start with the next read; a longer one (a big bulk string arriving over
+ * many reads) is left to redis-parser, which collects its chunks once.
+ */
+const CARRY_MAX = 512 * 1024;
 const INT_MAX = 2147483647;
 
 export interface ReaderLimits {
@@ -48,6 +60,11 @@ export class RequestReader {
   /** Bytes the parser handed back because the next request is inline. */
   private diverted: Buffer | null = null;
   private stopped = false;
+  /** The unfinished command of the last read (carry[0, carryLen)); reused across reads. */
+  private carry: Buffer | null = null;
+  private carryLen = 0;
+  /** Where the parser's current frame starts in its buffer. */
+  private frameStart = 0;
 
   constructor(
     private readonly sink: RequestSink,
@@ -69,16 +86,58 @@ export class RequestReader {
   /** Bytes received but not yet turned into commands. */
   pendingBytes(): number {
     const p = this.parser;
-    let n = this.inlinePending ? this.inlinePending.length : 0;
+    let n = this.carryLen + (this.inlinePending ? this.inlinePending.length : 0);
     if (p.buffer !== null) n += p.bigStrSize > 0 ? p.totalChunkSize : p.buffer.length - p.offset;
     return n;
   }
 
   feed(chunk: Buffer): void {
     if (this.stopped) return;
-    if (this.parser.buffer !== null) this.runParser(chunk);
-    else this.process(chunk, 0);
+    let input = chunk;
+    if (this.carryLen > 0) {
+      const need = this.carryLen + chunk.length;
+      this.growCarry(need, this.carryLen);
+      const carry = this.carry as Buffer;
+      chunk.copy(carry, this.carryLen);
+      input = carry.subarray(0, need);
+      this.carryLen = 0;
+    }
+    if (this.parser.buffer !== null) this.runParser(input);
+    else this.process(input, 0);
     if (!this.stopped) this.checkLimits();
+    if (!this.stopped) this.keepUnfinished();
+  }
+
+  /** A carry buffer of at least `size` bytes whose first `keep` bytes are kept. */
+  private growCarry(size: number, keep: number): void {
+    const old = this.carry;
+    if (old !== null && old.length >= size) return;
+    const next = Buffer.allocUnsafeSlow(Math.max(size, 2 * (old?.length ?? 0), 16 * 1024));
+    if (old !== null && keep > 0) old.copy(next, 0, 0, keep);
+    this.carry = next;
+  }
+
+  /**
+   * After a read: the parser's unfinished frame goes to the front of the carry
+   * and the parser starts over, unless it is collecting a big bulk string.
+   */
+  private keepUnfinished(): void {
+    const p = this.parser;
+    const buf = p.buffer;
+    if (buf === null) return;
+    // redis-parser collects any bulk string a read cut in two (bigStrSize); a short one is carried all the same.
+    if (p.bigStrSize > 0 && (p.bufferCache.length > 1 || p.bigStrSize - this.frameStart > CARRY_MAX)) {
+      // The parser keeps the chunks: if the carry is one of them, it is the parser's now.
+      const carry = this.carry;
+      if (carry !== null && (buf.buffer === carry.buffer || p.bufferCache.some((b) => b.buffer === carry.buffer))) this.carry = null;
+      return;
+    }
+    const n = buf.length - this.frameStart;
+    // The frame may already live in the carry: growing keeps nothing, copying moves it to the front.
+    if (this.carry === null || this.carry.length < n || buf.buffer !== this.carry.buffer) this.growCarry(n, 0);
+    buf.copy(this.carry as Buffer, 0, this.frameStart, buf.length);
+    this.carryLen = n;
+    p.reset();
   }
 
   /**
@@ -144,6 +203,7 @@ export class RequestReader {
   }
 
   private runParser(buf: Buffer): void {
+    if (this.parser.buffer === null) this.frameStart = 0;
     try {
       this.parser.execute(buf);
     } catch {
@@ -195,6 +255,7 @@ export class RequestReader {
     }
     const p = this.parser;
     const buf = p.buffer;
+    this.frameStart = p.offset;
     if (buf === null || p.offset >= buf.length) return;
     if (buf[p.offset] !== 0x2a) {
       // The next request is inline: take the rest back from the parser.
