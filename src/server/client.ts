@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import { RequestReader, RequestSink } from '../protocol/request-reader.js';
 import type { Db } from '../store/db.js';
 import type { Server } from './server.js';
-import { ReplyWriter } from './reply.js';
+import { ReplyWriter, settleSharedReply, sharedReply, shrinkSharedReply } from './reply.js';
 import { adoptSocket, READ_BUFFER } from './socket.js';
 import type { CommandSpec } from '../commands/table.js';
 import type { LargeBlock } from '../store/large.js';
@@ -92,6 +92,11 @@ export class Client extends ReplyWriter implements RequestSink {
   private onData(chunk: Buffer, shared: boolean): void {
     // One clock read per read batch: every command of a pipeline sees the same "now".
     this.server.updateClock();
+    // Replies are built in the shared buffer (see sharedReply); nothing of ours is in another.
+    if (this.outLen === 0 && this.views.length === 0) {
+      this.out = sharedReply.buf;
+      this.borrowed = true;
+    }
     this.lastInteraction = this.server.clock;
     this.server.stats.netInputBytes += chunk.length;
     this.reader.feed(chunk);
@@ -165,16 +170,21 @@ export class Client extends ReplyWriter implements RequestSink {
         this.socket.write(this.out.subarray(0, this.outLen));
       }
       this.outLen = 0;
-      // If the kernel took everything now, the buffer is free to reuse;
-      // otherwise it belongs to the pending write and we start a new one.
-      if (this.socket.writableLength > 0) {
-        this.out = Buffer.allocUnsafe(Math.min(this.out.length, 64 * 1024));
+      // If the kernel took everything now, the buffer is free for the next
+      // client; otherwise it belongs to the pending write.
+      const pending = this.socket.writableLength > 0;
+      // The shared buffer (grown, maybe) goes back, or is given up to the pending write.
+      if (this.borrowed) {
+        settleSharedReply(this.out, pending);
+        // Over maxmemory, a buffer kept grown for the next big reply goes back at once.
+        if (this.server.overBudget()) shrinkSharedReply();
+      }
+      this.borrowed = false;
+      if (pending) {
         this.checkOutputLimit();
       } else {
         this.softLimitSince = 0;
         this.releaseViews();
-        // A buffer grown for one big reply would stay counted in used_memory while idle.
-        if (this.out.length > 64 * 1024) this.out = Buffer.allocUnsafe(16 * 1024);
       }
       this.trackMemory();
     }
@@ -206,6 +216,9 @@ export class Client extends ReplyWriter implements RequestSink {
     this.viewBlocks.length = 0;
   }
 
+  /** `out` is the shared reply buffer, taken for the read being handled. */
+  private borrowed = false;
+
   /** Large blocks with views handed to the socket that may not have left yet. */
   private sentBlocks: LargeBlock[] = [];
 
@@ -220,7 +233,7 @@ export class Client extends ReplyWriter implements RequestSink {
 
   /** Keeps the server's count of client buffer memory (part of used_memory) up to date. */
   private trackMemory(): void {
-    const mem = this.out.length + this.socket.writableLength + this.reader.pendingBytes();
+    const mem = this.socket.writableLength + this.reader.pendingBytes();
     const server = this.server;
     server.clientsMemory += mem - this.memCounted;
     if (server.clientsMemory > server.clientsPeak) server.clientsPeak = server.clientsMemory;
@@ -281,8 +294,8 @@ export class Client extends ReplyWriter implements RequestSink {
       `idle=${Math.floor((now - this.lastInteraction) / 1000)}`, `flags=${flags}`, `db=${this.db.id}`,
       'sub=0', 'psub=0', 'ssub=0', `multi=${this.multi ? this.multi.length : -1}`,
       `qbuf=${this.reader.pendingBytes()}`, 'qbuf-free=0', 'argv-mem=0', 'multi-mem=0',
-      `rbs=${this.out.length}`, 'rbp=0', `obl=${this.outLen}`, 'oll=0',
-      `omem=${this.socket.writableLength}`, `tot-mem=${this.out.length + this.socket.writableLength}`,
+      `rbs=${this.outLen}`, 'rbp=0', `obl=${this.outLen}`, 'oll=0',
+      `omem=${this.socket.writableLength}`, `tot-mem=${this.outLen + this.socket.writableLength}`,
       'events=r', `cmd=${this.lastCommand}`, 'user=default', 'redir=-1', `resp=${this.resp}`,
       `lib-name=${this.libName}`, `lib-ver=${this.libVer}`,
     ].join(' ');

@@ -8,6 +8,7 @@ import os from 'node:os';
 import type { Server } from './server.js';
 import { REDIS_VERSION, KVSLAB_VERSION } from '../version.js';
 import { formatNumber } from '../config/directives.js';
+import { sharedReply } from './reply.js';
 
 export const DEFAULT_SECTIONS = [
   'server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace',
@@ -229,7 +230,7 @@ function memorySection(server: Server): Fields {
     ['maxmemory_policy', server.config.str('maxmemory-policy')],
     ['mem_fragmentation_ratio', (used === 0 ? 0 : rss / used).toFixed(2)],
     ['mem_not_counted_for_evict', 0],
-    ['mem_clients_normal', server.clientsMemory],
+    ['mem_clients_normal', server.clientsMemory + sharedReply.buf.length],
     ['mem_allocator', 'slab'],
     // kvslab's own: where used_memory goes, and the runtime's heap (not counted in used_memory).
     ['used_memory_slabs', ks.slabs.pageBytes],

@@ -6,7 +6,39 @@ import type { LargeBlock } from '../store/large.js';
 import { copyBytes } from '../util/bytes.js';
 
 const CRLF = 0x0d0a;
-const INITIAL_SIZE = 16 * 1024;
+/** The shared reply buffer's first size, and what it goes back to after a very big reply. */
+export const INITIAL_REPLY_BUFFER = 16 * 1024;
+/** A shared reply buffer grown past this goes back to the first size once its reply is sent. */
+const KEEP_REPLY_BUFFER = 128 * 1024;
+
+/**
+ * One reply buffer for every client. A client writes replies only while it
+ * handles its own reads, and flushes them before it returns: once the kernel
+ * has taken them the buffer is free for the next client. A client whose
+ * write is left pending keeps the buffer it wrote from (the socket holds it)
+ * and a new one is shared from then on. So an idle client holds no reply
+ * buffer (Redis keeps 16 KB each), and a big reply does not leave one behind.
+ */
+export const sharedReply: { buf: Buffer; grownAt: number } = { buf: Buffer.allocUnsafe(INITIAL_REPLY_BUFFER), grownAt: 0 };
+
+/** The shared buffer was handed to a socket with `buf`'s bytes still to send, or grew: take the one to share next. */
+export function settleSharedReply(buf: Buffer, pending: boolean): void {
+  if (pending) sharedReply.buf = Buffer.allocUnsafe(INITIAL_REPLY_BUFFER);
+  else sharedReply.buf = buf.length > KEEP_REPLY_BUFFER ? Buffer.allocUnsafe(INITIAL_REPLY_BUFFER) : buf;
+  if (sharedReply.buf.length > INITIAL_REPLY_BUFFER) sharedReply.grownAt = Date.now();
+}
+
+/**
+ * Gives back a shared buffer grown for big replies (between reads, when no
+ * reply is in it): when memory is short, or `idleMs` after it was last needed.
+ * Returns the bytes given back.
+ */
+export function shrinkSharedReply(idleMs = 0): number {
+  const n = sharedReply.buf.length - INITIAL_REPLY_BUFFER;
+  if (n <= 0 || Date.now() - sharedReply.grownAt < idleMs) return 0;
+  sharedReply.buf = Buffer.allocUnsafe(INITIAL_REPLY_BUFFER);
+  return n;
+}
 /** A value at least this long, held in a large block, is sent as a view of the block rather than copied. */
 const VIEW_MIN = 16 * 1024;
 const TWO32 = 4294967296;
@@ -56,7 +88,7 @@ export function formatDouble(d: number): string {
 
 export class ReplyWriter {
   /** Output buffer and the number of bytes in it not yet handed to the socket. */
-  out: Buffer = Buffer.allocUnsafe(INITIAL_SIZE);
+  out: Buffer = sharedReply.buf;
   outLen = 0;
   resp: Resp = 2;
   /**

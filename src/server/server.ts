@@ -10,6 +10,7 @@ import { Keyspace } from '../store/keyspace.js';
 import { SlabKeyTable } from '../store/slab-table.js';
 import { createPolicy } from '../store/eviction/policy.js';
 import { fullGc } from '../util/gc.js';
+import { sharedReply, shrinkSharedReply } from './reply.js';
 import { Client } from './client.js';
 import { CommandTable } from '../commands/table.js';
 import { processCommand } from '../commands/dispatch.js';
@@ -59,7 +60,8 @@ export class Server implements DbHooks {
     this.log = logger.log.bind(logger);
     this.keyspace = new Keyspace(config.int('slab-page-size'), config.num('slab-growth-factor'), {
       // The store grows only into room the clients' buffers have not needed lately.
-      mayGrow: (bytes) => this.maxmemory === 0 || this.keyspace.usedBytes + Math.max(this.clientsMemory, this.clientsPeak) + bytes <= this.maxmemory,
+      mayGrow: (bytes) => this.maxmemory === 0
+        || this.keyspace.usedBytes + sharedReply.buf.length + Math.max(this.clientsMemory, this.clientsPeak) + bytes <= this.maxmemory,
       evicting: (table, ref) => this.evicting(table, ref),
       now: () => this.clock,
     });
@@ -169,7 +171,7 @@ export class Server implements DbHooks {
    * store holds (pages, indexes, large values) plus the clients' buffers.
    */
   usedMemory(): number {
-    return this.keyspace.usedBytes + this.clientsMemory;
+    return this.keyspace.usedBytes + this.clientsMemory + sharedReply.buf.length;
   }
 
   /** Bytes of client query and reply buffers, kept up to date by each client. */
@@ -180,6 +182,11 @@ export class Server implements DbHooks {
    * make it evict and grow back again and again.
    */
   clientsPeak = 0;
+
+  /** Whether used_memory is over maxmemory now. */
+  overBudget(): boolean {
+    return this.maxmemory > 0 && this.usedMemory() > this.maxmemory;
+  }
 
   /**
    * Before a command that may grow memory (Redis's performEvictions): when
@@ -205,6 +212,8 @@ export class Server implements DbHooks {
     const start = performance.now();
     let n = 0;
     while (this.usedMemory() > this.maxmemory) {
+      // Reply memory first, as Redis frees what it has sent: keys go only after.
+      if (shrinkSharedReply() > 0) continue;
       if (!ks.releaseIdle() && !ks.evictOne()) return 'stuck';
       if ((++n & 15) === 0 && performance.now() - start > ms) return 'timeout';
     }
@@ -305,6 +314,7 @@ export class Server implements DbHooks {
   private serverCron(periodMs: number): void {
     this.updateClock();
     this.clientsPeak = Math.max(this.clientsMemory, this.clientsPeak * (1 - periodMs / 5000));
+    shrinkSharedReply(SHARED_REPLY_IDLE_MS);
     this.collectWhenIdle();
     // Incremental rehashing: a millisecond per table that is resizing (Redis's databasesCron).
     for (const db of this.dbs) db.maintain(1);
@@ -354,6 +364,9 @@ export class Server implements DbHooks {
     for (const c of this.clients.values()) c.socket.destroy();
   }
 }
+
+/** A shared reply buffer grown for big replies goes back to its first size after this long without one. */
+const SHARED_REPLY_IDLE_MS = 1000;
 
 /** Memory let go of, and quiet time, before a collection on an idle server. */
 const IDLE_GC_BYTES = 1024 * 1024;

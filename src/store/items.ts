@@ -183,6 +183,26 @@ export class Items {
     return itemSize(this.keyLength(ref), this.inlineLength(ref), this.hasExt(ref));
   }
 
+  /**
+   * Where an inline value lies, from one read of the meta word (GET's path):
+   * sets s.buf, s.start and s.end; false when the value is in a large block.
+   */
+  inlineValue(ref: number, s: { buf: Buffer; start: number; end: number }): boolean {
+    const meta = this.w(ref)[this.wi(ref) + W_META];
+    if ((meta & F_LARGE) !== 0) return false;
+    const b = this.buf(ref);
+    let k = this.off(ref) + ((meta & F_EXT) !== 0 ? EXT_HEADER : HEADER);
+    let klen = meta & KLEN_MASK;
+    if (klen === LONG_KEY) {
+      klen = b.readUInt32LE(k);
+      k += 4;
+    }
+    s.buf = b;
+    s.start = k + klen;
+    s.end = s.start + ((meta >>> VLEN_SHIFT) & VLEN_MASK);
+    return true;
+  }
+
   /** Whether the item's key equals b. */
   keyEquals(ref: number, b: Buffer): boolean {
     const meta = this.meta(ref);

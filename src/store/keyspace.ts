@@ -310,18 +310,15 @@ export class Keyspace {
   valueSpan(ref: number): ByteSpan {
     const s = this.span;
     const items = this.items;
-    if (items.isLarge(ref)) {
-      const b = this.large.get(items.largeId(ref));
-      s.buf = b.buf;
-      s.start = 0;
-      s.end = b.len;
-      s.block = b;
-    } else {
-      s.buf = items.buf(ref);
-      s.start = items.valueStart(ref);
-      s.end = s.start + items.inlineLength(ref);
+    if (items.inlineValue(ref, s)) {
       s.block = null;
+      return s;
     }
+    const b = this.large.get(items.largeId(ref));
+    s.buf = b.buf;
+    s.start = 0;
+    s.end = b.len;
+    s.block = b;
     return s;
   }
 
@@ -503,20 +500,27 @@ export class Keyspace {
     const slabs = this.slabs;
     const cls = slabs.classFor(size);
     const units = slabs.unitsPerSlab[cls];
-    // Trying a multi-unit reclaim scans every page: only when enough bytes sit idle, and not again until more do.
-    let retryAt = units * slabs.unitSize;
     for (;;) {
       const ref = slabs.alloc(cls);
       if (ref !== 0) return ref;
       const pinned = this.pins.subarray(0, this.pinCount);
       if (slabs.reclaimFromIdleClass(units, this.mover, pinned)) continue;
-      if (this.idleChunkBytes() >= retryAt) {
+      // The thorough search costs a walk over slabs: after one that found nothing,
+      // the next waits until another unit's worth of chunks has gone idle.
+      const idle = this.idleChunkBytes();
+      if (idle >= units * slabs.unitSize && idle >= this.runSearchAt) {
         if (slabs.reclaimRun(units, this.mover, pinned)) continue;
-        retryAt = this.idleChunkBytes() + slabs.unitSize;
+        this.runSearchAt = this.idleChunkBytes() + slabs.unitSize;
+      } else if (idle < this.runSearchAt - slabs.unitSize) {
+        // Idle memory was used up meanwhile: the next search may come sooner.
+        this.runSearchAt = idle + slabs.unitSize;
       }
       if (!this.evictOne()) throw new OutOfMemoryError();
     }
   }
+
+  /** Idle chunk bytes at which allocChunk next searches for a run to compact (see there). */
+  private runSearchAt = 0;
 
   private addBlock(capacity: number, len: number): number {
     if (!this.reserve(capacity)) throw new OutOfMemoryError();

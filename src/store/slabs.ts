@@ -62,6 +62,30 @@ export function classSizes(factor: number, max: number): number[] {
   return sizes;
 }
 
+/** Units a slab of chunks of `size` bytes takes: one, or as many as hold MIN_CHUNKS_PER_SLAB (up to a page). */
+function unitsFor(size: number, unitSize: number): number {
+  let units = 1;
+  while (units < UNITS_PER_PAGE && (units * unitSize) / size < MIN_CHUNKS_PER_SLAB) units *= 2;
+  return units;
+}
+
+/**
+ * Each chunk size widened to the largest that still cuts its slab into as
+ * many chunks (2136 B chunks fit 30 to a 64 KiB unit with 1456 B left over;
+ * 2184 B chunks fit 30 too): items a little larger then take the class, not
+ * the next one up. A class the widening reaches or passes is dropped.
+ */
+function fitToSlabs(sizes: number[], unitSize: number): number[] {
+  const out: number[] = [];
+  for (const size of sizes) {
+    const bytes = unitsFor(size, unitSize) * unitSize;
+    const wide = Math.floor(bytes / Math.floor(bytes / size) / ALIGN) * ALIGN;
+    if (out.length > 0 && size <= out[out.length - 1]) continue;
+    out.push(Math.max(size, wide));
+  }
+  return out;
+}
+
 export class SlabAllocator {
   readonly pageSize: number;
   readonly unitSize: number;
@@ -129,13 +153,12 @@ export class SlabAllocator {
     this.offsetMask = (1 << this.pageShift) - 1;
     this.maxPages = Math.min(2 ** (32 - this.pageShift) - 1, 2 ** 20);
 
-    this.sizes = classSizes(growthFactor, pageSize / 2);
+    this.sizes = fitToSlabs(classSizes(growthFactor, pageSize / 2), this.unitSize);
     const n = this.sizes.length;
     this.perSlab = new Int32Array(n);
     this.unitsPerSlab = new Int32Array(n);
     for (let c = 0; c < n; c++) {
-      let units = 1;
-      while (units < UNITS_PER_PAGE && (units * this.unitSize) / this.sizes[c] < MIN_CHUNKS_PER_SLAB) units *= 2;
+      const units = unitsFor(this.sizes[c], this.unitSize);
       this.unitsPerSlab[c] = units;
       this.perSlab[c] = Math.floor((units * this.unitSize) / this.sizes[c]);
     }
@@ -161,6 +184,7 @@ export class SlabAllocator {
     this.pageFree = new Uint16Array(16);
     this.pageUnits = new Uint8Array(16);
     this.openPos = new Int32Array(16).fill(NONE);
+    this.countMetadata();
   }
 
   get classCount(): number { return this.sizes.length; }
@@ -168,7 +192,14 @@ export class SlabAllocator {
   /** Bytes of page memory held (what the store counts against maxmemory). */
   /** Bytes of the allocator's own bookkeeping arrays. */
   get metadataBytes(): number {
-    return this.unitSlab.byteLength + this.sClass.byteLength + this.sLive.byteLength + this.sBump.byteLength
+    return this.metadata;
+  }
+
+  /** The bookkeeping arrays' bytes, summed when they grow (the budget check reads it on every allocation). */
+  private metadata = 0;
+
+  private countMetadata(): void {
+    this.metadata = this.unitSlab.byteLength + this.sClass.byteLength + this.sLive.byteLength + this.sBump.byteLength
       + this.sFree.byteLength + this.sNext.byteLength + this.sPrev.byteLength + this.bitmap.byteLength
       + this.pageFree.byteLength + this.openPos.byteLength + this.pageUnits.byteLength;
   }
@@ -356,6 +387,7 @@ export class SlabAllocator {
    * their size (a short last page included), that are not already empty.
    */
   private cheapestRun(want: number, wholePages: boolean, pinned: ArrayLike<number>): number {
+    if (want === 1 && !wholePages) return this.cheapestSlab(pinned);
     let best = NONE;
     let bestCost = Infinity;
     const liveIn = new Map<number, number>();
@@ -385,6 +417,30 @@ export class SlabAllocator {
         if (fits) {
           best = first;
           bestCost = cost;
+        }
+      }
+    }
+    return best;
+  }
+
+  /**
+   * cheapestRun for one unit: a one-unit slab (any free unit would have been
+   * taken already) whose live chunks fit into its class's free chunks in
+   * other slabs. Only slabs with free chunks can be the cheapest, so the
+   * classes' partial lists are enough.
+   */
+  private cheapestSlab(pinned: ArrayLike<number>): number {
+    let best = NONE;
+    let bestLive = Infinity;
+    for (let c = 0; c < this.sizes.length; c++) {
+      if (this.unitsPerSlab[c] !== 1) continue;
+      const free = this.free(c);
+      const per = this.perSlab[c];
+      for (let s = this.partialHead[c]; s !== NONE; s = this.sNext[s]) {
+        const live = this.sLive[s];
+        if (live < bestLive && live <= free - (per - live) && !this.holdsAny(s, 1, pinned)) {
+          best = s;
+          bestLive = live;
         }
       }
     }
@@ -594,6 +650,7 @@ export class SlabAllocator {
     const op = new Int32Array(n).fill(NONE);
     op.set(this.openPos);
     this.openPos = op;
+    this.countMetadata();
   }
 
   private chunkRef(s: number, index: number): number {
