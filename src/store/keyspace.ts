@@ -540,10 +540,11 @@ export class Keyspace {
     // Compacting a page free scans every page: try it when enough is idle, and again only once more is.
     let retryAt = this.slabs.pageSize;
     while (!this.hooks.mayGrow(bytes)) {
-      if (this.slabs.emptyPages > 0 && this.slabs.dropEmptyPage()) continue;
-      if (this.idleChunkBytes() >= retryAt) {
-        if (this.slabs.reclaimPage(this.mover, this.pins.subarray(0, this.pinCount)) && this.slabs.dropEmptyPage()) continue;
-        retryAt = this.idleChunkBytes() + this.slabs.pageSize / 4;
+      if (this.dropEmptyPage()) continue;
+      const idle = this.idleChunkBytes();
+      if (idle >= retryAt) {
+        if (this.compactPage()) continue;
+        retryAt = idle + this.slabs.pageSize / 4;
       }
       if (!this.evictOne()) return false;
     }
@@ -556,8 +557,16 @@ export class Keyspace {
    * `minIdle` bytes of chunks are idle).
    */
   releaseIdle(minIdle = this.slabs.pageSize): boolean {
-    if (this.slabs.emptyPages > 0 && this.slabs.dropEmptyPage()) return true;
-    return this.idleChunkBytes() >= minIdle && this.slabs.reclaimPage(this.mover, this.pins.subarray(0, this.pinCount)) && this.slabs.dropEmptyPage();
+    return this.dropEmptyPage() || (this.idleChunkBytes() >= minIdle && this.compactPage());
+  }
+
+  private dropEmptyPage(): boolean {
+    return this.slabs.emptyPages > 0 && this.slabs.dropEmptyPage();
+  }
+
+  /** Empties a page by moving its chunks (pinned ones stay put) and drops it. */
+  private compactPage(): boolean {
+    return this.slabs.reclaimPage(this.mover, this.pins.subarray(0, this.pinCount)) && this.slabs.dropEmptyPage();
   }
 
   /** Bytes of chunks in slabs that hold no item. */
