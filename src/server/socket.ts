@@ -10,8 +10,13 @@
 
 import net from 'node:net';
 
-/** The buffer every socket reads into; its own ArrayBuffer, so views of it can be recognised. */
-export const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+/**
+ * The buffer every socket reads into; its own ArrayBuffer, so views of it can
+ * be recognised. 16 KiB, as Redis reads (PROTO_IOBUF_LEN): a client that keeps
+ * it full is served a read at a time between the others (see Client.onData),
+ * and one read takes under a millisecond to run.
+ */
+export const READ_BUFFER = Buffer.allocUnsafeSlow(16 * 1024);
 
 export type ChunkHandler = (chunk: Buffer, shared: boolean) => void;
 
