@@ -38,6 +38,7 @@ export class RefArray {
       this.segs.push(new Uint32Array(SEG));
       this.bytes += SEG * 4;
     } else if (s === 0 && i === this.segs[0].length) {
+      // The first segment doubles up to a full one: small tables stay small.
       const grown = new Uint32Array(i * 2);
       grown.set(this.segs[0]);
       this.bytes += grown.byteLength - this.segs[0].byteLength;
@@ -49,17 +50,7 @@ export class RefArray {
   /** Appends `v`; returns its index. */
   push(v: number): number {
     const i = this.length;
-    const s = i >>> SEG_BITS;
-    if (s === this.segs.length) {
-      this.segs.push(new Uint32Array(SEG));
-      this.bytes += SEG * 4;
-    } else if (s === 0 && i === this.segs[0].length) {
-      // The first segment doubles up to a full one: small tables stay small.
-      const grown = new Uint32Array(i * 2);
-      grown.set(this.segs[0]);
-      this.bytes += grown.byteLength - this.segs[0].byteLength;
-      this.segs[0] = grown;
-    }
+    this.ensureRoom();
     this.set(i, v);
     this.length++;
     return i;

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startKvslab, RunningServer } from '../helpers/servers.js';
+import { info, parseInfo } from '../helpers/info.js';
 
 const MB = 1024 * 1024;
 const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
@@ -33,19 +34,7 @@ async function start(maxmemory: string, policy: string, extra: string[] = []): P
   return { srv, r: srv.client() };
 }
 
-/** INFO text as field -> value. */
-function parseInfo(text: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0 && !line.startsWith('#')) m.set(line.slice(0, i), line.slice(i + 1));
-  }
-  return m;
-}
 
-async function info(r: Redis, ...sections: string[]): Promise<Map<string, string>> {
-  return parseInfo(await r.call('INFO', ...sections) as string);
-}
 
 /** used_memory, maxmemory and evicted_keys in one INFO call. */
 async function memState(r: Redis): Promise<{ used: number; max: number; evicted: number }> {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startKvslab, RunningServer } from '../helpers/servers.js';
 import { encodeCommand } from '../helpers/raw-client.js';
+import { parseInfo } from '../helpers/info.js';
 
 const KB = 1024;
 const MB = 1024 * 1024;
@@ -22,14 +23,6 @@ beforeAll(async () => {
 });
 afterAll(async () => { await srv.stop(); });
 
-function parseInfo(text: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0 && !line.startsWith('#')) m.set(line.slice(0, i), line.slice(i + 1));
-  }
-  return m;
-}
 
 async function infoNum(section: string, field: string): Promise<number> {
   const v = parseInfo(await r.info(section)).get(field);

@@ -9,22 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startKvslab, RunningServer } from '../helpers/servers.js';
+import { info, parseInfo } from '../helpers/info.js';
 
 const KB = 1024;
 const MB = 1024 * 1024;
 
-function parseInfo(text: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0 && !line.startsWith('#')) m.set(line.slice(0, i), line.slice(i + 1));
-  }
-  return m;
-}
 
-async function info(r: Redis, ...sections: string[]): Promise<Map<string, string>> {
-  return parseInfo(await r.call('INFO', ...sections) as string);
-}
 
 /** Resident memory of a process, from /proc/<pid>/status (VmRSS). */
 function rssOf(pid: number): number {

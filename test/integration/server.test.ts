@@ -6,20 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startKvslab, redisCli, RunningServer } from '../helpers/servers.js';
 import { RawClient, show } from '../helpers/raw-client.js';
+import { parseInfo } from '../helpers/info.js';
 
 let srv: RunningServer;
 beforeAll(async () => { srv = await startKvslab(); });
 afterAll(async () => { await srv.stop(); });
 
-/** INFO text as field -> value. */
-function parseInfo(text: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0 && !line.startsWith('#')) m.set(line.slice(0, i), line.slice(i + 1));
-  }
-  return m;
-}
 
 function headers(text: string): string[] {
   return text.split('\r\n').filter((l) => l.startsWith('# ')).map((l) => l.slice(2));
