@@ -259,14 +259,23 @@ export class Keyspace {
     const older = items.older(ref);
     const newer = items.newer(ref);
     const main = items.inMain(ref);
-    if (older !== 0) items.setNewer(older, newer);
-    else if (main) this.mainTail = newer;
-    else this.tail = newer;
-    if (newer !== 0) items.setOlder(newer, older);
-    else if (main) this.mainHead = older;
-    else this.head = older;
+    this.pointNeighbours(older, newer, main, newer, older);
     if (main) this.mainCount--;
     else this.queueCount--;
+  }
+
+  /**
+   * In an item's queue, its older neighbour (or the tail, when it has none)
+   * now names `fromOlder`, and its newer one (or the head) `fromNewer`.
+   */
+  private pointNeighbours(older: number, newer: number, main: boolean, fromOlder: number, fromNewer: number): void {
+    const items = this.items;
+    if (older !== 0) items.setNewer(older, fromOlder);
+    else if (main) this.mainTail = fromOlder;
+    else this.tail = fromOlder;
+    if (newer !== 0) items.setOlder(newer, fromNewer);
+    else if (main) this.mainHead = fromNewer;
+    else this.head = fromNewer;
   }
 
   /** Moves an item to the head of the first or the main queue (S3-FIFO's promotion and reinsertion). */
@@ -608,15 +617,7 @@ export class Keyspace {
 
   private replaceInQueue(from: number, to: number): void {
     const items = this.items;
-    const older = items.older(to);
-    const newer = items.newer(to);
-    const main = items.inMain(to);
-    if (older !== 0) items.setNewer(older, to);
-    else if (main) this.mainTail = to;
-    else this.tail = to;
-    if (newer !== 0) items.setOlder(newer, to);
-    else if (main) this.mainHead = to;
-    else this.head = to;
+    this.pointNeighbours(items.older(to), items.newer(to), items.inMain(to), to, to);
     this.policy.moved?.(from, to);
     for (let i = 0; i < this.pinCount; i++) if (this.pins[i] === from) this.pins[i] = to;
   }

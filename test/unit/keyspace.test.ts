@@ -880,7 +880,11 @@ describe('budget and eviction', () => {
     expect(verify(s)).toBeNull();
   });
 
-  it('memory freed by deletes is reused for other size classes (compaction) before anything is evicted', () => {
+  /**
+   * A 512 KB store filled with small items until the first eviction, then
+   * three quarters of them deleted, scattered over every page.
+   */
+  function filledThenThinned() {
     const s = makeStore({ budget: 512 * KB, policy: 'allkeys-random' });
     const t = s.tables[0];
     const model = s.models[0];
@@ -892,7 +896,6 @@ describe('budget and eviction', () => {
       s.ks.unpinAll();
     }
     const evictedFilling = s.evicted.length;
-    // Free three quarters of the small items, scattered over every page.
     let i = 0;
     for (const k of [...model.keys()]) {
       if (i++ % 4 !== 0) {
@@ -901,6 +904,11 @@ describe('budget and eviction', () => {
       }
     }
     s.ks.unpinAll();
+    return { s, t, model, n, evictedFilling };
+  }
+
+  it('memory freed by deletes is reused for other size classes (compaction) before anything is evicted', () => {
+    const { s, t, model, evictedFilling } = filledThenThinned();
     const idle = s.ks.idleChunkBytes();
     // Items of a bigger class, totalling half of what was freed, must fit without evicting.
     let bytes = 0;
@@ -919,25 +927,7 @@ describe('budget and eviction', () => {
   // the next try picks the same run again, so the keyspace evicts instead, even
   // with most of the budget idle. One pinned key (read by every command) is enough.
   it('one pinned item in the cheapest run to compact does not turn compaction into eviction', () => {
-    const s = makeStore({ budget: 512 * KB, policy: 'allkeys-random' });
-    const t = s.tables[0];
-    const model = s.models[0];
-    let n = 0;
-    while (s.evicted.length === 0) {
-      t.insert(kb('a' + n), 0, pattern(40, n), 0, s.clock.now);
-      model.set('a' + n, { value: pattern(40, n), type: 0, expireAt: 0 });
-      n++;
-      s.ks.unpinAll();
-    }
-    const evictedFilling = s.evicted.length;
-    let i = 0;
-    for (const k of [...model.keys()]) {
-      if (i++ % 4 !== 0) {
-        t.remove(lookup(s, 0, k));
-        model.delete(k);
-      }
-    }
-    s.ks.unpinAll();
+    const { s, t, model, n, evictedFilling } = filledThenThinned();
     // The aligned 4-unit run (within its page, a short one included) with the fewest live items,
     // the first such in page order, as the allocator chooses; and its first item (the first one an
     // evacuation moves).
