@@ -24,6 +24,9 @@ export interface WatchedKey {
   expired: boolean;
 }
 
+/** Work a client keeps filling its reads for before others are served (ms). */
+const FAIR_SLICE_MS = 1;
+
 /** CLIENT REPLY state bits. */
 export const REPLY_OFF = 1;
 export const REPLY_SKIP_NEXT = 2;
@@ -90,6 +93,9 @@ export class Client extends ReplyWriter implements RequestSink {
   get dbIndex(): number { return this.db.id; }
 
   private onData(chunk: Buffer, shared: boolean): void {
+    // A read that filled the buffer means more is waiting (see the end).
+    const full = shared && chunk.length === READ_BUFFER.length;
+    if (full && this.busySince === 0) this.busySince = performance.now();
     // One clock read per read batch: every command of a pipeline sees the same "now".
     this.server.updateClock();
     // Replies are built in the shared buffer (see sharedReply); nothing of ours is in another.
@@ -103,11 +109,19 @@ export class Client extends ReplyWriter implements RequestSink {
     // The shared read buffer is reused by the next read of any client.
     if (shared) this.reader.releaseInput(chunk.buffer);
     this.flush();
-    // A read that filled the buffer means more is waiting, and the runtime would
-    // go on reading this socket alone (up to 32 reads a turn): let the others
-    // have their turn first.
-    if (shared && chunk.length === READ_BUFFER.length && !this.closed) this.yieldTurn();
+    // While reads keep filling the buffer, the runtime goes on reading this
+    // socket alone (up to 32 reads a turn): after a slice of work, the others
+    // have their turn first. By time, not by read: a read of a few big values
+    // is quick, and pausing after each costs more than it does.
+    if (!full) this.busySince = 0;
+    else if (!this.closed && performance.now() - this.busySince >= FAIR_SLICE_MS) {
+      this.busySince = 0;
+      this.yieldTurn();
+    }
   }
+
+  /** When this client's current run of full reads began (0: not in one). */
+  private busySince = 0;
 
   private yielding = false;
 
