@@ -12,13 +12,14 @@ $(NODE_MODULES_STAMP): package.json package-lock.json
 
 deps: $(NODE_MODULES_STAMP)
 
-# Debian's Redis is the differential oracle; redis-cli and redis-py (python3-redis) are real clients in the tests.
+# Debian's Redis is the differential oracle; redis-cli and redis-py (python3-redis) are real clients in the tests,
+# numpy (python3-numpy) the tensor example's arrays.
 system-deps:
 	@if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null || ! command -v redis-benchmark >/dev/null \
-		|| ! /usr/bin/python3 -c 'import redis' 2>/dev/null; then \
-		echo "installing redis-server, redis-tools and python3-redis (Debian)"; \
+		|| ! /usr/bin/python3 -c 'import redis, numpy' 2>/dev/null; then \
+		echo "installing redis-server, redis-tools, python3-redis and python3-numpy (Debian)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server redis-tools python3-redis >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server redis-tools python3-redis python3-numpy >/dev/null; \
 	fi
 
 build: deps

@@ -25,6 +25,8 @@ export const ACL_CATEGORIES = [
   'keyspace', 'read', 'write', 'set', 'sortedset', 'list', 'hash', 'string', 'bitmap', 'hyperloglog',
   'geo', 'stream', 'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection',
   'transaction', 'scripting',
+  // kvslab's own, after Redis's.
+  'kvtensor',
 ];
 
 export function commandFlags(spec: CommandSpec): string[] {

@@ -11,12 +11,13 @@ import { serverCommands } from './server.js';
 import { commandCommands } from './command.js';
 import { clientCommands } from './client.js';
 import { transactionCommands } from './transactions.js';
+import { tensorCommands } from './tensor.js';
 
 export function buildCommandTable(): CommandTable {
   const t = new CommandTable();
   const families = [
     connectionCommands, stringCommands, bitCommands, keyCommands, expireCommands,
-    serverCommands, commandCommands, clientCommands, transactionCommands,
+    serverCommands, commandCommands, clientCommands, transactionCommands, tensorCommands,
   ];
   for (const family of families) for (const spec of family) t.add(spec);
   return t;

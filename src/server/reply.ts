@@ -202,11 +202,32 @@ export class ReplyWriter {
   addBulkSpan(s: ByteSpan): void {
     const len = s.end - s.start;
     if (s.block === null || len < VIEW_MIN) return this.addBulkRange(s.buf, s.start, s.end);
-    this.addHeader(0x24, len);
+    this.addBulkHeader(len);
+    this.addBulkPart(s);
+    this.addBulkEnd();
+  }
+
+  /** Starts a bulk reply of `len` bytes that follow as parts (addBulkPart) and end with addBulkEnd. */
+  addBulkHeader(len: number): void {
+    if (len < 1000) this.addRaw(SHARED_BULK_HDR[len]);
+    else this.addHeader(0x24, len);
+  }
+
+  /** Part of a bulk reply: stored bytes, queued as a view when long and in a large block, else copied. */
+  addBulkPart(s: ByteSpan): void {
+    const len = s.end - s.start;
+    if (s.block === null || len < VIEW_MIN) {
+      this.ensure(len);
+      this.outLen += copyBytes(s.buf, s.start, s.end, this.out, this.outLen);
+      return;
+    }
     this.views.push(s.buf.subarray(s.start, s.end));
     this.viewAt.push(this.outLen);
     this.viewBlocks.push(s.block);
     s.block.readers++;
+  }
+
+  addBulkEnd(): void {
     this.ensure(2);
     this.out.writeUInt16BE(CRLF, this.outLen);
     this.outLen += 2;

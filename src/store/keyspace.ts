@@ -177,6 +177,28 @@ export class Keyspace {
 
   isPinned(ref: number): boolean {
     for (let i = 0; i < this.pinCount; i++) if (this.pins[i] === ref) return true;
+    return this.leases.size !== 0 && this.leased(ref);
+  }
+
+  // Leases (KV.PIN): an item is kept from eviction until a time, so that a
+  // client that found it can read it next. A leased item is pinned: it is
+  // not moved either, so its ref stays its name until a write moves it
+  // (rewire carries the lease along) or it is freed.
+  private readonly leases = new Map<number, number>();
+
+  /** Keeps item `ref` from eviction until `untilMs` (a later lease wins). */
+  lease(ref: number, untilMs: number): void {
+    const cur = this.leases.get(ref);
+    if (cur === undefined || cur < untilMs) this.leases.set(ref, untilMs);
+  }
+
+  get leaseCount(): number { return this.leases.size; }
+
+  private leased(ref: number): boolean {
+    const until = this.leases.get(ref);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.leases.delete(ref);
     return false;
   }
 
@@ -223,6 +245,7 @@ export class Keyspace {
   freeItem(ref: number): void {
     const items = this.items;
     this.policy.forget?.(ref);
+    if (this.leases.size !== 0) this.leases.delete(ref);
     this.unqueue(ref);
     if (items.isLarge(ref)) this.large.remove(items.largeId(ref));
     this.itemCount--;
@@ -620,6 +643,13 @@ export class Keyspace {
     this.pointNeighbours(items.older(to), items.newer(to), items.inMain(to), to, to);
     this.policy.moved?.(from, to);
     for (let i = 0; i < this.pinCount; i++) if (this.pins[i] === from) this.pins[i] = to;
+    if (this.leases.size !== 0) {
+      const until = this.leases.get(from);
+      if (until !== undefined) {
+        this.leases.delete(from);
+        this.leases.set(to, until);
+      }
+    }
   }
 
   /**
@@ -642,6 +672,7 @@ export class Keyspace {
     this.mainHead = this.mainTail = this.mainCount = 0;
     this.itemCount = 0;
     this.pinCount = 0;
+    this.leases.clear();
   }
 
   /** Largest idle time (ms) among the items of a class, looking at up to `maxSlabs` of its slabs. */

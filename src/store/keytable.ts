@@ -21,6 +21,8 @@ export const enum ValueType {
   ZSet = 3,
   Hash = 4,
   Stream = 6,
+  /** A KV.* tensor (src/tensor/layout.ts): Redis has no such type; 7 is free in its numbering. */
+  KvTensor = 7,
 }
 
 
@@ -33,6 +35,7 @@ export function typeName(t: ValueType): string {
     case ValueType.ZSet: return 'zset';
     case ValueType.Hash: return 'hash';
     case ValueType.Stream: return 'stream';
+    case ValueType.KvTensor: return 'kvtensor';
     default: return 'unknown';
   }
 }
