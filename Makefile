@@ -35,14 +35,14 @@ test: system-deps build
 	npx vitest run --config test/vitest.config.ts --reporter=default --reporter=json --outputFile.json=test/.results/vitest.json; \
 		status=$$?; node test/helpers/summary.mjs test/.results/vitest.json || status=1; exit $$status
 
-# memcached is a column of the memory suite. On a host running systemd Debian's package also starts (and enables)
+# memcached is a column of the memory suite; iperf3 measures the loopback ceiling of the tensor suite. On a host running systemd Debian's package also starts (and enables)
 # a memcached service on 127.0.0.1:11211; the bench starts its own on a free port, so that one is only idle.
 .PHONY: bench-deps
 bench-deps:
-	@if ! command -v memcached >/dev/null; then \
-		echo "installing memcached (Debian)"; \
+	@if ! command -v memcached >/dev/null || ! command -v iperf3 >/dev/null; then \
+		echo "installing memcached and iperf3 (Debian)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq memcached >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq memcached iperf3 >/dev/null; \
 	fi
 
 bench: system-deps bench-deps build
