@@ -13,13 +13,15 @@ $(NODE_MODULES_STAMP): package.json package-lock.json
 deps: $(NODE_MODULES_STAMP)
 
 # Debian's Redis is the differential oracle; redis-cli and redis-py (python3-redis) are real clients in the tests,
-# numpy (python3-numpy) the tensor example's arrays.
+# numpy (python3-numpy) the tensor example's arrays, chromium the browser that loads the status page, openssl
+# makes the TLS tests' certificates and systemd-analyze checks the unit file.
 system-deps:
 	@if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null || ! command -v redis-benchmark >/dev/null \
-		|| ! /usr/bin/python3 -c 'import redis, numpy' 2>/dev/null; then \
-		echo "installing redis-server, redis-tools, python3-redis and python3-numpy (Debian)"; \
+		|| ! /usr/bin/python3 -c 'import redis, numpy' 2>/dev/null || ! command -v chromium >/dev/null \
+		|| ! command -v openssl >/dev/null || ! command -v systemd-analyze >/dev/null; then \
+		echo "installing redis-server, redis-tools, python3-redis, python3-numpy, chromium, openssl, systemd (Debian)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server redis-tools python3-redis python3-numpy >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server redis-tools python3-redis python3-numpy chromium openssl systemd >/dev/null; \
 	fi
 
 build: deps
