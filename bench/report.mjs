@@ -207,6 +207,28 @@ const CHART_MAKERS = {
     }
     return out;
   },
+  tensor: (r) => {
+    const data = rows(r.figures, (f) => f.params.metric === 'ttft').map((d) => ({ ...d, run: d.mode === 'cold' ? 'cold prefill' : 'prefix from kvslab' }));
+    if (!data.length) return [];
+    return [{
+      file: 'tensor-ttft.svg',
+      title: 'Time to first token of the toy model, cold and warm',
+      spec: {
+        title: 'Toy transformer: time to first token by prompt length (log scales)',
+        data: { values: data },
+        width: 360, height: 240,
+        layer: [
+          { mark: { type: 'line', point: true } },
+          { mark: { type: 'text', dy: -9, fontSize: 9 }, encoding: { text: { field: 'value', type: 'quantitative', format: '.3~r' } } },
+        ],
+        encoding: {
+          x: { field: 'tokens', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: [256, 512, 1024, 2048, 4096] }, title: 'prompt tokens' },
+          y: { field: 'value', type: 'quantitative', scale: { type: 'log' }, title: 'ms to first token' },
+          color: { field: 'run', type: 'nominal', title: null },
+        },
+      },
+    }];
+  },
   growth: (r) => {
     const order = ['p99', 'p99.9', 'max'];
     const data = rows(r.figures, (f) => order.includes(String(f.params.metric))).map((d) => ({ ...d, value: Math.max(d.value, 0.001) }));
@@ -241,7 +263,7 @@ function readLatest() {
   return readdirSync(LATEST).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(readFileSync(join(LATEST, f), 'utf8')));
 }
 
-const ORDER = ['throughput', 'pipeline-scaling', 'memory', 'growth', 'eviction'];
+const ORDER = ['throughput', 'pipeline-scaling', 'memory', 'growth', 'eviction', 'tensor'];
 
 /**
  * Renders every chart and rewrites RESULTS.md from the latest results.

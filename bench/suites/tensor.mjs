@@ -112,7 +112,7 @@ async function timeMs(fn, times) {
 
 /** The toy model's TTFT helper, when the example is built. */
 async function ttftModule() {
-  const file = join(ROOT, 'dist', 'examples', 'transformer', 'model.js');
+  const file = join(ROOT, 'dist', 'examples', 'transformer', 'main.js');
   if (!existsSync(file)) return null;
   const mod = await import(pathToFileURL(file).href);
   return typeof mod.measureTtft === 'function' ? mod : null;
@@ -212,12 +212,18 @@ async function run(ctx) {
 
       if (ttft && kv) {
         await ctx.measure(srv, ttftFigures, async () => {
-          const out = [];
-          for (const n of lengths) {
-            const r = await ttft.measureTtft(srv.port, n);
-            out.push(r.coldMs, r.warmMs);
+          const { Redis } = await import('ioredis');
+          const client = new Redis({ port: srv.port, host: '127.0.0.1' });
+          try {
+            const out = [];
+            for (const n of lengths) {
+              const r = await ttft.measureTtft(client, n);
+              out.push(r.coldMs, r.warmMs);
+            }
+            return out;
+          } finally {
+            client.disconnect();
           }
-          return out;
         });
       }
     } finally {

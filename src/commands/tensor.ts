@@ -202,14 +202,14 @@ function tokensOrReply(c: Client, bytes: number, streams: number, row: number): 
 /** Sets `key` to a new tensor: header, META, and `tokens` tokens of `data` in the APPEND layout. */
 function storeTensor(c: Client, key: Buffer, s: Shape, meta: Buffer | null, data: Buffer | null, tokens: number, expireAt: number): void {
   const metaLen = meta === null ? 0 : meta.length;
-  const hdr = headerBytes(s.layers, metaLen);
-  // Built whole, then stored: a command that fails for want of memory leaves the old key as it was.
-  const value = Buffer.allocUnsafe(valueBytes(s, metaLen, tokens));
-  writeHeader(value, 0, s, tokens, meta);
-  for (let l = 0; l < s.layers; l++) setLayerLength(value, 0, l, tokens);
+  // Sized first (the only step that can fail, for want of memory, and then nothing has changed),
+  // then written in place: the payload is copied once, from the request into the store.
+  const h = c.db.setValueSized(key, ValueType.KvTensor, valueBytes(s, metaLen, tokens), expireAt);
+  const v = c.db.writable(h);
+  writeHeader(v.buf, v.start, s, tokens, meta);
+  for (let l = 0; l < s.layers; l++) setLayerLength(v.buf, v.start, l, tokens);
   // With capacity == tokens the stored streams are the payload's layout exactly.
-  if (data !== null) data.copy(value, hdr);
-  c.db.setValue(key, ValueType.KvTensor, value, expireAt);
+  if (data !== null) data.copy(v.buf, v.start + headerBytes(s.layers, metaLen));
 }
 
 function kvcreate(c: Client, argv: Buffer[]): void {
@@ -242,14 +242,26 @@ function growCapacity(c: Client, h: number, t: Tensor, need: number, maxBytes: n
   let cap = Math.max(need, t.capacity + (t.capacity >> 1), MIN_CAPACITY);
   // Room to grow is a saving, not a right: give it up before the size limit.
   while (cap > need && valueBytes(t, t.metaLen, cap) > maxBytes) cap = Math.max(need, cap - Math.ceil((cap - need) / 2));
-  h = c.db.resize(h, valueBytes(t, t.metaLen, cap), false, false);
+  const old = c.db.valueSpan(h);
+  const oldBuf = old.buf;
+  const oldStart = old.start;
+  const streams = t.kv * t.layers;
+  // Only the header is kept by the resize; the streams are copied once, below, to their new places.
+  h = c.db.resize(h, valueBytes(t, t.metaLen, cap), false, false, t.dataAt);
   const w = c.db.writable(h);
   const base = w.start;
-  // Streams move to higher offsets: from the last one back, nothing is overwritten before it is moved.
-  for (let st = t.kv * t.layers - 1; st > 0; st--) {
-    const used = layerLength(w.buf, base, st % t.layers) * t.row;
-    const from = base + t.dataAt + st * t.capacity * t.row;
-    w.buf.copyWithin(base + t.dataAt + st * cap * t.row, from, from + used);
+  if (w.buf === oldBuf && base === oldStart) {
+    // Grown in place: streams move to higher offsets, so from the last one back nothing is overwritten before it moves.
+    for (let st = streams - 1; st > 0; st--) {
+      const from = base + t.dataAt + st * t.capacity * t.row;
+      w.buf.copyWithin(base + t.dataAt + st * cap * t.row, from, from + layerLength(w.buf, base, st % t.layers) * t.row);
+    }
+  } else {
+    // A new block (the old one stays readable: we hold it, and queued replies keep their views).
+    for (let st = 0; st < streams; st++) {
+      const from = oldStart + t.dataAt + st * t.capacity * t.row;
+      oldBuf.copy(w.buf, base + t.dataAt + st * cap * t.row, from, from + layerLength(w.buf, base, st % t.layers) * t.row);
+    }
   }
   setCapacity(w.buf, base, cap);
   t.capacity = cap;

@@ -162,8 +162,27 @@ export class Db {
    * new bytes are zero when `zero` (SETRANGE, SETBIT) or left for the caller
    * to write (APPEND, with `grow` leaving room for more). Returns the handle.
    */
-  resize(h: number, len: number, zero: boolean, grow: boolean): number {
-    return this.table.resizeValue(h, len, zero, grow);
+  resize(h: number, len: number, zero: boolean, grow: boolean, keep?: number): number {
+    return this.table.resizeValue(h, len, zero, grow, keep);
+  }
+
+  /**
+   * Sets `key` to a value of `type` and `len` bytes for the caller to write
+   * through writable(h) before the next store call (KV.PUT: the payload is
+   * copied once, into the store). `expireAt` as for setValue. Returns the handle.
+   */
+  setValueSized(key: Buffer, type: ValueType, len: number, expireAt = 0): number {
+    const t = this.table;
+    const now = this.hooks.now();
+    let h = this.find(key);
+    if (h < 0) {
+      h = t.insertSized(key, type, len, expireAt > 0 ? expireAt : 0, now);
+    } else {
+      h = t.replaceSized(h, type, len, now);
+      if (expireAt !== -1) h = t.setExpireAt(h, expireAt);
+    }
+    this.hooks.keyModified(this, key);
+    return h;
   }
 
   /** Replaces the value of a live entry (INCR), keeping its expiry. */

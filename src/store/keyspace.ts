@@ -210,9 +210,10 @@ export class Keyspace {
    * in no index yet. `ext` reserves room for an expiry. May evict other items;
    * throws OutOfMemoryError when no memory can be had.
    */
-  createItem(table: number, key: Buffer, type: number, value: Buffer, ext: boolean, nowMs: number): number {
+  createItem(table: number, key: Buffer, type: number, value: Buffer | number, ext: boolean, nowMs: number): number {
     const items = this.items;
-    const vlen = value.length;
+    // A length instead of bytes: the value is left for the caller to write (KV.PUT writes it in place).
+    const vlen = typeof value === 'number' ? value : value.length;
     let size = itemSize(key.length, vlen, ext);
     let flags = ext ? F_EXT : 0;
     let blockId = 0;
@@ -232,8 +233,8 @@ export class Keyspace {
     const at = items.valueStart(ref);
     if (blockId !== 0) {
       items.buf(ref).writeUInt32LE(blockId, at);
-      value.copy(this.large.get(blockId).buf, 0);
-    } else {
+      if (typeof value !== 'number') value.copy(this.large.get(blockId).buf, 0);
+    } else if (typeof value !== 'number') {
       copyBytes(value, 0, vlen, items.buf(ref), at);
     }
     this.linkNewest(ref);

@@ -87,12 +87,19 @@ export interface KeyTable {
   /** Replaces the value of an existing entry, keeping its expiry. Returns the (possibly new) handle. */
   replace(h: number, type: ValueType, value: Buffer, now: number): number;
   /**
+   * insert and replace with a value of `len` bytes left for the caller to
+   * write (writableSpan), so that a big value is copied once, from the request
+   * into the store, not first into a Buffer of its own.
+   */
+  insertSized(key: Buffer, type: ValueType, len: number, expireAt: number, now: number): number;
+  replaceSized(h: number, type: ValueType, len: number, now: number): number;
+  /**
    * Changes the value's length to `len`, keeping its bytes up to the shorter
-   * of the two lengths; new bytes are zero when `zero`, else undefined for the
+   * of the two lengths (or only the first `keep`); new bytes are zero when `zero`, else undefined for the
    * caller to write. `grow`: leave room for further growth (APPEND). Returns
    * the (possibly new) handle.
    */
-  resizeValue(h: number, len: number, zero: boolean, grow: boolean): number;
+  resizeValue(h: number, len: number, zero: boolean, grow: boolean, keep?: number): number;
   /**
    * Gives an entry a new key (RENAME), keeping value, type, expiry and access
    * data. `key` must not be present. Returns the (possibly new) handle.

@@ -301,7 +301,18 @@ export class SlabKeyTable implements KeyTable {
     return h;
   }
 
-  insert(key: Buffer, type: ValueType, value: Buffer, expireAt: number, now: number): number {
+  insertSized(key: Buffer, type: ValueType, len: number, expireAt: number, now: number): number {
+    return this.insert(key, type, len, expireAt, now);
+  }
+
+  replaceSized(h: number, type: ValueType, len: number, now: number): number {
+    const nh = this.ks.resizeValue(h, len, 0, false, false);
+    this.ks.items.setType(nh, type);
+    this.touch(nh, now);
+    return nh;
+  }
+
+  insert(key: Buffer, type: ValueType, value: Buffer | number, expireAt: number, now: number): number {
     // Every insert moves a bucket too: the rehash ends before the new array fills up.
     if (this.ht1 !== null) this.rehashStep();
     this.growForInsert();
@@ -327,8 +338,8 @@ export class SlabKeyTable implements KeyTable {
     return nh;
   }
 
-  resizeValue(h: number, len: number, zero: boolean, grow: boolean): number {
-    return this.ks.resizeValue(h, len, this.ks.valueLength(h), zero, grow);
+  resizeValue(h: number, len: number, zero: boolean, grow: boolean, keep = this.ks.valueLength(h)): number {
+    return this.ks.resizeValue(h, len, keep, zero, grow);
   }
 
   rename(h: number, key: Buffer): number {
