@@ -185,6 +185,13 @@ export class Db {
     return h;
   }
 
+  /** See KeyTable.shrinkLarge; the entry counts as modified. */
+  shrinkLarge(h: number, len: number): number {
+    const freed = this.table.shrinkLarge(h, len);
+    if (freed > 0) this.hooks.keyModified(this, this.table.key(h));
+    return freed;
+  }
+
   /** Replaces the value of a live entry (INCR), keeping its expiry. */
   overwrite(h: number, value: Buffer): void {
     const nh = this.table.replace(h, this.table.type(h), value, this.hooks.now());

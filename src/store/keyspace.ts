@@ -46,6 +46,11 @@ export interface KeyspaceHooks {
   mayGrow(bytes: number): boolean;
   /** Item `ref` of `table` is about to be evicted (statistics, WATCH). */
   evicting(table: SlabKeyTable, ref: number): void;
+  /**
+   * Instead of evicting item `ref` (which holds a large block), give back
+   * part of it (kv-tail-trim); true when it did. It may not allocate chunks.
+   */
+  trim?(table: SlabKeyTable, ref: number): boolean;
   /** The clock commands see, in ms. */
   now(): number;
 }
@@ -610,16 +615,40 @@ export class Keyspace {
     return n;
   }
 
-  /** Evicts the policy's next victim; false when there is none. */
+  /** Evicts the policy's next victim, or trims it; false when there is none. */
   evictOne(): boolean {
     const v = this.policy.victim();
     if (v === 0) return false;
     const table = this.tables[this.items.table(v)];
+    // A big value the owner can shorten gives back its tail first; it stays a candidate for the next round.
+    if (this.hooks.trim !== undefined && this.items.isLarge(v) && this.hooks.trim(table, v)) {
+      this.trims++;
+      return true;
+    }
     this.hooks.evicting(table, v);
     this.classEvictions[this.slabs.classOf(v)]++;
     this.evictions++;
     table.removeRef(v);
     return true;
+  }
+
+  /** Values shortened instead of evicted (kv-tail-trim). */
+  trims = 0;
+
+  /**
+   * Cuts item `ref`'s large value to its first `len` bytes and gives the rest
+   * back: the block is copied into one of exactly `len` bytes. Allocates
+   * nothing from the slabs, so eviction may call it. Returns the bytes freed.
+   */
+  shrinkBlock(ref: number, len: number): number {
+    const id = this.items.largeId(ref);
+    const cap = this.large.get(id).buf.length;
+    if (len >= cap) return 0;
+    const buf = Buffer.allocUnsafeSlow(len);
+    this.large.get(id).buf.copy(buf, 0, 0, len);
+    this.large.swap(id, buf);
+    this.large.get(id).len = len;
+    return cap - len;
   }
 
   /** Moves a live item to another chunk of its class (compaction); false when it may not or cannot. */

@@ -106,6 +106,12 @@ export interface KeyTable {
    */
   rename(h: number, key: Buffer): number;
   remove(h: number): void;
+  /**
+   * Cuts a value held in a large block to its first `len` bytes, giving the
+   * rest of the block back, without moving the entry or allocating from the
+   * slabs (trimming under memory pressure). Returns the bytes freed.
+   */
+  shrinkLarge(h: number, len: number): number;
   clear(): void;
 
   /**

@@ -364,6 +364,10 @@ export class SlabKeyTable implements KeyTable {
     this.ks.freeItem(h);
   }
 
+  shrinkLarge(h: number, len: number): number {
+    return this.ks.items.isLarge(h) ? this.ks.shrinkBlock(h, len) : 0;
+  }
+
   /** Removes an item by ref (eviction); the same as remove. */
   removeRef(ref: number): void {
     this.remove(ref);

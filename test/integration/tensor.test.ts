@@ -372,6 +372,33 @@ describe('under maxmemory', () => {
     expect(whole).toBeLessThan(120);
   });
 
+  it('with kv-tail-trim, sequences picked for eviction give back their tail before they go', async () => {
+    await mr.flushall();
+    await mr.config('SET', 'kv-tail-trim', 'yes');
+    try {
+      const seq = (i: number) => payload(2, 0, 4, i * 1000, i * 1000 + 64, 4096); // 64 tokens, 2 MiB
+      for (let i = 0; i < 20; i++) await mr.call('KV.PUT', `s${i}`, seq(i), ...shape(4, 1, 1024));
+      const stats = await info(mr, 'stats');
+      expect(Number(stats.get('kv_tail_trims'))).toBeGreaterThan(0);
+      expect(Number((await info(mr, 'memory')).get('used_memory'))).toBeLessThanOrEqual(24 * MB);
+      // The oldest sequences were cut to a whole number of 16-token blocks, and what is left is their prefix.
+      let trimmed = 0;
+      for (let i = 0; i < 20; i++) {
+        const len = await mr.call('KV.LEN', `s${i}`) as number;
+        if (len === 0 || len === 64) continue;
+        expect(len % 16).toBe(0);
+        const got = await mr.callBuffer('KV.SLICE', `s${i}`, '0', '64') as Buffer;
+        expect(got.equals(payload(2, 0, 4, i * 1000, i * 1000 + len, 4096))).toBe(true);
+        trimmed++;
+      }
+      expect(trimmed).toBeGreaterThan(0);
+      // The newest one is whole.
+      expect(await mr.call('KV.LEN', 's19')).toBe(64);
+    } finally {
+      await mr.config('SET', 'kv-tail-trim', 'no');
+    }
+  });
+
   it('an append that cannot get memory fails with OOM and leaves the key as it was', async () => {
     await mr.config('SET', 'maxmemory-policy', 'noeviction');
     try {
