@@ -7,8 +7,11 @@ import { writeFileSync, unlinkSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Config, ConfigFileError } from './config/config.js';
 import { Server } from './server/server.js';
-import { Logger } from './server/log.js';
+import { Logger, logFileProblem, strerror } from './server/log.js';
+import { DaemonChild, runInBackground } from './server/daemon.js';
+import { Supervisor, detectSupervision } from './server/notify.js';
 import { startStatsSampler } from './server/info.js';
+import type { MetricsListener } from './server/metrics.js';
 import { KVSLAB_VERSION, REDIS_VERSION } from './version.js';
 
 /** Quotes one command-line value for a config line (the file parser's escapes). */
@@ -40,10 +43,21 @@ export function optionsToConfig(args: string[]): string {
   return lines.join('\n');
 }
 
+/** Set in the background child of `daemonize yes`: start-up failures are reported to the waiting parent. */
+const daemonChild = DaemonChild.fromEnv();
+
 function fatal(msg: string): never {
   console.error(msg);
+  daemonChild?.failed(msg.trim());
   process.exit(1);
 }
+
+/** Replies due are sent for this long after SHUTDOWN or a signal, then connections are cut... */
+const SHUTDOWN_GRACE_MS = 500;
+/** ... and the process is gone within a second whatever else is slow. */
+const SHUTDOWN_DEADLINE_MS = 900;
+/** Where `daemonize yes` writes its pid when `pidfile` is not set (Redis's /var/run/redis.pid). */
+const DEFAULT_PIDFILE = '/var/run/kvslab.pid';
 
 async function main(): Promise<void> {
   const program = new Command('kvslab-server')
@@ -68,9 +82,12 @@ Examples:
   if (raw.length > 0 && (!raw[0].startsWith('--') || raw[0] === '-')) file = raw.shift() as string;
 
   const config = new Config();
+  const startDir = process.cwd();
+  let stdinText: string | null = null;
   try {
     const extra = optionsToConfig(raw);
-    if (file === '-') config.load(`${readFileSync(0, 'utf8')}\n${extra}`, 'stdin');
+    if (file === '-') stdinText = readFileSync(0, 'utf8');
+    if (stdinText !== null) config.load(`${stdinText}\n${extra}`, 'stdin');
     else if (file) config.loadFile(resolve(file), extra);
     else config.load(extra, 'command line');
   } catch (e) {
@@ -85,42 +102,92 @@ Examples:
     fatal(`Can't chdir to '${config.str('dir')}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
   }
   config.setInternal('dir', process.cwd());
+  const logProblem = logFileProblem(config.str('logfile'));
+  if (logProblem) fatal(`\n*** FATAL CONFIG FILE ERROR (kvslab) ***\n${logProblem}`);
+
+  // Under a supervisor kvslab stays in the foreground, as Redis does.
+  if (config.bool('daemonize') && !daemonChild && detectSupervision(config.str('supervised'), process.env).mode === 'no') {
+    runInBackground(stdinText, startDir);
+    return;
+  }
 
   const logger = new Logger(config.str('loglevel'), config.str('logfile'));
   logger.log('notice', `kvslab ${KVSLAB_VERSION} (Redis ${REDIS_VERSION} compatible), pid=${process.pid}, just started`);
-  if (file) logger.log('notice', `Configuration loaded from ${file === '-' ? 'stdin' : resolve(file)}`);
+  if (file) logger.log('notice', `Configuration loaded from ${file === '-' ? 'stdin' : config.file}`);
   else logger.log('warning', 'No config file specified, using the default config.');
-  const server = new Server(config, logger);
-  try {
-    await server.listen();
-  } catch (e) {
-    logger.log('warning', (e as Error).message);
+  const supervisor = Supervisor.resolve(config.str('supervised'), logger);
+  /** A failed start: logged, and told to the parent of a background start (with its cause). */
+  const failStart = (e: unknown): never => {
+    const err = e as Error;
+    logger.log('warning', err.message);
+    daemonChild?.failed([err.cause instanceof Error ? err.cause.message : '', err.message].filter(Boolean).join('\n'));
     process.exit(1);
-  }
-  startStatsSampler(server);
-  logger.log('notice', `Running mode=standalone, port=${server.port}.`);
-  logger.log('notice', 'Ready to accept connections tcp');
-
-  const pidfile = config.str('pidfile');
-  if (pidfile) writeFileSync(pidfile, `${process.pid}\n`);
+  };
+  const server = new Server(config, logger);
+  let metrics: MetricsListener | null = null;
+  const pidfile = config.str('pidfile') || (daemonChild ? DEFAULT_PIDFILE : '');
+  const removePidfile = () => {
+    if (!pidfile) return;
+    logger.log('notice', 'Removing the pid file.');
+    try { unlinkSync(pidfile); } catch { /* already gone */ }
+  };
 
   let stopping = false;
   const stop = (why: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal does not wait for anything (Redis's "You insist").
+      if (why === 'SHUTDOWN') return;
+      logger.log('warning', 'You insist... exiting now.');
+      removePidfile();
+      process.exit(1);
+    }
     stopping = true;
-    logger.log('warning', why === 'SHUTDOWN' ? 'User requested shutdown...' : `Received ${why} scheduling shutdown...`);
+    if (why !== 'SHUTDOWN') logger.log('warning', `Received ${why} scheduling shutdown...`);
+    logger.log('warning', 'User requested shutdown...');
     const exit = () => {
-      if (pidfile) {
-        try { unlinkSync(pidfile); } catch { /* already gone */ }
-      }
+      removePidfile();
       logger.log('warning', 'kvslab is now ready to exit, bye bye...');
       process.exit(0);
     };
-    void server.shutdown().then(exit);
+    const done = Promise.all([supervisor.stopping(), server.shutdown(SHUTDOWN_GRACE_MS), metrics?.close()]);
+    void Promise.race([done, new Promise((r) => { setTimeout(r, SHUTDOWN_DEADLINE_MS); })]).then(exit);
   };
+  // From before listening on: a signal that comes as soon as kvslab says it is ready must find these.
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A terminal that goes away does not stop the server (Redis ignores SIGHUP too).
+  process.on('SIGHUP', () => {});
   server.onShutdown = (why) => stop(why);
+
+  try {
+    await server.listen();
+  } catch (e) {
+    failStart(e);
+  }
+  startStatsSampler(server);
+  try {
+    // Loaded only when wanted: prom-client stays off the heap of a server without metrics-port.
+    if (config.int('metrics-port') !== 0) metrics = await (await import('./server/metrics.js')).startMetrics(server);
+  } catch (e) {
+    failStart(e);
+  }
+  // Stopped while starting: nothing more to announce.
+  if (stopping) return;
+  // Written once kvslab listens, before it says so, so that it names a running server (Redis's createPidFile).
+  if (pidfile) {
+    config.setInternal('pidfile', pidfile);
+    try {
+      writeFileSync(pidfile, `${process.pid}\n`);
+    } catch (e) {
+      logger.log('warning', `Failed to write PID file: ${strerror(e)}`);
+    }
+  }
+  logger.log('notice', `Running mode=standalone, port=${server.port}.`);
+  const unixsocket = config.str('unixsocket');
+  if (unixsocket) logger.log('notice', `The server is now ready to accept connections at ${unixsocket}`);
+  for (const kind of server.listeners.kinds) logger.log('notice', `Ready to accept connections ${kind}`);
+  supervisor.ready('Ready to accept connections');
+  daemonChild?.ready();
 }
 
 void main();

@@ -7,6 +7,7 @@ import { keyword, parseInt64, bytesText, ERR_SYNTAX } from './args.js';
 import { replyHelp, Spec } from './command.js';
 import { validClientName, ERR_CLIENT_NAME } from './connection.js';
 import type { CommandFlag } from './table.js';
+import { aclOf } from '../acl/acl.js';
 
 /** Client types CLIENT LIST/KILL accept; every kvslab connection is "normal". */
 const CLIENT_TYPES = new Set(['normal', 'master', 'replica', 'slave', 'pubsub']);
@@ -82,7 +83,7 @@ function matches(f: KillFilter, c: Client, now: number): boolean {
   if (f.addr !== undefined && c.addr !== f.addr) return false;
   if (f.laddr !== undefined && c.laddr !== f.laddr) return false;
   if (f.type !== undefined && f.type !== 'normal') return false;
-  if (f.user !== undefined && f.user !== 'default') return false;
+  if (f.user !== undefined && c.user.name !== f.user) return false;
   if (f.maxAge !== undefined && (now - c.createdAt) / 1000 < f.maxAge) return false;
   return true;
 }
@@ -125,7 +126,7 @@ function clientKill(c: Client, argv: Buffer[]): void {
       f.laddr = val.toString('latin1');
     } else if (opt === 'user') {
       const u = val.toString('latin1');
-      if (u !== 'default') return c.addError(`ERR No such user '${u}'`);
+      if (!aclOf(c.server).getUser(u)) return c.addError(`ERR No such user '${u}'`);
       f.user = u;
     } else if (opt === 'skipme') {
       const v = keyword(val);

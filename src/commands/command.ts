@@ -45,7 +45,7 @@ export function sortedCategories(spec: CommandSpec): string[] {
 }
 
 /** Key-spec flags: declared, or derived from whether the command reads or writes. */
-function keySpecFlags(spec: Spec): string[] {
+export function keySpecFlags(spec: Spec): string[] {
   if (spec.keySpecFlags) return spec.keySpecFlags;
   if (spec.flags.includes('write')) return ['RW', 'update'];
   if (spec.flags.includes('readonly')) return ['RO', 'access'];
@@ -359,7 +359,7 @@ export function replyHelp(c: Client, command: string, lines: string[]): void {
     `${command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`,
     ...lines,
     'HELP',
-    '    Print this help.',
+    '    Prints this help.',
   ];
   c.addArrayLen(all.length);
   for (const l of all) c.addStatus(l);

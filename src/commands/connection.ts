@@ -4,15 +4,11 @@ import type { Client } from '../server/client.js';
 import { REDIS_VERSION } from '../version.js';
 import { intOrReply, keyword, bytesText, ERR_SYNTAX } from './args.js';
 import type { CommandSpec } from './table.js';
+import { aclOf } from '../acl/acl.js';
 
 const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 
-/** Checks credentials for the only user kvslab has, "default". */
-function credentialsOk(c: Client, user: Buffer, pass: Buffer): boolean {
-  const required = c.server.config.str('requirepass');
-  if (user.toString() !== 'default') return false;
-  return required === '' || pass.toString() === required;
-}
+const DEFAULT_USER = Buffer.from('default');
 
 /** Client names are printable ASCII without spaces (CLIENT SETNAME, HELLO SETNAME). */
 export function validClientName(name: Buffer): boolean {
@@ -33,13 +29,12 @@ function echo(c: Client, argv: Buffer[]): void {
 
 function auth(c: Client, argv: Buffer[]): void {
   if (argv.length > 3) return c.addError(ERR_SYNTAX);
-  if (argv.length === 2 && c.server.config.str('requirepass') === '') {
+  const acl = aclOf(c.server);
+  if (argv.length === 2 && acl.defaultUser.nopass) {
     return c.addError('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   }
-  const user = argv.length === 3 ? argv[1] : Buffer.from('default');
-  const pass = argv[argv.length - 1];
-  if (!credentialsOk(c, user, pass)) return c.addError(WRONGPASS);
-  c.authenticated = true;
+  const user = argv.length === 3 ? argv[1] : DEFAULT_USER;
+  if (!acl.authenticate(c, user, argv[argv.length - 1], argv[0])) return c.addError(WRONGPASS);
   c.addOk();
 }
 
@@ -70,8 +65,7 @@ function hello(c: Client, argv: Buffer[]): void {
     }
   }
   if (authUser && authPass) {
-    if (!credentialsOk(c, authUser, authPass)) return c.addError(WRONGPASS);
-    c.authenticated = true;
+    if (!aclOf(c.server).authenticate(c, authUser, authPass, argv[0])) return c.addError(WRONGPASS);
   }
   if (!c.authenticated) {
     return c.addError('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
@@ -110,7 +104,7 @@ function reset(c: Client): void {
   c.resp = 2;
   c.name = '';
   c.noEvict = false;
-  c.authenticated = c.server.config.str('requirepass') === '';
+  aclOf(c.server).resetClient(c);
   c.addStatus('RESET');
 }
 

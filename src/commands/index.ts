@@ -12,6 +12,9 @@ import { commandCommands } from './command.js';
 import { clientCommands } from './client.js';
 import { transactionCommands } from './transactions.js';
 import { tensorCommands } from './tensor.js';
+import { slowlogCommands } from './slowlog.js';
+import { latencyCommands } from './latency.js';
+import { aclCommands } from './acl.js';
 
 export function buildCommandTable(): CommandTable {
   const t = new CommandTable();
@@ -19,6 +22,8 @@ export function buildCommandTable(): CommandTable {
     connectionCommands, stringCommands, bitCommands, keyCommands, expireCommands,
     serverCommands, commandCommands, clientCommands, transactionCommands, tensorCommands,
   ];
+  families.push(slowlogCommands, latencyCommands);
+  families.push(aclCommands);
   for (const family of families) for (const spec of family) t.add(spec);
   return t;
 }

@@ -11,7 +11,9 @@ import type { CommandFlag } from './table.js';
 
 /** Whether the client connects over loopback (the "local" setting of protected features). */
 export function isLocalClient(c: Client): boolean {
-  const a = c.socket.remoteAddress ?? '';
+  const a = c.socket.remoteAddress;
+  // Only a unix-socket connection has no peer address: it is local (Redis's islocalClient).
+  if (a === undefined) return true;
   return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
 }
 
@@ -53,7 +55,8 @@ function configSet(c: Client, argv: Buffer[]): void {
   if ((argv.length - 2) % 2 !== 0) return c.addError(ERR_SYNTAX);
   const pairs: [string, string][] = [];
   for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i].toString(), argv[i + 1].toString()]);
-  const err = c.server.config.setMany(pairs, allowProtected(c, 'enable-protected-configs'));
+  // Through the listeners: the TLS setup is read once, after every pair (Redis's apply step).
+  const err = c.server.listeners.configSet(pairs, allowProtected(c, 'enable-protected-configs'));
   if (err) return c.addError(err);
   c.addOk();
 }
@@ -358,14 +361,17 @@ function shutdown(c: Client, argv: Buffer[]): void {
   let save = false;
   let nosave = false;
   let abort = false;
+  let other = false;
   for (let i = 1; i < argv.length; i++) {
     const k = keyword(argv[i]);
     if (k === 'nosave') nosave = true;
     else if (k === 'save') save = true;
     else if (k === 'abort') abort = true;
-    else if (k !== 'now' && k !== 'force') return c.addError(ERR_SYNTAX);
+    else if (k === 'now' || k === 'force') other = true;
+    else return c.addError(ERR_SYNTAX);
   }
-  if ((abort && argv.length > 2) || (save && nosave)) return c.addError(ERR_SYNTAX);
+  // ABORT goes alone (repeating it is fine, as in Redis).
+  if ((abort && (save || nosave || other)) || (save && nosave)) return c.addError(ERR_SYNTAX);
   // Shutdown never waits for replicas here, so there is never one to abort.
   if (abort) return c.addError('ERR No shutdown in progress.');
   // kvslab keeps no data on disk: SAVE and NOSAVE both just stop the server.

@@ -83,17 +83,34 @@ function parseSave(args: string[]): string {
   return a.map((x) => String(Number(x))).join(' ');
 }
 
+/** `bind`: up to 16 addresses (Redis's CONFIG_BINDADDR_MAX); a single "" means none. */
+function parseBind(args: string[]): string {
+  if (args.length > 16) throw new Error('Too many bind addresses specified.');
+  return args.join(' ');
+}
+
+/** An octal number (unixsocketperm 770), as Redis's octal configs read and show it. */
+function parseOctal(args: string[], max: number): number {
+  if (args.length !== 1) throw new Error('wrong number of arguments');
+  if (!/^[0-7]+$/.test(args[0])) throw new Error("argument couldn't be parsed as an octal number");
+  const n = Number.parseInt(args[0], 8);
+  if (n > max) throw new Error(`argument must be between 0 and ${max.toString(8)} inclusive`);
+  return n;
+}
+
 export const DIRECTIVES: Directive[] = [
   // Network
-  { name: 'bind', type: 'string', default: '* -::*', mutable: true, multiArg: true, parse: (a) => a.join(' ') },
+  { name: 'bind', type: 'string', default: '* -::*', mutable: true, multiArg: true, parse: parseBind },
   { name: 'port', type: 'int', default: 6379, mutable: true, min: 0, max: 65535 },
+  { name: 'unixsocket', type: 'string', default: '', mutable: false },
+  { name: 'unixsocketperm', type: 'special', default: 0, mutable: false, parse: (a) => parseOctal(a, 0o777), format: (v) => (v as number).toString(8) },
   { name: 'tcp-backlog', type: 'int', default: 511, mutable: false, min: 0, max: INT_MAX },
   { name: 'timeout', type: 'int', default: 0, mutable: true, min: 0, max: INT_MAX },
   { name: 'tcp-keepalive', type: 'int', default: 300, mutable: true, min: 0, max: INT_MAX },
-  { name: 'protected-mode', type: 'bool', default: true, mutable: true, compatOnly: true },
+  { name: 'protected-mode', type: 'bool', default: true, mutable: true },
   { name: 'maxclients', type: 'int', default: 10000, mutable: true, min: 1, max: UINT_MAX },
   // General
-  { name: 'daemonize', type: 'bool', default: false, mutable: false, compatOnly: true },
+  { name: 'daemonize', type: 'bool', default: false, mutable: false },
   { name: 'supervised', type: 'enum', default: 'no', mutable: false, values: ['upstart', 'systemd', 'auto', 'no'] },
   { name: 'pidfile', type: 'string', default: '', mutable: false },
   { name: 'loglevel', type: 'enum', default: 'notice', mutable: true, values: ['debug', 'verbose', 'notice', 'warning'] },
@@ -115,11 +132,32 @@ export const DIRECTIVES: Directive[] = [
   { name: 'dbfilename', type: 'string', default: 'dump.rdb', mutable: true, protected: true, compatOnly: true },
   // Security
   { name: 'requirepass', type: 'string', default: '', mutable: true },
+  // ACL users come from `user` lines (read by config.ts, not a directive of this table) or from this file.
+  { name: 'aclfile', type: 'string', default: '', mutable: false },
+  { name: 'acllog-max-len', type: 'int', default: 128, mutable: true, min: 0, max: LLONG_MAX },
+  // TLS (node:tls): a listener on tls-port for every bind address; the files are read again when changed.
+  { name: 'tls-port', type: 'int', default: 0, mutable: true, min: 0, max: 65535 },
+  { name: 'tls-cert-file', type: 'string', default: '', mutable: true },
+  { name: 'tls-key-file', type: 'string', default: '', mutable: true },
+  { name: 'tls-key-file-pass', type: 'string', default: '', mutable: true },
+  { name: 'tls-ca-cert-file', type: 'string', default: '', mutable: true },
+  { name: 'tls-ca-cert-dir', type: 'string', default: '', mutable: true },
+  { name: 'tls-dh-params-file', type: 'string', default: '', mutable: true },
+  { name: 'tls-auth-clients', type: 'enum', default: 'yes', mutable: true, values: ['no', 'yes', 'optional'] },
+  { name: 'tls-protocols', type: 'string', default: '', mutable: true },
+  { name: 'tls-ciphers', type: 'string', default: '', mutable: true },
+  { name: 'tls-ciphersuites', type: 'string', default: '', mutable: true },
+  { name: 'tls-prefer-server-ciphers', type: 'bool', default: false, mutable: true },
+  { name: 'tls-session-caching', type: 'bool', default: true, mutable: true },
+  { name: 'tls-session-cache-size', type: 'int', default: 20480, mutable: true, min: 0, max: INT_MAX, compatOnly: true },
+  { name: 'tls-session-cache-timeout', type: 'int', default: 300, mutable: true, min: 0, max: INT_MAX },
   // Memory
   { name: 'maxmemory', type: 'memory', default: 0, mutable: true, min: 0, max: ULLONG_MAX },
   { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', mutable: true, values: POLICY_NAMES },
   { name: 'maxmemory-samples', type: 'int', default: 5, mutable: true, min: 1, max: INT_MAX },
   { name: 'maxmemory-eviction-tenacity', type: 'int', default: 10, mutable: true, min: 0, max: 100 },
+  // kvslab's own: a tensor picked for eviction gives back the tail of its sequence first (src/tensor/trim.ts).
+  { name: 'kv-tail-trim', type: 'bool', default: false, mutable: true },
   { name: 'lfu-log-factor', type: 'int', default: 10, mutable: true, min: 0, max: INT_MAX },
   { name: 'lfu-decay-time', type: 'int', default: 1, mutable: true, min: 0, max: INT_MAX },
   { name: 'active-expire-effort', type: 'int', default: 1, mutable: true, min: 1, max: 10 },
@@ -142,6 +180,13 @@ export const DIRECTIVES: Directive[] = [
     default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
     parse: parseOutputLimits,
   },
+  // Slow log and latency monitor (Redis's), in microseconds and milliseconds.
+  { name: 'slowlog-log-slower-than', type: 'int', default: 10000, mutable: true, min: -1, max: LLONG_MAX },
+  { name: 'slowlog-max-len', type: 'int', default: 128, mutable: true, min: 0, max: LLONG_MAX },
+  { name: 'latency-monitor-threshold', type: 'int', default: 0, mutable: true, min: 0, max: LLONG_MAX },
+  // kvslab's HTTP listener for Prometheus (/metrics) and the status page (/); port 0 turns it off.
+  { name: 'metrics-port', type: 'int', default: 0, mutable: false, min: 0, max: 65535 },
+  { name: 'metrics-bind', type: 'string', default: '127.0.0.1', mutable: false },
 ];
 
 const MEMORY_UNITS: Record<string, number> = { '': 1, b: 1, k: 1000, kb: KB, m: 1000 * 1000, mb: MB, g: 1000 * 1000 * 1000, gb: GB };

@@ -1,30 +1,51 @@
-// Request parsing: multibulk frames go through redis-parser (returnBuffers, so
-// arguments are zero-copy views of the socket's chunks); inline commands are
-// split here. The checks Redis makes on frames (element type, bulk length,
-// query buffer size) are applied around the parser.
+// Request parsing, as Redis's processInlineBuffer/processMultibulkBuffer do it:
+// a request starting with '*' is a multibulk frame, anything else an inline
+// command. The same checks, in the same order, with the same error texts.
 //
-// redis-parser is a reply parser: it accepts any RESP type inside an array, so
-// elements are checked after parsing, and its pending state (bigStrSize,
-// bufferCache) is read to enforce limits before a huge frame is buffered whole.
-//
-// A read that ends inside a command leaves that command's bytes in one carry
-// buffer, reused from read to read, and the parser starts afresh on the next
-// read appended to them: redis-parser would otherwise allocate the leftover
-// plus the whole next read on every read of a pipelined stream. Only a bulk
-// string too big to fit in a read is left to the parser's own chunk list.
+// Arguments are zero-copy views of the read they arrived in. A read that ends
+// inside a command keeps only what it must, and parsing resumes where it
+// stopped (never from the command's start, so a command of a million
+// arguments arriving over many reads is parsed once):
+// - the arguments already read are copied when the read's memory is about
+//   to be reused (releaseInput);
+// - a bulk payload cut by the end of a read is copied into a buffer of its
+//   own, which grows with what arrives (a length announced is not allocated
+//   before its bytes come);
+// - a header or inline line cut by the end of a read is kept, at most
+//   PROTO_INLINE_MAX_SIZE bytes of it: a longer one is a protocol error. A
+//   line holding a NUL can never end (Redis looks for its terminator with
+//   strchr), so only its length is kept, until that passes the maximum.
+// What a command holds (its arguments so far, each with the cost of its
+// object, and the cut line or payload) counts against client-query-buffer-limit.
 
-import RedisParser from 'redis-parser';
 import { splitInlineArgs } from './inline.js';
 
-/** Longest inline command or frame header line Redis accepts (PROTO_INLINE_MAX_SIZE). */
+/** Longest unterminated inline command or header line Redis waits for (PROTO_INLINE_MAX_SIZE). */
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
-/**
- * An unfinished command up to this size is carried and parsed again from its
- * start with the next read; a longer one (a big bulk string arriving over
- * many reads) is left to redis-parser, which collects its chunks once.
- */
-const CARRY_MAX = 512 * 1024;
 const INT_MAX = 2147483647;
+/** proto-max-bulk-len cannot be set below this: shorter lengths need no look at the config. */
+const MIN_PROTO_MAX_BULK_LEN = 1024 * 1024;
+/** client-query-buffer-limit cannot be set below this. */
+const MIN_QUERY_BUFFER_LIMIT = 1024 * 1024;
+/**
+ * What an argument held costs besides its bytes: its Buffer on the V8 heap
+ * (about 100 bytes). Counted against the limit, so that a frame announcing
+ * two billion empty arguments cannot fill the heap six wire bytes at a time.
+ */
+const ARG_HEAP_COST = 100;
+/** A cut payload's first buffer holds at least this much (unless the payload is shorter). */
+const BULK_MIN_ROOM = 64 * 1024;
+
+// What a cut line is, for its "too big" error.
+const NO_LINE = 0;
+const INLINE = 1;
+const MBULK_COUNT = 2;
+const BULK_COUNT = 3;
+const TOO_BIG = ['', 'too big inline request', 'too big mbulk count string', 'too big bulk count string'];
+
+// scanLine results besides an index.
+const NOT_FOUND = -1;
+const NUL_FIRST = -2;
 
 export interface ReaderLimits {
   protoMaxBulkLen: number;
@@ -42,288 +63,397 @@ export interface RequestSink {
   authRequired(): boolean;
 }
 
-interface ParserInternals {
-  buffer: Buffer | null;
-  offset: number;
-  bigStrSize: number;
-  totalChunkSize: number;
-  arrayCache: unknown[][];
-  bufferCache: Buffer[];
-  execute(b: Buffer): void;
-  reset(): void;
-}
-
 export class RequestReader {
-  private readonly parser: ParserInternals;
-  /** Partial inline line carried over from the previous chunk. */
-  private inlinePending: Buffer | null = null;
-  /** Bytes the parser handed back because the next request is inline. */
-  private diverted: Buffer | null = null;
   private stopped = false;
-  /** The unfinished command of the last read (carry[0, carryLen)); reused across reads. */
-  private carry: Buffer | null = null;
-  private carryLen = 0;
-  /** Where the parser's current frame starts in its buffer. */
-  private frameStart = 0;
+
+  /** Arguments the current multibulk frame still expects (0: no frame in progress). */
+  private mbLeft = 0;
+  /** Length of the bulk being read; -1 while its header is still to come. */
+  private bulkLen = -1;
+  /** The current frame's arguments so far. */
+  private argv: Buffer[] = [];
+  /** argv[0, argvOwned) no longer view a read's memory. */
+  private argvOwned = 0;
+  private argvBytes = 0;
+
+  /** A line cut by the end of the last read (NO_LINE: none). */
+  private lineKind = NO_LINE;
+  private lineLen = 0;
+  /** The line holds a NUL: it cannot end, and its bytes are not kept. */
+  private lineDead = false;
+  /** line[0, lineLen) are the cut line's bytes (a header's may end with its '\r'). */
+  private line: Buffer | null = null;
+
+  /** A bulk payload cut by the end of a read: bulkGot bytes of bulkLen + 2 (CRLF) came. */
+  private bulk: Buffer | null = null;
+  private bulkGot = 0;
 
   constructor(
     private readonly sink: RequestSink,
     private readonly limits: ReaderLimits,
-  ) {
-    this.parser = new RedisParser({
-      returnBuffers: true,
-      returnReply: (reply: unknown) => this.onFrame(reply),
-      returnError: () => this.fail("Protocol error: expected '$', got '-'"),
-      returnFatalError: (err: Error) => this.fail(this.describeFatal(err)),
-    }) as unknown as ParserInternals;
-  }
+  ) {}
 
-  /** Stops processing (client is closing); further input is ignored. */
+  /** Stops processing (client is closing); further input is ignored and what was held is let go. */
   stop(): void {
     this.stopped = true;
+    this.argv = [];
+    this.argvOwned = this.argvBytes = 0;
+    this.bulk = null;
+    this.line = null;
+    this.lineKind = NO_LINE;
   }
 
-  /** Bytes received but not yet turned into commands. */
+  /** Bytes received and held for a command not yet complete. */
   pendingBytes(): number {
-    const p = this.parser;
-    let n = this.carryLen + (this.inlinePending ? this.inlinePending.length : 0);
-    if (p.buffer !== null) n += p.bigStrSize > 0 ? p.totalChunkSize : p.buffer.length - p.offset;
-    return n;
+    return this.argvBytes + (this.lineKind !== NO_LINE ? this.lineLen : 0) + (this.bulk !== null ? this.bulkGot : 0);
+  }
+
+  /** Bytes of the buffers held for a cut line or payload (CLIENT LIST's qbuf and qbuf-free). */
+  heldBufferBytes(): number {
+    return (this.line?.length ?? 0) + (this.bulk?.length ?? 0);
+  }
+
+  /** Bytes of the unfinished command's arguments already read (CLIENT LIST's argv-mem). */
+  partialArgvBytes(): number {
+    return this.argvBytes;
   }
 
   feed(chunk: Buffer): void {
     if (this.stopped) return;
-    let input = chunk;
-    if (this.carryLen > 0) {
-      const need = this.carryLen + chunk.length;
-      this.growCarry(need, this.carryLen);
-      const carry = this.carry as Buffer;
-      chunk.copy(carry, this.carryLen);
-      input = carry.subarray(0, need);
-      this.carryLen = 0;
-    }
-    if (this.parser.buffer !== null) this.runParser(input);
-    else this.process(input, 0);
-    if (!this.stopped) this.checkLimits();
-    if (!this.stopped) this.keepUnfinished();
-  }
-
-  /** A carry buffer of at least `size` bytes whose first `keep` bytes are kept. */
-  private growCarry(size: number, keep: number): void {
-    const old = this.carry;
-    if (old !== null && old.length >= size) return;
-    const next = Buffer.allocUnsafeSlow(Math.max(size, 2 * (old?.length ?? 0), 16 * 1024));
-    if (old !== null && keep > 0) old.copy(next, 0, 0, keep);
-    this.carry = next;
-  }
-
-  /**
-   * After a read: the parser's unfinished frame goes to the front of the carry
-   * and the parser starts over, unless it is collecting a big bulk string.
-   */
-  private keepUnfinished(): void {
-    const p = this.parser;
-    const buf = p.buffer;
-    if (buf === null) return;
-    // redis-parser collects any bulk string a read cut in two (bigStrSize); a short one is carried all the same.
-    if (p.bigStrSize > 0 && (p.bufferCache.length > 1 || p.bigStrSize - this.frameStart > CARRY_MAX)) {
-      // The parser keeps the chunks: if the carry is one of them, it is the parser's now.
-      const carry = this.carry;
-      if (carry !== null && (buf.buffer === carry.buffer || p.bufferCache.some((b) => b.buffer === carry.buffer))) this.carry = null;
-      return;
-    }
-    const n = buf.length - this.frameStart;
-    // The frame may already live in the carry: growing keeps nothing, copying moves it to the front.
-    if (this.carry === null || this.carry.length < n || buf.buffer !== this.carry.buffer) this.growCarry(n, 0);
-    buf.copy(this.carry as Buffer, 0, this.frameStart, buf.length);
-    this.carryLen = n;
-    p.reset();
+    let off = 0;
+    if (this.lineKind !== NO_LINE) off = this.continueLine(chunk);
+    else if (this.bulk !== null) off = this.continueBulk(chunk);
+    if (off >= 0) this.parse(chunk, off);
+    if (!this.stopped) this.checkQueryLimit();
   }
 
   /**
    * Makes the reader independent of the memory `input` (an ArrayBuffer about
-   * to be reused for other data): an unfinished frame the parser holds is
-   * copied, with the arguments already taken from it.
+   * to be reused for other data): the unfinished frame's arguments viewing it
+   * are copied, in one piece (they lie in order in it, the last ones of argv).
    */
   releaseInput(input: ArrayBufferLike): void {
-    const p = this.parser;
-    if (p.buffer === null) return;
-    const copies = new Map<Buffer, Buffer>();
-    const own = (b: Buffer): Buffer => {
-      if (b.buffer !== input) return b;
-      let c = copies.get(b);
-      if (c === undefined) {
-        c = Buffer.from(b);
-        copies.set(b, c);
-      }
-      return c;
-    };
-    p.buffer = own(p.buffer);
-    for (let i = 0; i < p.bufferCache.length; i++) p.bufferCache[i] = own(p.bufferCache[i]);
-    for (const arr of p.arrayCache) {
-      for (let i = 0; i < arr.length; i++) {
-        const a = arr[i];
-        if (a instanceof Uint8Array) arr[i] = own(a as Buffer);
+    const argv = this.argv;
+    let i = this.argvOwned;
+    while (i < argv.length && argv[i].buffer !== input) i++;
+    if (i < argv.length) {
+      const from = argv[i].byteOffset;
+      const last = argv[argv.length - 1];
+      const copy = Buffer.from(Buffer.from(input, from, last.byteOffset + last.length - from));
+      for (; i < argv.length; i++) {
+        const at = argv[i].byteOffset - from;
+        argv[i] = copy.subarray(at, at + argv[i].length);
       }
     }
+    this.argvOwned = argv.length;
   }
 
-  private process(buf: Buffer, off: number): void {
+  /** Parses the requests from buf[off] on. */
+  private parse(buf: Buffer, off: number): void {
     const len = buf.length;
     while (off < len && !this.stopped) {
-      if (this.inlinePending === null && buf[off] === 0x2a) {
-        if (!this.checkMultibulkHeader(buf, off)) return;
-        this.runParser(off === 0 ? buf : buf.subarray(off));
-        return;
+      if (this.mbLeft === 0) {
+        off = buf[off] === 0x2a ? this.multibulkHeader(buf, off) : this.inlineRequest(buf, off);
+        if (off < 0) return;
+        continue;
       }
-      const nl = buf.indexOf(0x0a, off);
-      if (nl < 0) {
-        const rest = buf.subarray(off);
-        this.inlinePending = this.inlinePending ? Buffer.concat([this.inlinePending, rest]) : Buffer.from(rest);
-        if (this.inlinePending.length > PROTO_INLINE_MAX_SIZE) this.fail('Protocol error: too big inline request');
-        return;
+      if (this.bulkLen < 0) {
+        off = this.bulkHeader(buf, off);
+        if (off < 0 || off >= len) return;
       }
-      let line = buf;
-      let start = off;
-      let end = nl;
-      if (this.inlinePending !== null) {
-        line = Buffer.concat([this.inlinePending, buf.subarray(off, nl)]);
-        start = 0;
-        end = line.length;
-        this.inlinePending = null;
-      }
-      off = nl + 1;
-      if (end - start > PROTO_INLINE_MAX_SIZE) return this.fail('Protocol error: too big inline request');
-      if (end > start && line[end - 1] === 0x0d) end--;
-      const argv = splitInlineArgs(line, start, end);
-      if (argv === null) return this.fail('Protocol error: unbalanced quotes in request');
-      // An empty line is ignored, as in Redis (telnet users hit enter).
-      if (argv.length > 0 && !this.sink.onCommand(argv)) return this.stop();
+      const end = off + this.bulkLen;
+      if (end + 2 > len) return this.startBulk(buf, off);
+      this.argv.push(buf.subarray(off, end));
+      this.argvBytes += this.bulkLen;
+      this.bulkLen = -1;
+      off = end + 2;
+      if (--this.mbLeft === 0 && !this.dispatch()) return;
     }
   }
 
-  private runParser(buf: Buffer): void {
-    if (this.parser.buffer === null) this.frameStart = 0;
-    try {
-      this.parser.execute(buf);
-    } catch {
-      // new Array(n) throws for absurd multibulk counts.
-      this.fail('Protocol error: invalid multibulk length');
-      return;
-    }
-    const rest = this.diverted;
-    if (rest !== null && !this.stopped) {
-      this.diverted = null;
-      this.process(rest, 0);
-    }
+  // Each step below returns where parsing goes on in `buf`, or -1 when this
+  // read is done with (cut, stopped, or failed).
+
+  private inlineRequest(buf: Buffer, off: number): number {
+    const nl = scanLine(buf, off, 0x0a);
+    if (nl < 0) return this.keepLine(INLINE, buf, off, nl);
+    if (nl - off > PROTO_INLINE_MAX_SIZE) return this.fail(TOO_BIG[INLINE]);
+    return this.runInline(buf, off, nl) ? nl + 1 : -1;
   }
 
-  /** Validates `*<count>\r\n` when the whole header line is in `buf`. */
-  private checkMultibulkHeader(buf: Buffer, off: number): boolean {
-    const cr = buf.indexOf(0x0d, off);
-    if (cr < 0) {
-      if (buf.length - off > PROTO_INLINE_MAX_SIZE) {
-        this.fail('Protocol error: too big mbulk count string');
-        return false;
+  private multibulkHeader(buf: Buffer, off: number): number {
+    // The usual header, "*<1 to 9>\r\n", at a glance.
+    if (off + 3 < buf.length && buf[off + 2] === 0x0d) {
+      const c = buf[off + 1] - 0x30;
+      if (c >= 1 && c <= 9) {
+        this.mbLeft = c;
+        return off + 4;
       }
-      return true;
     }
-    const n = parseSignedDecimal(buf, off + 1, cr);
-    if (n === null || n > INT_MAX) {
-      this.fail('Protocol error: invalid multibulk length');
-      return false;
+    const cr = scanLine(buf, off, 0x0d);
+    if (cr < 0) return this.keepLine(MBULK_COUNT, buf, off, cr);
+    if (cr - off > PROTO_INLINE_MAX_SIZE) return this.fail(TOO_BIG[MBULK_COUNT]);
+    // Redis wants one byte after the '\r' (and skips it, whatever it is).
+    if (cr + 1 >= buf.length) return this.keepLine(MBULK_COUNT, buf, off, cr);
+    return this.multibulkCount(buf, off, cr) ? cr + 2 : -1;
+  }
+
+  private bulkHeader(buf: Buffer, off: number): number {
+    // The usual header, "$<1 to 15 digits, no leading zero>\r\n", in one pass.
+    const len = buf.length;
+    if (buf[off] === 0x24) {
+      let i = off + 1;
+      let n = 0;
+      for (; i < len; i++) {
+        const c = buf[i] - 0x30;
+        if (c < 0 || c > 9) break;
+        n = n * 10 + c;
+      }
+      const digits = i - off - 1;
+      if (i + 1 < len && buf[i] === 0x0d && digits > 0 && digits < 16 && (buf[off + 1] !== 0x30 || digits === 1) &&
+          (n <= MIN_PROTO_MAX_BULK_LEN || n <= this.limits.protoMaxBulkLen) && (n <= 16384 || !this.sink.authRequired())) {
+        this.bulkLen = n;
+        return i + 2;
+      }
     }
-    if (n > 10 && this.sink.authRequired()) {
-      this.fail('Protocol error: unauthenticated multibulk length');
+    const cr = scanLine(buf, off, 0x0d);
+    if (cr < 0) return this.keepLine(BULK_COUNT, buf, off, cr);
+    if (cr - off > PROTO_INLINE_MAX_SIZE) return this.fail(TOO_BIG[BULK_COUNT]);
+    if (cr + 1 >= len) return this.keepLine(BULK_COUNT, buf, off, cr);
+    return this.bulkCount(buf, off, cr) ? cr + 2 : -1;
+  }
+
+  /** `*<count>` in buf[start, cr): sets up the frame (a count <= 0 is no command, as in Redis). */
+  private multibulkCount(buf: Buffer, start: number, cr: number): boolean {
+    const n = parseLongLong(buf, start + 1, cr);
+    if (Number.isNaN(n) || n > INT_MAX) return this.reject('invalid multibulk length');
+    if (n > 10 && this.sink.authRequired()) return this.reject('unauthenticated multibulk length');
+    if (n > 0) this.mbLeft = n;
+    return true;
+  }
+
+  /** `$<length>` in buf[start, cr). */
+  private bulkCount(buf: Buffer, start: number, cr: number): boolean {
+    if (buf[start] !== 0x24) return this.reject(`expected '$', got '${String.fromCharCode(buf[start])}'`);
+    const n = parseLongLong(buf, start + 1, cr);
+    if (Number.isNaN(n) || n < 0 || n > this.limits.protoMaxBulkLen) return this.reject('invalid bulk length');
+    if (n > 16384 && this.sink.authRequired()) return this.reject('unauthenticated bulk length');
+    this.bulkLen = n;
+    return true;
+  }
+
+  /** The inline command in buf[start, nl), nl being its '\n'. */
+  private runInline(buf: Buffer, start: number, nl: number): boolean {
+    const end = nl > start && buf[nl - 1] === 0x0d ? nl - 1 : nl;
+    const argv = splitInlineArgs(buf, start, end);
+    if (argv === null) return this.reject('unbalanced quotes in request');
+    // An empty line is ignored, as in Redis (telnet users hit enter).
+    if (argv.length === 0) return true;
+    if (!this.sink.onCommand(argv)) {
+      this.stop();
       return false;
     }
     return true;
   }
 
-  private onFrame(reply: unknown): void {
-    if (this.stopped) return this.haltParser();
-    // `*0` and `*-1` carry no command; Redis skips them.
-    if (Array.isArray(reply) && reply.length > 0) {
-      for (let i = 0; i < reply.length; i++) {
-        const a = reply[i];
-        if (!(a instanceof Uint8Array)) return this.fail(elementError(a));
-      }
-      if (!this.sink.onCommand(reply as Buffer[])) {
-        this.stop();
-        return this.haltParser();
-      }
-    }
-    const p = this.parser;
-    const buf = p.buffer;
-    this.frameStart = p.offset;
-    if (buf === null || p.offset >= buf.length) return;
-    if (buf[p.offset] !== 0x2a) {
-      // The next request is inline: take the rest back from the parser.
-      this.diverted = buf.subarray(p.offset);
-      p.offset = buf.length;
-    } else if (!this.checkMultibulkHeader(buf, p.offset)) {
-      this.haltParser();
-    }
-  }
-
-  /** Makes redis-parser's loop end after the current frame. */
-  private haltParser(): void {
-    const p = this.parser;
-    if (p.buffer !== null) p.offset = p.buffer.length;
-  }
-
-  private checkLimits(): void {
-    const p = this.parser;
-    // A nested array is pending inside a request: Redis rejects it at once.
-    if (p.arrayCache.length > 1) return this.fail("Protocol error: expected '$', got '*'");
-    if (p.buffer !== null && p.bigStrSize > 0) {
-      const declared = p.bigStrSize - p.offset - 2;
-      if (declared > this.limits.protoMaxBulkLen) return this.fail('Protocol error: invalid bulk length');
-      if (declared > 16384 && this.sink.authRequired()) return this.fail('Protocol error: unauthenticated bulk length');
-    }
-    const pending = this.pendingBytes();
-    if (pending > this.limits.queryBufferLimit) {
+  private dispatch(): boolean {
+    const argv = this.argv;
+    this.argv = [];
+    this.argvOwned = this.argvBytes = 0;
+    if (!this.sink.onCommand(argv)) {
       this.stop();
-      this.parser.reset();
-      this.sink.onQueryBufferOverflow(pending);
+      return false;
     }
+    return true;
   }
 
-  private describeFatal(err: Error): string {
-    const m = /got "(.)"/.exec(err.message);
-    return `Protocol error: expected '$', got '${m ? m[1] : '?'}'`;
+  /**
+   * Keeps the line from buf[start] that the read cut, `found` telling how
+   * (scanLine's result; an index: a header's '\r', last in the read). Only its
+   * length is kept if it holds a NUL. Past the maximum, one whose terminator
+   * has not come is an error.
+   */
+  private keepLine(kind: number, buf: Buffer, start: number, found: number): number {
+    const n = buf.length - start;
+    if (found < 0 && n > PROTO_INLINE_MAX_SIZE) return this.fail(TOO_BIG[kind]);
+    const dead = found === NUL_FIRST;
+    this.lineKind = kind;
+    this.lineDead = dead;
+    this.lineLen = 0;
+    if (dead) this.lineLen = n;
+    else this.appendLine(buf, start, buf.length);
+    return -1;
   }
 
-  private fail(msg: string): void {
-    if (this.stopped) return;
+  private appendLine(buf: Buffer, start: number, end: number): void {
+    const need = this.lineLen + end - start;
+    let line = this.line;
+    if (line === null || line.length < need) {
+      const grown = Buffer.allocUnsafe(Math.max(need, 2 * (line?.length ?? 0), 64));
+      if (line !== null) line.copy(grown, 0, 0, this.lineLen);
+      this.line = line = grown;
+    }
+    buf.copy(line, this.lineLen, start, end);
+    this.lineLen = need;
+  }
+
+  /** The cut line goes on in `chunk`: completes it and runs it if its end came. */
+  private continueLine(chunk: Buffer): number {
+    const kind = this.lineKind;
+    if (this.lineDead) {
+      this.lineLen += chunk.length;
+      return this.lineLen > PROTO_INLINE_MAX_SIZE ? this.fail(TOO_BIG[kind]) : -1;
+    }
+    const line = this.line as Buffer;
+    let end: number;
+    let next: number;
+    if (kind !== INLINE && line[this.lineLen - 1] === 0x0d) {
+      // The header's '\r' came last time: the byte after it is skipped, whatever it is.
+      end = this.lineLen - 1;
+      next = 1;
+    } else {
+      const t = scanLine(chunk, 0, kind === INLINE ? 0x0a : 0x0d);
+      if (t === NUL_FIRST) {
+        this.lineDead = true;
+        this.lineLen += chunk.length;
+        return this.lineLen > PROTO_INLINE_MAX_SIZE ? this.fail(TOO_BIG[kind]) : -1;
+      }
+      if (t === NOT_FOUND) {
+        if (this.lineLen + chunk.length > PROTO_INLINE_MAX_SIZE) return this.fail(TOO_BIG[kind]);
+        this.appendLine(chunk, 0, chunk.length);
+        return -1;
+      }
+      if (this.lineLen + t > PROTO_INLINE_MAX_SIZE) return this.fail(TOO_BIG[kind]);
+      if (kind !== INLINE && t + 1 >= chunk.length) {
+        this.appendLine(chunk, 0, chunk.length);
+        return -1;
+      }
+      this.appendLine(chunk, 0, t);
+      end = this.lineLen;
+      next = kind === INLINE ? t + 1 : t + 2;
+    }
+    const buf = this.line as Buffer;
+    this.lineKind = NO_LINE;
+    this.lineLen = 0;
+    // A line grown big is not kept for the next.
+    if (buf.length > 1024) this.line = null;
+    let ok: boolean;
+    if (kind === INLINE) {
+      // runInline wants the '\n' position: the line without it.
+      ok = this.runInline(buf, 0, end);
+    } else if (kind === MBULK_COUNT) {
+      ok = this.multibulkCount(buf, 0, end);
+    } else {
+      ok = this.bulkCount(buf, 0, end);
+    }
+    return ok ? next : -1;
+  }
+
+  /** The payload at buf[off] is cut by the end of the read: copies what came of it. */
+  private startBulk(buf: Buffer, off: number): void {
+    const got = buf.length - off;
+    const want = this.bulkLen;
+    const room = want <= BULK_MIN_ROOM ? want : Math.min(want, Math.max(got, BULK_MIN_ROOM));
+    const bulk = Buffer.allocUnsafe(room);
+    buf.copy(bulk, 0, off, off + Math.min(got, want));
+    this.bulk = bulk;
+    this.bulkGot = got;
+    this.checkQueryLimit();
+  }
+
+  /** The cut payload goes on in `chunk`. */
+  private continueBulk(chunk: Buffer): number {
+    const want = this.bulkLen;
+    const take = Math.min(want + 2 - this.bulkGot, chunk.length);
+    const copy = Math.min(want - this.bulkGot, take);
+    let bulk = this.bulk as Buffer;
+    if (copy > 0) {
+      const need = this.bulkGot + copy;
+      if (need > bulk.length) {
+        // Grows with what arrives: twice the size, at most the payload's.
+        const grown = Buffer.allocUnsafe(Math.min(want, Math.max(need, 2 * bulk.length)));
+        bulk.copy(grown, 0, 0, this.bulkGot);
+        this.bulk = bulk = grown;
+      }
+      chunk.copy(bulk, this.bulkGot, 0, copy);
+    }
+    this.bulkGot += take;
+    if (this.checkQueryLimit()) return -1;
+    if (this.bulkGot < want + 2) return -1;
+    this.argv.push(bulk.length === want ? bulk : bulk.subarray(0, want));
+    this.argvBytes += want;
+    this.bulk = null;
+    this.bulkLen = -1;
+    if (--this.mbLeft === 0 && !this.dispatch()) return -1;
+    return take;
+  }
+
+  /** Closes the client when what it holds passes client-query-buffer-limit; true if so. */
+  private checkQueryLimit(): boolean {
+    const held = this.pendingBytes() + this.argv.length * ARG_HEAP_COST;
+    if (held <= MIN_QUERY_BUFFER_LIMIT || held <= this.limits.queryBufferLimit) return false;
     this.stop();
-    this.haltParser();
-    this.sink.onProtocolError(msg);
+    this.sink.onQueryBufferOverflow(held);
+    return true;
+  }
+
+  private reject(msg: string): false {
+    this.fail(msg);
+    return false;
+  }
+
+  private fail(msg: string): number {
+    if (this.stopped) return -1;
+    this.stop();
+    this.sink.onProtocolError(`Protocol error: ${msg}`);
+    return -1;
   }
 }
 
-function elementError(a: unknown): string {
-  if (a === null) return 'Protocol error: invalid bulk length';
-  if (typeof a === 'number') return "Protocol error: expected '$', got ':'";
-  if (Array.isArray(a)) return "Protocol error: expected '$', got '*'";
-  return "Protocol error: expected '$', got '-'";
+/**
+ * Where the line starting at buf[from] ends: the index of `term`; NUL_FIRST
+ * if a NUL comes first (Redis's strchr stops there: the line never ends);
+ * NOT_FOUND if the read ends first.
+ */
+function scanLine(buf: Buffer, from: number, term: number): number {
+  for (let i = from; i < buf.length; i++) {
+    const c = buf[i];
+    if (c === term) return i;
+    if (c === 0) return NUL_FIRST;
+  }
+  return NOT_FOUND;
 }
 
-/** Parses an optionally negative decimal in buf[start, end); null if malformed. */
-function parseSignedDecimal(buf: Buffer, start: number, end: number): number | null {
-  if (start >= end || end - start > 20) return null;
+/**
+ * buf[start, end) as Redis's string2ll reads it: an optional '-', then "0" or
+ * digits without a leading zero, within a long long. NaN if not that.
+ */
+function parseLongLong(buf: Buffer, start: number, end: number): number {
+  const len = end - start;
+  if (len <= 0 || len >= 21) return NaN;
+  if (len === 1 && buf[start] === 0x30) return 0;
   let i = start;
-  let neg = false;
-  if (buf[i] === 0x2d) {
-    neg = true;
-    i++;
-    if (i === end) return null;
-  }
+  const neg = buf[i] === 0x2d;
+  if (neg) i++;
+  if (i === end || buf[i] < 0x31 || buf[i] > 0x39) return NaN;
   let n = 0;
   for (; i < end; i++) {
     const c = buf[i] - 0x30;
-    if (c < 0 || c > 9) return null;
+    if (c < 0 || c > 9) return NaN;
     n = n * 10 + c;
   }
+  const digits = end - start - (neg ? 1 : 0);
+  if (digits > 19 || (digits === 19 && beyondLongLong(buf, end - 19, neg))) return NaN;
   return neg ? -n : n;
+}
+
+const LLONG_MAX_DIGITS = Buffer.from('9223372036854775807');
+
+/** Whether 19 digits at buf[at] exceed LLONG_MAX (or -LLONG_MIN when negative). */
+function beyondLongLong(buf: Buffer, at: number, neg: boolean): boolean {
+  for (let i = 0; i < 19; i++) {
+    const limit = LLONG_MAX_DIGITS[i] + (neg && i === 18 ? 1 : 0);
+    if (buf[at + i] !== limit) return buf[at + i] > limit;
+  }
+  return false;
 }

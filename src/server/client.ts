@@ -11,6 +11,8 @@ import { ReplyWriter, settleSharedReply, sharedReply, shrinkSharedReply } from '
 import { adoptSocket, READ_BUFFER } from './socket.js';
 import type { CommandSpec } from '../commands/table.js';
 import type { LargeBlock } from '../store/large.js';
+import { aclOf } from '../acl/acl.js';
+import type { AclUser } from '../acl/user.js';
 
 export interface QueuedCommand {
   spec: CommandSpec;
@@ -27,6 +29,9 @@ export interface WatchedKey {
 /** Work a client keeps filling its reads for before others are served (ms). */
 const FAIR_SLICE_MS = 1;
 
+/** How long CLIENT LIST's rbp remembers a reply peak (Redis resets its buffer peak every 5 s). */
+const REPLY_PEAK_MS = 5000;
+
 /** CLIENT REPLY state bits. */
 export const REPLY_OFF = 1;
 export const REPLY_SKIP_NEXT = 2;
@@ -39,7 +44,10 @@ export class Client extends ReplyWriter implements RequestSink {
   name = '';
   libName = '';
   libVer = '';
-  authenticated: boolean;
+  /** Whether AUTH (or a default user without password) let this connection in. */
+  authenticated = false;
+  /** The ACL user the connection runs as (the default user until AUTH). */
+  user!: AclUser;
   readonly createdAt = Date.now();
   lastInteraction = Date.now();
   lastCommand = 'NULL';
@@ -72,7 +80,7 @@ export class Client extends ReplyWriter implements RequestSink {
     this.socket = socket;
     this.id = id;
     this.db = server.dbs[0];
-    this.authenticated = server.config.str('requirepass') === '';
+    aclOf(server).resetClient(this);
     this.addr = `${socket.remoteAddress}:${socket.remotePort}`;
     this.laddr = `${socket.localAddress}:${socket.localPort}`;
     const config = server.config;
@@ -85,6 +93,9 @@ export class Client extends ReplyWriter implements RequestSink {
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
     socket.on('drain', () => {
+      // A client that is being sent a long reply is not idle (Redis counts writes as interaction).
+      this.lastInteraction = Date.now();
+      this.queuedWrites = 0;
       this.releaseViews();
       this.trackMemory();
     });
@@ -92,7 +103,18 @@ export class Client extends ReplyWriter implements RequestSink {
 
   get dbIndex(): number { return this.db.id; }
 
+  /** Bytes still arriving after the client was closed with a reply (see onData). */
+  private sentAfterClose = 0;
+
   private onData(chunk: Buffer, shared: boolean): void {
+    // Closed after its reply (a protocol error, QUIT), the socket is only
+    // half-closed so that the reply arrives; a client that keeps sending
+    // regardless is cut off, as Redis does at once (its reply may be lost then).
+    if (this.closed) {
+      this.sentAfterClose += chunk.length;
+      if (this.sentAfterClose > 64 * 1024) this.socket.destroy();
+      return;
+    }
     // A read that filled the buffer means more is waiting (see the end).
     const full = shared && chunk.length === READ_BUFFER.length;
     if (full && this.busySince === 0) this.busySince = performance.now();
@@ -137,9 +159,82 @@ export class Client extends ReplyWriter implements RequestSink {
 
   // RequestSink
   onCommand(argv: Buffer[]): boolean {
+    this.argv = argv;
     if (this.replyFlags === 0) this.server.dispatch(this, argv);
     else this.dispatchWithReplyFlags(argv);
+    this.argv = null;
+    // A pipeline of big replies must not pile up before the flush checks it (Redis checks each reply).
+    if (this.outputLimited && this.overOutputLimit(0)) {
+      this.closeForOutputLimit();
+      return false;
+    }
     return !this.closing;
+  }
+
+  /** The command being run (CLIENT LIST's argv-mem). */
+  private argv: Buffer[] | null = null;
+
+  /** Whether a normal-class output limit is set (read per command: CONFIG SET applies at once). */
+  private get outputLimited(): boolean {
+    const l = this.server.outputLimitNormal;
+    return l.hard > 0 || l.soft > 0;
+  }
+
+  /**
+   * Growing the reply buffer is where one command (MGET of many values) or one
+   * read's pipeline makes memory grow: over the hard limit, what was built is
+   * dropped (the client is closed after the command, unanswered, as Redis
+   * does) and later replies overwrite the same buffer.
+   */
+  protected override ensure(n: number): void {
+    if (this.outLen + n <= this.out.length) return;
+    if (this.outputLimited && this.overOutputLimit(n)) {
+      this.outputOverflow = true;
+      this.replyRollback(0);
+      if (n <= this.out.length) return;
+    }
+    super.ensure(n);
+  }
+
+  /** The reply went over the hard limit while being built: close after this command. */
+  private outputOverflow = false;
+
+  /**
+   * client-output-buffer-limit for normal clients, counting what is queued in
+   * the socket, what is built and not yet written, and `more` bytes about to
+   * be: over the hard limit; over the soft limit for soft-seconds.
+   */
+  private overOutputLimit(more: number): boolean {
+    if (this.outputOverflow) return true;
+    const { hard, soft, softSeconds } = this.server.outputLimitNormal;
+    const size = this.socket.writableLength + this.outLen + this.unsentViewBytes() + more;
+    if (hard > 0 && size > hard) return true;
+    if (soft === 0 || size <= soft) {
+      this.softLimitSince = 0;
+      return false;
+    }
+    const now = Date.now();
+    if (this.softLimitSince === 0) this.softLimitSince = now;
+    return now - this.softLimitSince >= softSeconds * 1000;
+  }
+
+  /** Bytes of the large-value views queued and not yet handed to the socket. */
+  private unsentViewBytes(): number {
+    const v = this.views;
+    // Rolled back since last counted: count again.
+    if (v.length < this.viewsCounted) this.viewsCounted = this.viewBytes = 0;
+    for (let i = this.viewsCounted; i < v.length; i++) this.viewBytes += v[i].length;
+    this.viewsCounted = v.length;
+    return this.viewBytes;
+  }
+
+  private viewsCounted = 0;
+  private viewBytes = 0;
+
+  private closeForOutputLimit(): void {
+    this.server.log('warning', `Client ${this.describe()} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    this.socket.destroy();
+    this.close();
   }
 
   /**
@@ -165,8 +260,9 @@ export class Client extends ReplyWriter implements RequestSink {
     this.closing = true;
   }
 
+  /** Dynamic, as in Redis: a default user that stops needing a password lets waiting connections in. */
   authRequired(): boolean {
-    return !this.authenticated;
+    return !this.authenticated && aclOf(this.server).authRequired();
   }
 
   protected override onError(msg: string): void {
@@ -177,12 +273,14 @@ export class Client extends ReplyWriter implements RequestSink {
   flush(): void {
     if (this.closed) return;
     if (this.outLen > 0 || this.views.length > 0) {
+      let queued = 1;
       if (this.views.length > 0) {
-        this.writeWithViews();
+        queued = this.writeWithViews();
       } else {
         this.server.stats.netOutputBytes += this.outLen;
         this.socket.write(this.out.subarray(0, this.outLen));
       }
+      this.notePeak(this.outLen);
       this.outLen = 0;
       // If the kernel took everything now, the buffer is free for the next
       // client; otherwise it belongs to the pending write.
@@ -194,10 +292,14 @@ export class Client extends ReplyWriter implements RequestSink {
         if (this.server.overBudget()) shrinkSharedReply();
       }
       this.borrowed = false;
+      // Replies are built in the shared buffer again next time: a grown one is not kept here.
+      this.out = sharedReply.buf;
       if (pending) {
-        this.checkOutputLimit();
+        if (this.outputLimited && this.overOutputLimit(0)) return this.closeForOutputLimit();
+        this.queuedWrites += queued;
       } else {
         this.softLimitSince = 0;
+        this.queuedWrites = 0;
         this.releaseViews();
       }
       this.trackMemory();
@@ -208,27 +310,55 @@ export class Client extends ReplyWriter implements RequestSink {
     }
   }
 
-  /** One corked write of the reply bytes with the queued views of large values in their places. */
-  private writeWithViews(): void {
+  /** One corked write of the reply bytes with the queued views of large values in their places; returns the parts. */
+  private writeWithViews(): number {
     const s = this.socket;
     s.cork();
     let pos = 0;
     let bytes = this.outLen;
+    let parts = this.views.length;
     for (let i = 0; i < this.views.length; i++) {
       const at = this.viewAt[i];
-      if (at > pos) s.write(this.out.subarray(pos, at));
+      if (at > pos) {
+        s.write(this.out.subarray(pos, at));
+        parts++;
+      }
       s.write(this.views[i]);
       bytes += this.views[i].length;
       pos = at;
     }
-    if (this.outLen > pos) s.write(this.out.subarray(pos, this.outLen));
+    if (this.outLen > pos) {
+      s.write(this.out.subarray(pos, this.outLen));
+      parts++;
+    }
     s.uncork();
+    this.viewsCounted = this.viewBytes = 0;
     this.server.stats.netOutputBytes += bytes;
     for (const b of this.viewBlocks) this.sentBlocks.push(b);
     this.views.length = 0;
     this.viewAt.length = 0;
     this.viewBlocks.length = 0;
+    return parts;
   }
+
+  /** The most reply bytes built for one read lately (CLIENT LIST's rbp), and since when. */
+  private replyPeak = 0;
+  private replyPeakAt = 0;
+
+  private notePeak(n: number): void {
+    const now = this.server.clock;
+    if (n < this.replyPeak && now - this.replyPeakAt < REPLY_PEAK_MS) return;
+    this.replyPeak = n;
+    this.replyPeakAt = now;
+  }
+
+  private replyPeakNow(): number {
+    const recent = this.server.clock - this.replyPeakAt < REPLY_PEAK_MS ? this.replyPeak : 0;
+    return Math.max(recent, this.outLen);
+  }
+
+  /** Writes (reply buffers, views of values) handed to the socket since it last drained: CLIENT LIST's oll. */
+  private queuedWrites = 0;
 
   /** `out` is the shared reply buffer, taken for the read being handled. */
   private borrowed = false;
@@ -254,30 +384,23 @@ export class Client extends ReplyWriter implements RequestSink {
     this.memCounted = mem;
   }
 
-  /**
-   * client-output-buffer-limit for normal clients: over the hard limit closes
-   * at once; over the soft limit closes once it has lasted soft-seconds.
-   */
-  private checkOutputLimit(): void {
-    const { hard, soft, softSeconds } = this.server.outputLimitNormal;
-    const pending = this.socket.writableLength;
-    let over = hard > 0 && pending > hard;
-    if (!over && soft > 0 && pending > soft) {
-      const now = Date.now();
-      if (this.softLimitSince === 0) this.softLimitSince = now;
-      over = now - this.softLimitSince >= softSeconds * 1000;
-    } else if (!over) {
-      this.softLimitSince = 0;
-    }
-    if (over) {
-      this.server.log('warning', `Client id=${this.id} addr=${this.addr} scheduled to be closed ASAP for overcoming of output buffer limits.`);
-      this.socket.destroy();
-      this.close();
-    }
-  }
-
   /** When the output first went over the soft limit (0: it is under). */
   private softLimitSince = 0;
+
+  /**
+   * When the client last did something, for the idle timeout: a read, or (as
+   * Redis counts its writes) progress in sending a reply it is slow to read.
+   */
+  lastActive(now: number): number {
+    const h = (this.socket as unknown as { _handle?: { writeQueueSize?: number } })._handle;
+    const left = h?.writeQueueSize ?? this.socket.writableLength;
+    if (left > 0 && left !== this.unsentSeen) this.lastInteraction = now;
+    this.unsentSeen = left;
+    return this.lastInteraction;
+  }
+
+  /** Bytes of the reply left to send when lastActive last looked. */
+  private unsentSeen = 0;
 
   /** Bytes queued in the socket and not yet sent. */
   get pendingOutput(): number {
@@ -299,19 +422,36 @@ export class Client extends ReplyWriter implements RequestSink {
 
   get isClosed(): boolean { return this.closed; }
 
-  /** The CLIENT LIST / CLIENT INFO line of this client. */
+  /** The CLIENT LIST / CLIENT INFO line of this client: Redis 7.0's fields in its order, then 7.2's lib-name and lib-ver. */
   describe(now = Date.now()): string {
-    const flags = `${this.multi ? 'x' : ''}${this.noEvict ? 'e' : ''}` || 'N';
+    const flags = `${this.multi ? 'x' : ''}${this.dirtyCas ? 'd' : ''}${this.closing ? 'c' : ''}${this.noEvict ? 'e' : ''}` || 'N';
+    const qbuf = this.reader.pendingBytes();
+    const qbufAlloc = Math.max(qbuf, this.reader.heldBufferBytes());
+    const argvMem = argvBytes(this.argv) + this.reader.partialArgvBytes();
+    let multiMem = 0;
+    if (this.multi) for (const q of this.multi) multiMem += argvBytes(q.argv);
+    // Replies are built in the shared buffer: a client holds it only while it is being served.
+    const rbs = this.borrowed || this.outLen > 0 ? this.out.length : 0;
+    const unsent = this.unsentViewBytes();
+    const omem = this.socket.writableLength + unsent;
+    const oll = (this.socket.writableLength > 0 ? this.queuedWrites : 0) + this.views.length;
     return [
       `id=${this.id}`, `addr=${this.addr}`, `laddr=${this.laddr}`, `fd=${(this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1}`,
       `name=${this.name}`, `age=${Math.floor((now - this.createdAt) / 1000)}`,
       `idle=${Math.floor((now - this.lastInteraction) / 1000)}`, `flags=${flags}`, `db=${this.db.id}`,
       'sub=0', 'psub=0', 'ssub=0', `multi=${this.multi ? this.multi.length : -1}`,
-      `qbuf=${this.reader.pendingBytes()}`, 'qbuf-free=0', 'argv-mem=0', 'multi-mem=0',
-      `rbs=${this.outLen}`, 'rbp=0', `obl=${this.outLen}`, 'oll=0',
-      `omem=${this.socket.writableLength}`, `tot-mem=${this.outLen + this.socket.writableLength}`,
-      'events=r', `cmd=${this.lastCommand}`, 'user=default', 'redir=-1', `resp=${this.resp}`,
+      `qbuf=${qbuf}`, `qbuf-free=${qbufAlloc - qbuf}`, `argv-mem=${argvMem}`, `multi-mem=${multiMem}`,
+      `rbs=${rbs}`, `rbp=${this.replyPeakNow()}`, `obl=${this.outLen}`, `oll=${oll}`,
+      `omem=${omem}`, `tot-mem=${qbufAlloc + argvMem + multiMem + rbs + omem}`,
+      `events=${omem > 0 ? 'rw' : 'r'}`, `cmd=${this.lastCommand}`, `user=${this.user.name}`, 'redir=-1', `resp=${this.resp}`,
       `lib-name=${this.libName}`, `lib-ver=${this.libVer}`,
     ].join(' ');
   }
 }
+
+function argvBytes(argv: Buffer[] | null): number {
+  let n = 0;
+  if (argv) for (const a of argv) n += a.length;
+  return n;
+}
+

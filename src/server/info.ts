@@ -88,6 +88,23 @@ export function infoPeak(server: Server): number {
   return state(server).peakMemory;
 }
 
+/** instantaneous_ops_per_sec: commands per second over the last 1.6 s. */
+export function instantaneousOps(server: Server): number {
+  return Math.round(mean(state(server).ops));
+}
+
+/** Where used_memory goes, as INFO memory shows it (also read by /metrics and the status page). */
+export function memoryParts(server: Server): { slabs: number; index: number; large: number; clients: number; jsHeap: number } {
+  const ks = server.keyspace;
+  return {
+    slabs: ks.slabs.pageBytes,
+    index: ks.indexBytes + ks.slabs.metadataBytes,
+    large: ks.large.bytes,
+    clients: server.clientsMemory + sharedReply.buf.length,
+    jsHeap: process.memoryUsage().heapUsed,
+  };
+}
+
 /** CONFIG RESETSTAT: the peak starts again from the current figure. */
 export function resetInfoState(server: Server): void {
   const s = state(server);
@@ -203,9 +220,8 @@ function clientsSection(server: Server): Fields {
 function memorySection(server: Server): Fields {
   const used = trackPeak(server);
   const s = state(server);
-  const mem = process.memoryUsage();
-  const rss = mem.rss;
-  const ks = server.keyspace;
+  const rss = process.memoryUsage.rss();
+  const parts = memoryParts(server);
   const maxmemory = server.config.int('maxmemory');
   const total = os.totalmem();
   const startup = Math.min(s.startupMemory, used);
@@ -230,13 +246,13 @@ function memorySection(server: Server): Fields {
     ['maxmemory_policy', server.config.str('maxmemory-policy')],
     ['mem_fragmentation_ratio', (used === 0 ? 0 : rss / used).toFixed(2)],
     ['mem_not_counted_for_evict', 0],
-    ['mem_clients_normal', server.clientsMemory + sharedReply.buf.length],
+    ['mem_clients_normal', parts.clients],
     ['mem_allocator', 'slab'],
     // kvslab's own: where used_memory goes, and the runtime's heap (not counted in used_memory).
-    ['used_memory_slabs', ks.slabs.pageBytes],
-    ['used_memory_index', ks.indexBytes + ks.slabs.metadataBytes],
-    ['used_memory_large', ks.large.bytes],
-    ['used_memory_js_heap', mem.heapUsed],
+    ['used_memory_slabs', parts.slabs],
+    ['used_memory_index', parts.index],
+    ['used_memory_large', parts.large],
+    ['used_memory_js_heap', parts.jsHeap],
     ['lazyfree_pending_objects', 0],
     ['lazyfreed_objects', 0],
   ];
@@ -301,7 +317,7 @@ function statsSection(server: Server): Fields {
   return [
     ['total_connections_received', st.totalConnections],
     ['total_commands_processed', st.totalCommands],
-    ['instantaneous_ops_per_sec', Math.round(mean(s.ops))],
+    ['instantaneous_ops_per_sec', instantaneousOps(server)],
     ['total_net_input_bytes', st.netInputBytes],
     ['total_net_output_bytes', st.netOutputBytes],
     ['total_net_repl_input_bytes', 0],
@@ -318,6 +334,7 @@ function statsSection(server: Server): Fields {
     ['expired_stale_perc', '0.00'],
     ['expired_time_cap_reached_count', 0],
     ['evicted_keys', st.evictedKeys],
+    ['kv_tail_trims', server.keyspace.trims],
     ['evicted_clients', 0],
     ['keyspace_hits', st.keyspaceHits],
     ['keyspace_misses', st.keyspaceMisses],

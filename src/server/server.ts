@@ -1,13 +1,16 @@
-// The server: TCP listeners, the client registry, databases, statistics, and
+// The server: its listeners (listeners.ts), the client registry, databases, statistics, and
 // the periodic cron (active expiry, idle client timeout).
 
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { Config } from '../config/config.js';
 import { Db, DbHooks, KeyspaceStats } from '../store/db.js';
 import { activeExpireCycle } from '../store/expire.js';
 import type { LfuParams } from '../store/lfu.js';
 import { Keyspace } from '../store/keyspace.js';
 import { SlabKeyTable } from '../store/slab-table.js';
+import { ValueType } from '../store/keytable.js';
+import { trimTail } from '../tensor/trim.js';
 import { createPolicy } from '../store/eviction/policy.js';
 import { fullGc } from '../util/gc.js';
 import { sharedReply, shrinkSharedReply } from './reply.js';
@@ -15,8 +18,10 @@ import { Client } from './client.js';
 import { CommandTable } from '../commands/table.js';
 import { processCommand } from '../commands/dispatch.js';
 import { buildCommandTable } from '../commands/index.js';
+import { watchSlowCommands } from '../commands/slowlog.js';
 import { WatchRegistry } from './watch.js';
 import { Logger } from './log.js';
+import { Listeners, refusedByProtectedMode, type ListenerKind } from './listeners.js';
 import type { OutputLimit } from '../config/directives.js';
 
 export interface Stats extends KeyspaceStats {
@@ -42,7 +47,8 @@ export class Server implements DbHooks {
   readonly startTime = Date.now();
   readonly runId = Array.from({ length: 40 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
   stats: Stats = Server.freshStats();
-  private listeners: net.Server[] = [];
+  /** TCP, TLS and unix listening sockets; CONFIG SET port/bind/tls-port rebind them. */
+  readonly listeners: Listeners;
   private nextClientId = 1;
   private cron: NodeJS.Timeout | null = null;
   outputLimitNormal: OutputLimit = { hard: 0, soft: 0, softSeconds: 0 };
@@ -58,11 +64,13 @@ export class Server implements DbHooks {
     this.config = config;
     this.logger = logger;
     this.log = logger.log.bind(logger);
+    this.listeners = new Listeners(this, (s, kind) => this.accept(s, kind));
     this.keyspace = new Keyspace(config.int('slab-page-size'), config.num('slab-growth-factor'), {
       // The store grows only into room the clients' buffers have not needed lately.
       mayGrow: (bytes) => this.maxmemory === 0
         || this.keyspace.usedBytes + sharedReply.buf.length + Math.max(this.clientsMemory, this.clientsPeak) + bytes <= this.maxmemory,
       evicting: (table, ref) => this.evicting(table, ref),
+      trim: (table, ref) => this.trimming(table, ref),
       now: () => this.clock,
     });
     const n = config.int('databases');
@@ -72,6 +80,7 @@ export class Server implements DbHooks {
       this.dbs.push(new Db(i, this, t));
     }
     this.commands = buildCommandTable();
+    watchSlowCommands(this);
     this.applyOutputLimits();
     this.applyLfu();
     this.applyPolicy();
@@ -126,7 +135,17 @@ export class Server implements DbHooks {
    */
   now(): number { return this.clock; }
   clock = Date.now();
-  updateClock(): void { this.clock = Date.now(); }
+  updateClock(): void {
+    this.clock = Date.now();
+    this.timeMark = performance.now();
+  }
+  /**
+   * performance.now() when the read batch began or the last command ended:
+   * dispatch times fast commands from it with one clock read (see call()).
+   */
+  timeMark = performance.now();
+  /** Calls that take at least this many µs go to SLOWLOG / LATENCY (commands/slowlog.ts). */
+  slowUs = Infinity;
   keyModified(db: Db, key: Buffer): void {
     if (db.watchers > 0) this.watches.touch(db, key);
   }
@@ -160,6 +179,12 @@ export class Server implements DbHooks {
   }
 
   /** An item is evicted: counted, and a WATCH on its key fails. */
+  /** kv-tail-trim: a tensor picked for eviction gives back the tail of its sequence instead, while it can. */
+  private trimming(table: SlabKeyTable, ref: number): boolean {
+    if (!this.config.bool('kv-tail-trim') || table.type(ref) !== ValueType.KvTensor) return false;
+    return trimTail(table.owner as Db, ref);
+  }
+
   private evicting(table: SlabKeyTable, ref: number): void {
     this.stats.evictedKeys++;
     const db = table.owner as Db;
@@ -254,44 +279,40 @@ export class Server implements DbHooks {
     this.applyPolicy();
   }
 
-  /** Binds every address of `bind` on `port`; port 0 picks a free port. */
+  /** Opens every listener the configuration asks for (see Listeners.start). */
   async listen(): Promise<void> {
-    const addrs = this.config.str('bind').split(/\s+/).filter(Boolean);
-    let port = this.config.int('port');
-    for (const raw of addrs) {
-      // A leading '-' marks an address that may be unavailable (e.g. no IPv6).
-      const optional = raw.startsWith('-');
-      let host = optional ? raw.slice(1) : raw;
-      if (host === '*') host = '0.0.0.0';
-      if (host === '::*') host = '::';
-      // Accepted paused: the Client takes the connection over (see socket.ts).
-      const srv = net.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
-      try {
-        await new Promise<void>((resolve, reject) => {
-          srv.once('error', reject);
-          srv.listen({ host, port, backlog: this.config.int('tcp-backlog'), ipv6Only: host.includes(':') }, () => {
-            srv.off('error', reject);
-            resolve();
-          });
-        });
-      } catch (e) {
-        if (optional) continue;
-        throw new Error(`Could not create server TCP listening socket ${host}:${port}: ${(e as Error).message}`);
-      }
-      if (port === 0) port = (srv.address() as net.AddressInfo).port;
-      this.listeners.push(srv);
-    }
-    if (this.listeners.length === 0) throw new Error('Failed listening on any address');
-    this.port = port;
+    this.fitMaxclientsToFileLimit();
+    await this.listeners.start();
     this.startCron();
   }
 
-  private accept(socket: net.Socket): void {
+  /**
+   * Each client is a file descriptor, and Redis keeps 32 for itself
+   * (adjustOpenFilesLimit). Node cannot raise the limit, so maxclients is
+   * lowered to fit, with Redis's warnings: past it clients get the
+   * max-clients error rather than a reset from a failed accept.
+   */
+  private fitMaxclientsToFileLimit(): void {
+    const limit = openFileLimit();
+    const max = this.config.int('maxclients');
+    if (limit === null || max + RESERVED_FDS <= limit) return;
+    const fit = Math.max(1, limit - RESERVED_FDS);
+    this.log('warning', `You requested maxclients of ${max} requiring at least ${max + RESERVED_FDS} max file descriptors.`);
+    this.log('warning', `Current maximum open files is ${limit}. maxclients has been reduced to ${fit} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.`);
+    this.config.setInternal('maxclients', fit);
+  }
+
+  private accept(socket: net.Socket, kind: ListenerKind): void {
+    // A peer may reset before it is served: an unhandled 'error' would end the process.
+    socket.on('error', () => socket.destroy());
     if (this.clients.size >= this.config.int('maxclients')) {
       this.stats.rejectedConnections++;
-      socket.end('-ERR max number of clients reached\r\n');
+      // Closed once written, whether or not the peer closes its side.
+      socket.write('-ERR max number of clients reached\r\n');
+      socket.destroySoon();
       return;
     }
+    if (refusedByProtectedMode(this, socket, kind)) return;
     const keepalive = this.config.int('tcp-keepalive');
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
     const c = new Client(this, socket, this.nextClientId++);
@@ -327,9 +348,11 @@ export class Server implements DbHooks {
     }
     const timeout = this.config.int('timeout');
     if (timeout > 0) {
-      const limit = Date.now() - timeout * 1000;
+      const now = Date.now();
+      const limit = now - timeout * 1000;
       for (const c of this.clients.values()) {
-        if (c.lastInteraction < limit && !c.multi) {
+        // Inside MULTI too, as Redis does.
+        if (c.lastActive(now) < limit) {
           this.log('verbose', `Closing idle client id=${c.id}`);
           c.close();
         }
@@ -347,21 +370,36 @@ export class Server implements DbHooks {
     this.shuttingDown = true;
     if (this.cron) clearInterval(this.cron);
     // A listener reports closed only once its connections are gone: don't wait on it first.
-    for (const l of this.listeners) l.close();
-    const closed = [...this.clients.values()].map((c) => {
-      c.flush();
+    this.listeners.close();
+    const clients = [...this.clients.values()];
+    const closed = clients.map((c) => {
       const done = new Promise<void>((r) => {
         if (c.socket.destroyed) r();
         else c.socket.once('close', () => r());
       });
-      c.socket.end();
+      // Replies to what was already read go out; nothing more is read.
+      c.closing = true;
+      c.flush();
       return done;
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((r) => { timer = setTimeout(r, graceMs); });
     await Promise.race([Promise.all(closed), timeout]);
     clearTimeout(timer);
-    for (const c of this.clients.values()) c.socket.destroy();
+    for (const c of clients) c.socket.destroy();
+  }
+}
+
+/** Descriptors kept for the server's own files and sockets (Redis's CONFIG_MIN_RESERVED_FDS). */
+const RESERVED_FDS = 32;
+
+/** The soft limit on open files of this process; null when unknown or unlimited. */
+function openFileLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
   }
 }
 

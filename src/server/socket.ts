@@ -30,7 +30,8 @@ interface HandleCarrier { _handle: unknown }
 export function adoptSocket(accepted: net.Socket, onChunk: ChunkHandler): net.Socket {
   const carrier = accepted as unknown as HandleCarrier;
   const handle = carrier._handle;
-  if (handle && typeof handle === 'object') {
+  // A TLS socket's handle is its TLS layer, which must stay with the TLSSocket: it reads the ordinary way.
+  if (handle && typeof handle === 'object' && !(accepted as { encrypted?: boolean }).encrypted) {
     // The old Socket object must not close the handle it no longer owns.
     carrier._handle = null;
     const socket = new net.Socket({

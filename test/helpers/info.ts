@@ -16,3 +16,15 @@ export function parseInfo(text: string): Map<string, string> {
 export async function info(r: Redis, ...sections: string[]): Promise<Map<string, string>> {
   return parseInfo(await r.call('INFO', ...sections) as string);
 }
+
+/** CLIENT LIST text as one field map per line. */
+export function parseClientList(text: string): Map<string, string>[] {
+  return text.split('\n').filter(Boolean).map((line) => {
+    const m = new Map<string, string>();
+    for (const kv of line.split(' ')) {
+      const i = kv.indexOf('=');
+      m.set(kv.slice(0, i), kv.slice(i + 1));
+    }
+    return m;
+  });
+}

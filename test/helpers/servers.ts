@@ -77,7 +77,11 @@ function track(proc: ChildProcess, port: number, readyPattern: RegExp): Promise<
 
 /** Starts kvslab with the given arguments (config file and/or --name value pairs). */
 export async function startKvslab(args: string[] = []): Promise<RunningServer> {
-  const port = await freePort();
+  return startKvslabOn(await freePort(), args);
+}
+
+/** Starts kvslab on a given port: a test restarts it where its clients expect it. */
+export async function startKvslabOn(port: number, args: string[] = []): Promise<RunningServer> {
   const proc = spawn(BIN, [...args, '--port', String(port), '--bind', '127.0.0.1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -3,23 +3,13 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKvslab, redisCli, RunningServer } from '../helpers/servers.js';
+import { parseClientList as parseList } from '../helpers/info.js';
 import { RawClient, show } from '../helpers/raw-client.js';
 
 let srv: RunningServer;
 beforeAll(async () => { srv = await startKvslab(); });
 afterAll(async () => { await srv.stop(); });
 
-/** CLIENT LIST text as one field map per line. */
-function parseList(text: string): Map<string, string>[] {
-  return text.split('\n').filter(Boolean).map((line) => {
-    const m = new Map<string, string>();
-    for (const kv of line.split(' ')) {
-      const i = kv.indexOf('=');
-      m.set(kv.slice(0, i), kv.slice(i + 1));
-    }
-    return m;
-  });
-}
 
 async function text(c: RawClient, ...argv: string[]): Promise<string> {
   return show(await c.call(...argv)) as string;
