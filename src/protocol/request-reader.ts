@@ -353,8 +353,16 @@ export class RequestReader {
   private startBulk(buf: Buffer, off: number): void {
     const got = buf.length - off;
     const want = this.bulkLen;
-    const room = want <= BULK_MIN_ROOM ? want : Math.min(want, Math.max(got, BULK_MIN_ROOM));
-    const bulk = Buffer.allocUnsafe(room);
+    let bulk: Buffer;
+    try {
+      // Room for the whole payload at once, as Redis makes for a big argument: it is not
+      // zeroed, so its pages become resident only as the bytes arrive (what the query
+      // buffer limit counts), and it is written once, never copied to grow.
+      bulk = Buffer.allocUnsafe(want);
+    } catch {
+      // No address space for it now: grow with what arrives instead.
+      bulk = Buffer.allocUnsafe(Math.min(want, Math.max(got, BULK_MIN_ROOM)));
+    }
     buf.copy(bulk, 0, off, off + Math.min(got, want));
     this.bulk = bulk;
     this.bulkGot = got;

@@ -7,7 +7,7 @@
 //   2      kv: 2 (K and V) or 1 (one latent per token, MLA)
 //   3      unused (0)
 //   4-7    layers         8-11   heads        12-15  headdim
-//   16-19  capacity: tokens each stream has room for
+//   16-19  capacity: tokens each stream has room for (doubles as appends need it)
 //   20-23  length of the META blob
 //   24-    one 32-bit token count per layer (K and V of a layer always agree)
 //   then   the META blob, then zeros up to an 8-byte boundary
