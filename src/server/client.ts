@@ -66,6 +66,8 @@ export class Client extends ReplyWriter implements RequestSink {
   private closed = false;
   readonly addr: string;
   readonly laddr: string;
+  /** Connected through the unix socket (CLIENT LIST flag U). */
+  readonly unix: boolean;
 
   readonly socket: Socket;
 
@@ -74,6 +76,8 @@ export class Client extends ReplyWriter implements RequestSink {
     readonly server: Server,
     accepted: Socket,
     id: number,
+    /** "path:0" for a unix-socket client (its addr and laddr, as Redis shows them), else null. */
+    unixPath: string | null = null,
   ) {
     super();
     const socket = adoptSocket(accepted, (chunk, shared) => this.onData(chunk, shared));
@@ -81,8 +85,9 @@ export class Client extends ReplyWriter implements RequestSink {
     this.id = id;
     this.db = server.dbs[0];
     aclOf(server).resetClient(this);
-    this.addr = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.laddr = `${socket.localAddress}:${socket.localPort}`;
+    this.unix = unixPath !== null;
+    this.addr = unixPath ?? `${socket.remoteAddress}:${socket.remotePort}`;
+    this.laddr = unixPath ?? `${socket.localAddress}:${socket.localPort}`;
     const config = server.config;
     // Getters: CONFIG SET applies to connected clients too.
     this.reader = new RequestReader(this, {
@@ -424,7 +429,7 @@ export class Client extends ReplyWriter implements RequestSink {
 
   /** The CLIENT LIST / CLIENT INFO line of this client: Redis 7.0's fields in its order, then 7.2's lib-name and lib-ver. */
   describe(now = Date.now()): string {
-    const flags = `${this.multi ? 'x' : ''}${this.dirtyCas ? 'd' : ''}${this.closing ? 'c' : ''}${this.noEvict ? 'e' : ''}` || 'N';
+    const flags = `${this.multi ? 'x' : ''}${this.dirtyCas ? 'd' : ''}${this.closing ? 'c' : ''}${this.unix ? 'U' : ''}${this.noEvict ? 'e' : ''}` || 'N';
     const qbuf = this.reader.pendingBytes();
     const qbufAlloc = Math.max(qbuf, this.reader.heldBufferBytes());
     const argvMem = argvBytes(this.argv) + this.reader.partialArgvBytes();

@@ -315,7 +315,9 @@ export class Server implements DbHooks {
     if (refusedByProtectedMode(this, socket, kind)) return;
     const keepalive = this.config.int('tcp-keepalive');
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
-    const c = new Client(this, socket, this.nextClientId++);
+    // A unix-socket client has no address: Redis names it by the socket's path, port 0.
+    const unixPath = kind === 'unix' ? `${this.config.str('unixsocket')}:0` : null;
+    const c = new Client(this, socket, this.nextClientId++, unixPath);
     this.clients.set(c.id, c);
     this.stats.totalConnections++;
   }

@@ -149,6 +149,8 @@ describe('unix socket', () => {
       expect(messages(srv.output())).toContain(`The server is now ready to accept connections at ${path}`);
       // A unix-socket client is local: DEBUG (enable-debug-command local) is allowed.
       expect(cli('debug', 'set-active-expire', '1')).toBe('OK\n');
+      // CLIENT LIST names it by the socket's path, port 0, with flag U (as Redis).
+      expect(cli('client', 'info')).toMatch(new RegExp(`^id=\\d+ addr=${path}:0 laddr=${path}:0 fd=\\d+ name= age=\\d+ idle=\\d+ flags=U `));
       srv.proc.kill('SIGTERM');
       expect(await srv.exited).toBe(0);
       expect(existsSync(path)).toBe(false);
