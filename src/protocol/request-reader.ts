@@ -35,6 +35,8 @@ const MIN_QUERY_BUFFER_LIMIT = 1024 * 1024;
 const ARG_HEAP_COST = 100;
 /** A cut payload's first buffer holds at least this much (unless the payload is shorter). */
 const BULK_MIN_ROOM = 64 * 1024;
+/** A cut payload at least this long gets its whole buffer at once (see startBulk). */
+const BULK_UPFRONT = 4 * 1024 * 1024;
 
 // What a cut line is, for its "too big" error.
 const NO_LINE = 0;
@@ -353,16 +355,21 @@ export class RequestReader {
   private startBulk(buf: Buffer, off: number): void {
     const got = buf.length - off;
     const want = this.bulkLen;
-    let bulk: Buffer;
-    try {
-      // Room for the whole payload at once, as Redis makes for a big argument: it is not
-      // zeroed, so its pages become resident only as the bytes arrive (what the query
-      // buffer limit counts), and it is written once, never copied to grow.
-      bulk = Buffer.allocUnsafe(want);
-    } catch {
-      // No address space for it now: grow with what arrives instead.
-      bulk = Buffer.allocUnsafe(Math.min(want, Math.max(got, BULK_MIN_ROOM)));
+    let bulk: Buffer | null = null;
+    if (want >= BULK_UPFRONT) {
+      // Room for the whole payload at once, as Redis makes for a big argument. So big a
+      // buffer is a mapping of its own (bin/kvslab-server sets glibc's mmap threshold
+      // below BULK_UPFRONT): not zeroed, its pages become resident only as the bytes arrive
+      // (what the query buffer limit counts), it is never copied to grow, and it leaves
+      // the process when freed. (Allocation fails only when the address space is out.)
+      try {
+        bulk = Buffer.allocUnsafe(want);
+      } catch {
+        bulk = null;
+      }
     }
+    // Smaller payloads grow with what arrives, in buffers the heap reuses.
+    if (bulk === null) bulk = Buffer.allocUnsafe(Math.min(want, Math.max(got, BULK_MIN_ROOM)));
     buf.copy(bulk, 0, off, off + Math.min(got, want));
     this.bulk = bulk;
     this.bulkGot = got;
