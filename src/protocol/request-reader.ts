@@ -37,6 +37,8 @@ const ARG_HEAP_COST = 100;
 const BULK_MIN_ROOM = 64 * 1024;
 /** A cut payload at least this long gets its whole buffer at once (see startBulk). */
 const BULK_UPFRONT = 4 * 1024 * 1024;
+/** A payload buffer at least this long is kept for the client's next big payload (see spare). */
+const SPARE_MIN = 1024 * 1024;
 
 // What a cut line is, for its "too big" error.
 const NO_LINE = 0;
@@ -86,6 +88,17 @@ export class RequestReader {
   /** line[0, lineLen) are the cut line's bytes (a header's may end with its '\r'). */
   private line: Buffer | null = null;
 
+  /**
+   * The buffer of the last big payload, reused for the next one: a client
+   * streaming tensor blocks does not map, fault in and unmap megabytes per
+   * command. Commands never keep their argv (they copy what they store, as
+   * they must for arguments that view the shared read buffer), so a buffer is
+   * free again once its command has run. Given back when the client idles.
+   */
+  private spare: Buffer | null = null;
+  /** A big payload buffer of the frame being read: the spare once the command has run. */
+  private lent: Buffer | null = null;
+
   /** A bulk payload cut by the end of a read: bulkGot bytes of bulkLen + 2 (CRLF) came. */
   private bulk: Buffer | null = null;
   private bulkGot = 0;
@@ -103,6 +116,19 @@ export class RequestReader {
     this.bulk = null;
     this.line = null;
     this.lineKind = NO_LINE;
+    this.spare = this.lent = null;
+  }
+
+  /** Bytes of the spare payload buffer (part of the client's memory). */
+  spareBytes(): number {
+    return this.spare === null ? 0 : this.spare.length;
+  }
+
+  /** Lets go of the spare payload buffer (the client is idle); returns its bytes. */
+  releaseSpare(): number {
+    const n = this.spare === null ? 0 : this.spare.length;
+    this.spare = null;
+    return n;
   }
 
   /** Bytes received and held for a command not yet complete. */
@@ -112,7 +138,7 @@ export class RequestReader {
 
   /** Bytes of the buffers held for a cut line or payload (CLIENT LIST's qbuf and qbuf-free). */
   heldBufferBytes(): number {
-    return (this.line?.length ?? 0) + (this.bulk?.length ?? 0);
+    return (this.line?.length ?? 0) + (this.bulk?.length ?? 0) + (this.spare?.length ?? 0);
   }
 
   /** Bytes of the unfinished command's arguments already read (CLIENT LIST's argv-mem). */
@@ -255,6 +281,11 @@ export class RequestReader {
       this.stop();
       return false;
     }
+    // The command has run: its big payload buffer is free for the next one.
+    if (this.lent !== null) {
+      if (this.spare === null || this.lent.length > this.spare.length) this.spare = this.lent;
+      this.lent = null;
+    }
     return true;
   }
 
@@ -265,6 +296,11 @@ export class RequestReader {
     if (!this.sink.onCommand(argv)) {
       this.stop();
       return false;
+    }
+    // The command has run: its big payload buffer is free for the next one.
+    if (this.lent !== null) {
+      if (this.spare === null || this.lent.length > this.spare.length) this.spare = this.lent;
+      this.lent = null;
     }
     return true;
   }
@@ -356,7 +392,10 @@ export class RequestReader {
     const got = buf.length - off;
     const want = this.bulkLen;
     let bulk: Buffer | null = null;
-    if (want >= BULK_UPFRONT) {
+    if (want >= SPARE_MIN && this.spare !== null && this.spare.length >= want) {
+      bulk = this.spare;
+      this.spare = null;
+    } else if (want >= BULK_UPFRONT) {
       // Room for the whole payload at once, as Redis makes for a big argument. So big a
       // buffer is a mapping of its own (bin/kvslab-server sets glibc's mmap threshold
       // below BULK_UPFRONT): not zeroed, its pages become resident only as the bytes arrive
@@ -397,6 +436,7 @@ export class RequestReader {
     if (this.bulkGot < want + 2) return -1;
     this.argv.push(bulk.length === want ? bulk : bulk.subarray(0, want));
     this.argvBytes += want;
+    if (bulk.length >= SPARE_MIN && (this.lent === null || bulk.length > this.lent.length)) this.lent = bulk;
     this.bulk = null;
     this.bulkLen = -1;
     if (--this.mbLeft === 0 && !this.dispatch()) return -1;

@@ -382,7 +382,7 @@ export class Client extends ReplyWriter implements RequestSink {
 
   /** Keeps the server's count of client buffer memory (part of used_memory) up to date. */
   private trackMemory(): void {
-    const mem = this.socket.writableLength + this.reader.pendingBytes();
+    const mem = this.socket.writableLength + this.reader.pendingBytes() + this.reader.spareBytes();
     const server = this.server;
     server.clientsMemory += mem - this.memCounted;
     if (server.clientsMemory > server.clientsPeak) server.clientsPeak = server.clientsMemory;
@@ -402,6 +402,11 @@ export class Client extends ReplyWriter implements RequestSink {
     if (left > 0 && left !== this.unsentSeen) this.lastInteraction = now;
     this.unsentSeen = left;
     return this.lastInteraction;
+  }
+
+  /** Gives back the request reader's spare payload buffer once the client has been idle a second (server cron). */
+  releaseIdleBuffers(now: number): void {
+    if (now - this.lastInteraction >= 1000 && this.reader.releaseSpare() > 0) this.trackMemory();
   }
 
   /** Bytes of the reply left to send when lastActive last looked. */

@@ -348,6 +348,9 @@ export class Server implements DbHooks {
       const budget = (periodMs * (25 + 2 * effort)) / 100;
       activeExpireCycle(this.dbs, () => { this.updateClock(); return this.clock; }, budget);
     }
+    // Payload buffers kept by clients that stream big values go back once they idle.
+    const nowMs = Date.now();
+    for (const c of this.clients.values()) c.releaseIdleBuffers(nowMs);
     const timeout = this.config.int('timeout');
     if (timeout > 0) {
       const now = Date.now();
