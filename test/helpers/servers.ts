@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import net from 'node:net';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const BIN = join(ROOT, 'bin', 'kvslab-server');
@@ -101,4 +102,19 @@ export async function startRedis(args: string[] = []): Promise<RunningServer> {
 /** Runs redis-cli against a port; returns stdout. */
 export function redisCli(port: number, args: string[], input?: string | Buffer): string {
   return execFileSync('redis-cli', ['-p', String(port), ...args], { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+}
+
+/**
+ * A kvslab and a Redis for the tests of the enclosing describe (or file):
+ * started before them, side by side, and stopped after.
+ */
+export function kvslabAndRedis(): { kv: RunningServer; redis: RunningServer } {
+  const both = {} as { kv: RunningServer; redis: RunningServer };
+  beforeAll(async () => {
+    [both.kv, both.redis] = await Promise.all([startKvslab(), startRedis()]);
+  });
+  afterAll(async () => {
+    await Promise.all([both.kv?.stop(), both.redis?.stop()]);
+  });
+  return both;
 }

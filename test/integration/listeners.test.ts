@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
-import { freePort, redisCli, ROOT, startKvslab, startRedis, RunningServer } from '../helpers/servers.js';
+import { freePort, redisCli, ROOT, startKvslab, startRedis, RunningServer, kvslabAndRedis } from '../helpers/servers.js';
 
 const BIN = join(ROOT, 'bin', 'kvslab-server');
 /** TEST-NET-2: an address no interface of this machine has. */
@@ -178,14 +178,7 @@ describe('unix socket', () => {
 });
 
 describe('protected mode', () => {
-  let kv: RunningServer;
-  let redis: RunningServer;
-  beforeAll(async () => {
-    [kv, redis] = await Promise.all([startKvslab(), startRedis()]);
-  });
-  afterAll(async () => {
-    await Promise.all([kv.stop(), redis.stop()]);
-  });
+  const pair = kvslabAndRedis();
 
   /** A client whose address is not 127.0.0.1 or ::1 (127.0.0.2 is loopback, but not local to Redis). */
   const outside = (port: number, send = 'PING\r\n') => exchange({ port, host: '127.0.0.1', localAddress: '127.0.0.2' }, send);
@@ -193,91 +186,84 @@ describe('protected mode', () => {
   it('refuses non-local clients while the default user has no password, with Redis\'s exact DENIED text', async () => {
     // The refusal comes on accept; a client that sent something unread would see the close as a
     // reset that can overtake the text (with Redis as here), so these clients only listen.
-    const [k, r] = [await outside(kv.port, ''), await outside(redis.port, '')];
+    const [k, r] = [await outside(pair.kv.port, ''), await outside(pair.redis.port, '')];
     expect(k).toMatch(/^-DENIED Redis is running in protected mode because protected mode is enabled/);
     expect(k).toBe(r);
-    expect(await exchange({ port: kv.port, host: '127.0.0.1' }, 'PING\r\n')).toBe('+PONG\r\n');
-    expect(redisCli(kv.port, ['info', 'stats'])).toMatch(/rejected_connections:[1-9]/);
+    expect(await exchange({ port: pair.kv.port, host: '127.0.0.1' }, 'PING\r\n')).toBe('+PONG\r\n');
+    expect(redisCli(pair.kv.port, ['info', 'stats'])).toMatch(/rejected_connections:[1-9]/);
   });
 
   it('serves them once a password is set, or with protected-mode no', async () => {
-    for (const port of [kv.port, redis.port]) redisCli(port, ['config', 'set', 'requirepass', 'sekret']);
+    for (const port of [pair.kv.port, pair.redis.port]) redisCli(port, ['config', 'set', 'requirepass', 'sekret']);
     try {
-      const k = await outside(kv.port);
+      const k = await outside(pair.kv.port);
       expect(k).toBe('-NOAUTH Authentication required.\r\n');
-      expect(k).toBe(await outside(redis.port));
-      expect(await outside(kv.port, 'AUTH sekret\r\nPING\r\n')).toBe('+OK\r\n+PONG\r\n');
+      expect(k).toBe(await outside(pair.redis.port));
+      expect(await outside(pair.kv.port, 'AUTH sekret\r\nPING\r\n')).toBe('+OK\r\n+PONG\r\n');
     } finally {
-      for (const port of [kv.port, redis.port]) redisCli(port, ['-a', 'sekret', '--no-auth-warning', 'config', 'set', 'requirepass', '']);
+      for (const port of [pair.kv.port, pair.redis.port]) redisCli(port, ['-a', 'sekret', '--no-auth-warning', 'config', 'set', 'requirepass', '']);
     }
-    expect(await outside(kv.port, '')).toMatch(/^-DENIED/);
-    for (const port of [kv.port, redis.port]) redisCli(port, ['config', 'set', 'protected-mode', 'no']);
-    expect(await outside(kv.port)).toBe('+PONG\r\n');
-    expect(await outside(redis.port)).toBe('+PONG\r\n');
+    expect(await outside(pair.kv.port, '')).toMatch(/^-DENIED/);
+    for (const port of [pair.kv.port, pair.redis.port]) redisCli(port, ['config', 'set', 'protected-mode', 'no']);
+    expect(await outside(pair.kv.port)).toBe('+PONG\r\n');
+    expect(await outside(pair.redis.port)).toBe('+PONG\r\n');
   });
 });
 
 describe('CONFIG SET port and bind', () => {
-  let kv: RunningServer;
-  let redis: RunningServer;
-  beforeAll(async () => {
-    [kv, redis] = await Promise.all([startKvslab(), startRedis()]);
-  });
-  afterAll(async () => {
-    await Promise.all([kv.stop(), redis.stop()]);
-  });
+  const pair = kvslabAndRedis();
 
   it('moves to a new port: the new one listens, the old one closes, connected clients stay', async () => {
-    const client = kv.client();
+    const client = pair.kv.client();
     await client.set('k', 'v');
     const next = await freePort();
-    expect(redisCli(kv.port, ['config', 'set', 'port', String(next)])).toBe('OK\n');
-    expect(await refused(kv.port)).toBe(true);
+    expect(redisCli(pair.kv.port, ['config', 'set', 'port', String(next)])).toBe('OK\n');
+    expect(await refused(pair.kv.port)).toBe(true);
     expect(redisCli(next, ['get', 'k'])).toBe('v\n');
     expect(redisCli(next, ['config', 'get', 'port'])).toBe(`port\n${next}\n`);
     expect(redisCli(next, ['info', 'server'])).toContain(`tcp_port:${next}\r\n`);
     expect(await client.get('k')).toBe('v');
     // And back, so the helper's port is right again.
-    expect(redisCli(next, ['config', 'set', 'port', String(kv.port)])).toBe('OK\n');
+    expect(redisCli(next, ['config', 'set', 'port', String(pair.kv.port)])).toBe('OK\n');
     expect(await refused(next)).toBe(true);
   });
 
   it('a port that cannot be bound fails with Redis\'s error and changes nothing', async () => {
     const busy = await holdPort();
     try {
-      const k = redisCli(kv.port, ['config', 'set', 'port', String(busy.port)]);
+      const k = redisCli(pair.kv.port, ['config', 'set', 'port', String(busy.port)]);
       expect(k.trim()).toBe("ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.");
-      expect(k).toBe(redisCli(redis.port, ['config', 'set', 'port', String(busy.port)]));
-      expect(redisCli(kv.port, ['config', 'get', 'port'])).toBe(`port\n${kv.port}\n`);
-      expect(redisCli(kv.port, ['ping'])).toBe('PONG\n');
+      expect(k).toBe(redisCli(pair.redis.port, ['config', 'set', 'port', String(busy.port)]));
+      expect(redisCli(pair.kv.port, ['config', 'get', 'port'])).toBe(`port\n${pair.kv.port}\n`);
+      expect(redisCli(pair.kv.port, ['ping'])).toBe('PONG\n');
       // Several pairs: all or none.
-      expect(redisCli(kv.port, ['config', 'set', 'maxmemory', '7mb', 'port', String(busy.port)])).toMatch(/Unable to listen on this port/);
-      expect(redisCli(kv.port, ['config', 'get', 'maxmemory'])).toBe('maxmemory\n0\n');
+      expect(redisCli(pair.kv.port, ['config', 'set', 'maxmemory', '7mb', 'port', String(busy.port)])).toMatch(/Unable to listen on this port/);
+      expect(redisCli(pair.kv.port, ['config', 'get', 'maxmemory'])).toBe('maxmemory\n0\n');
     } finally {
       busy.close();
     }
   });
 
   it('bind: new addresses first, a failing set changes nothing, wildcards replace specific addresses', async () => {
-    const k = redisCli(kv.port, ['config', 'set', 'bind', `127.0.0.1 ${ABSENT}`]);
+    const k = redisCli(pair.kv.port, ['config', 'set', 'bind', `127.0.0.1 ${ABSENT}`]);
     expect(k.trim()).toBe("ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses.");
-    expect(k).toBe(redisCli(redis.port, ['config', 'set', 'bind', `127.0.0.1 ${ABSENT}`]));
-    expect(redisCli(kv.port, ['config', 'get', 'bind'])).toBe('bind\n127.0.0.1\n');
-    expect(redisCli(kv.port, ['ping'])).toBe('PONG\n');
+    expect(k).toBe(redisCli(pair.redis.port, ['config', 'set', 'bind', `127.0.0.1 ${ABSENT}`]));
+    expect(redisCli(pair.kv.port, ['config', 'get', 'bind'])).toBe('bind\n127.0.0.1\n');
+    expect(redisCli(pair.kv.port, ['ping'])).toBe('PONG\n');
 
-    expect(redisCli(kv.port, ['config', 'set', 'bind', `127.0.0.1 ::1 -${ABSENT}`])).toBe('OK\n');
-    expect(spawnSync('redis-cli', ['-h', '::1', '-p', String(kv.port), 'ping'], { encoding: 'utf8' }).stdout).toBe('PONG\n');
+    expect(redisCli(pair.kv.port, ['config', 'set', 'bind', `127.0.0.1 ::1 -${ABSENT}`])).toBe('OK\n');
+    expect(spawnSync('redis-cli', ['-h', '::1', '-p', String(pair.kv.port), 'ping'], { encoding: 'utf8' }).stdout).toBe('PONG\n');
 
     // 0.0.0.0 and 127.0.0.1 cannot share a port: the old socket goes first here.
-    expect(redisCli(kv.port, ['config', 'set', 'bind', '* -::*'])).toBe('OK\n');
-    expect(await exchange({ port: kv.port, host: '127.0.0.2' }, 'PING\r\n')).toMatch(/^-DENIED|^\+PONG/);
-    expect(redisCli(kv.port, ['config', 'get', 'bind'])).toBe('bind\n* -::*\n');
-    expect(redisCli(kv.port, ['config', 'set', 'bind', '127.0.0.1'])).toBe('OK\n');
-    expect(await refused(kv.port, '127.0.0.2')).toBe(true);
-    expect(await refused(kv.port, '::1')).toBe(true);
-    expect(redisCli(kv.port, ['ping'])).toBe('PONG\n');
+    expect(redisCli(pair.kv.port, ['config', 'set', 'bind', '* -::*'])).toBe('OK\n');
+    expect(await exchange({ port: pair.kv.port, host: '127.0.0.2' }, 'PING\r\n')).toMatch(/^-DENIED|^\+PONG/);
+    expect(redisCli(pair.kv.port, ['config', 'get', 'bind'])).toBe('bind\n* -::*\n');
+    expect(redisCli(pair.kv.port, ['config', 'set', 'bind', '127.0.0.1'])).toBe('OK\n');
+    expect(await refused(pair.kv.port, '127.0.0.2')).toBe(true);
+    expect(await refused(pair.kv.port, '::1')).toBe(true);
+    expect(redisCli(pair.kv.port, ['ping'])).toBe('PONG\n');
     const many = Array.from({ length: 17 }, () => '127.0.0.1').join(' ');
-    expect(redisCli(kv.port, ['config', 'set', 'bind', many]).trim()).toBe("ERR CONFIG SET failed (possibly related to argument 'bind') - Too many bind addresses specified.");
-    expect(redisCli(kv.port, ['config', 'set', 'bind', many])).toBe(redisCli(redis.port, ['config', 'set', 'bind', many]));
+    expect(redisCli(pair.kv.port, ['config', 'set', 'bind', many]).trim()).toBe("ERR CONFIG SET failed (possibly related to argument 'bind') - Too many bind addresses specified.");
+    expect(redisCli(pair.kv.port, ['config', 'set', 'bind', many])).toBe(redisCli(pair.redis.port, ['config', 'set', 'bind', many]));
   });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { Redis } from 'ioredis';
-import { freePort, redisCli, ROOT, startKvslab, startRedis, RunningServer } from '../helpers/servers.js';
+import { freePort, redisCli, ROOT, startKvslab, startRedis, RunningServer, kvslabAndRedis } from '../helpers/servers.js';
 
 const BIN = join(ROOT, 'bin', 'kvslab-server');
 let dir: string;
@@ -208,25 +208,18 @@ describe('other tls-* directives', () => {
 });
 
 describe('as Redis does it', () => {
-  let kv: RunningServer;
-  let redis: RunningServer;
-  beforeAll(async () => {
-    [kv, redis] = await Promise.all([startKvslab(), startRedis()]);
-  });
-  afterAll(async () => {
-    await Promise.all([kv.stop(), redis.stop()]);
-  });
+  const pair = kvslabAndRedis();
 
   it('CONFIG GET tls-* defaults and CONFIG SET errors are Redis\'s', () => {
     for (const name of ['tls-port', 'tls-cert-file', 'tls-key-file', 'tls-key-file-pass', 'tls-ca-cert-file', 'tls-ca-cert-dir', 'tls-dh-params-file',
       'tls-auth-clients', 'tls-protocols', 'tls-ciphers', 'tls-ciphersuites', 'tls-prefer-server-ciphers', 'tls-session-caching',
       'tls-session-cache-size', 'tls-session-cache-timeout']) {
-      expect(redisCli(kv.port, ['config', 'get', name])).toBe(redisCli(redis.port, ['config', 'get', name]));
+      expect(redisCli(pair.kv.port, ['config', 'get', name])).toBe(redisCli(pair.redis.port, ['config', 'get', name]));
     }
     // Without certificates, TLS cannot start; the tls-* files alone are not checked while TLS is off.
     const port = String(65000);
     for (const args of [['tls-port', port], ['tls-auth-clients', 'maybe'], ['tls-port', '70000'], ['tls-cert-file', '/nonexistent']]) {
-      expect({ args, reply: redisCli(kv.port, ['config', 'set', ...args]) }).toEqual({ args, reply: redisCli(redis.port, ['config', 'set', ...args]) });
+      expect({ args, reply: redisCli(pair.kv.port, ['config', 'set', ...args]) }).toEqual({ args, reply: redisCli(pair.redis.port, ['config', 'set', ...args]) });
     }
   });
 
