@@ -234,11 +234,12 @@ describe('supervised upstart', () => {
 });
 
 describe('daemonize yes', () => {
-  it('returns 0 once the detached server listens; pidfile while running; log in Redis format', async () => {
+  it('from the shipped conf/kvslab.conf: returns 0 once the detached server listens; pidfile while running; log in Redis format', async () => {
     const port = await freePort();
     const pidfile = join(dir, 'd.pid');
     const logfile = join(dir, 'd.log');
-    const r = spawnSync(BIN, ['--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'yes', '--pidfile', pidfile, '--logfile', logfile, '--loglevel', 'verbose'], { encoding: 'utf8', timeout: 20_000 });
+    const conf = join(ROOT, 'conf', 'kvslab.conf');
+    const r = spawnSync(BIN, [conf, '--port', String(port), '--daemonize', 'yes', '--pidfile', pidfile, '--logfile', logfile, '--loglevel', 'verbose'], { encoding: 'utf8', timeout: 20_000 });
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
     // Listening and the pidfile written before the command returned.
     const pid = Number(readFileSync(pidfile, 'utf8'));
