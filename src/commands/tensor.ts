@@ -10,7 +10,7 @@ import type { Client } from '../server/client.js';
 import { ValueType, type ByteSpan } from '../store/keytable.js';
 import { dtypeCode, dtypeName, DTYPES } from '../tensor/dtype.js';
 import {
-  type Shape, type Tensor, MAX_HEADDIM, MAX_HEADS, MAX_LAYERS, headerBytes, layerLength, minLength, readTensor,
+  type Shape, type Tensor, MAX_HEADDIM, MAX_HEADS, MAX_LAYERS, headerBytes, layerLength, minLength, moveStreams, readTensor,
   rowAt, rowBytes, sameShape, setCapacity, setLayerLength, valueBytes, writeHeader,
 } from '../tensor/layout.js';
 import { cArgIs, cText, intOrReply, ERR_SYNTAX, ERR_WRONGTYPE } from './args.js';
@@ -199,8 +199,8 @@ function tokensOrReply(c: Client, bytes: number, streams: number, row: number): 
 // ---------------------------------------------------------------------------
 // Writing
 
-/** Sets `key` to a new tensor: header, META, and `tokens` tokens of `data` in the APPEND layout. */
-function storeTensor(c: Client, key: Buffer, s: Shape, meta: Buffer | null, data: Buffer | null, tokens: number, expireAt: number): void {
+/** Sets `key` to a new tensor: header, META, and `tokens` tokens of `data` in the APPEND layout. Returns its handle. */
+function storeTensor(c: Client, key: Buffer, s: Shape, meta: Buffer | null, data: Buffer | null, tokens: number, expireAt: number): number {
   const metaLen = meta === null ? 0 : meta.length;
   // Sized first (the only step that can fail, for want of memory, and then nothing has changed),
   // then written in place: the payload is copied once, from the request into the store.
@@ -210,6 +210,7 @@ function storeTensor(c: Client, key: Buffer, s: Shape, meta: Buffer | null, data
   for (let l = 0; l < s.layers; l++) setLayerLength(v.buf, v.start, l, tokens);
   // With capacity == tokens the stored streams are the payload's layout exactly.
   if (data !== null) data.copy(v.buf, v.start + headerBytes(s.layers, metaLen));
+  return h;
 }
 
 function kvcreate(c: Client, argv: Buffer[]): void {
@@ -254,19 +255,15 @@ function growCapacity(c: Client, h: number, t: Tensor, need: number, maxBytes: n
   const w = c.db.writable(h);
   const base = w.start;
   if (w.buf === oldBuf && base === oldStart) {
-    // Grown in place: streams move to higher offsets, so from the last one back nothing is overwritten before it moves.
-    for (let st = streams - 1; st > 0; st--) {
-      const from = base + t.dataAt + st * t.capacity * t.row;
-      w.buf.copyWithin(base + t.dataAt + st * cap * t.row, from, from + layerLength(w.buf, base, st % t.layers) * t.row);
-    }
+    moveStreams(w.buf, base, t, cap);
   } else {
     // A new block (the old one stays readable: we hold it, and queued replies keep their views).
     for (let st = 0; st < streams; st++) {
       const from = oldStart + t.dataAt + st * t.capacity * t.row;
       oldBuf.copy(w.buf, base + t.dataAt + st * cap * t.row, from, from + layerLength(w.buf, base, st % t.layers) * t.row);
     }
+    setCapacity(w.buf, base, cap);
   }
-  setCapacity(w.buf, base, cap);
   t.capacity = cap;
   return h;
 }
@@ -293,9 +290,9 @@ function kvappend(c: Client, argv: Buffer[]): void {
     storeTensor(c, key, s, null, payload, n, 0);
     return c.addInt(n);
   }
-  storeTensor(c, key, s, null, null, 0, 0);
+  const created = storeTensor(c, key, s, null, null, 0, 0);
   try {
-    appendTo(c, c.db.find(key), o, payload);
+    appendTo(c, created, o, payload);
   } catch (e) {
     // Out of memory while growing the new key: it must not stay behind, empty.
     c.db.delete(key);
@@ -361,12 +358,7 @@ function kvtruncate(c: Client, argv: Buffer[]): void {
   // Give memory back when most of the room is unused: streams move down, from the first one on.
   const cap = Math.max(length, MIN_CAPACITY);
   if (cap * 2 <= t.capacity) {
-    for (let st = 1; st < t.kv * t.layers; st++) {
-      const from = s.start + t.dataAt + st * t.capacity * t.row;
-      const used = layerLength(s.buf, s.start, st % t.layers) * t.row;
-      s.buf.copyWithin(s.start + t.dataAt + st * cap * t.row, from, from + used);
-    }
-    setCapacity(s.buf, s.start, cap);
+    moveStreams(s.buf, s.start, t, cap);
     h = c.db.resize(h, valueBytes(t, t.metaLen, cap), false, false);
     s = c.db.valueSpan(h);
   }

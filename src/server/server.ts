@@ -348,19 +348,17 @@ export class Server implements DbHooks {
       const budget = (periodMs * (25 + 2 * effort)) / 100;
       activeExpireCycle(this.dbs, () => { this.updateClock(); return this.clock; }, budget);
     }
-    // Payload buffers kept by clients that stream big values go back once they idle.
-    const nowMs = Date.now();
-    for (const c of this.clients.values()) c.releaseIdleBuffers(nowMs);
+    // One pass over the clients: idle ones give back their payload buffer, or, past `timeout`, are closed.
     const timeout = this.config.int('timeout');
-    if (timeout > 0) {
-      const now = Date.now();
-      const limit = now - timeout * 1000;
-      for (const c of this.clients.values()) {
-        // Inside MULTI too, as Redis does.
-        if (c.lastActive(now) < limit) {
-          this.log('verbose', `Closing idle client id=${c.id}`);
-          c.close();
-        }
+    const now = Date.now();
+    const limit = now - timeout * 1000;
+    for (const c of this.clients.values()) {
+      // Inside MULTI too, as Redis does.
+      if (timeout > 0 && c.lastActive(now) < limit) {
+        this.log('verbose', `Closing idle client id=${c.id}`);
+        c.close();
+      } else {
+        c.releaseIdleBuffers(now);
       }
     }
   }

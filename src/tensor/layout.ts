@@ -127,3 +127,22 @@ export function minLength(buf: Buffer, off: number, from: number, to: number): n
 export function rowAt(t: Tensor, stream: number, token: number): number {
   return t.dataAt + (stream * t.capacity + token) * t.row;
 }
+
+/**
+ * Moves the streams of the tensor at `off` in place to a capacity of `cap`
+ * tokens (each stream's used rows only) and records it. Growing, streams move
+ * to higher offsets, so the last goes first; shrinking, the first: either way
+ * none is overwritten before it has moved. The value must be big enough for
+ * the larger of the two capacities.
+ */
+export function moveStreams(buf: Buffer, off: number, t: Tensor, cap: number): void {
+  const streams = t.kv * t.layers;
+  const from = (st: number) => off + t.dataAt + st * t.capacity * t.row;
+  const move = (st: number) => {
+    const at = from(st);
+    buf.copyWithin(off + t.dataAt + st * cap * t.row, at, at + layerLength(buf, off, st % t.layers) * t.row);
+  };
+  if (cap > t.capacity) for (let st = streams - 1; st > 0; st--) move(st);
+  else for (let st = 1; st < streams; st++) move(st);
+  setCapacity(buf, off, cap);
+}

@@ -5,7 +5,7 @@
 // (whole blocks of TRIM_BLOCK); below one block the key is evicted as usual.
 
 import type { Db } from '../store/db.js';
-import { layerLength, minLength, readTensor, setCapacity, setLayerLength, valueBytes } from './layout.js';
+import { layerLength, minLength, moveStreams, readTensor, setLayerLength, valueBytes } from './layout.js';
 
 /** Tokens are trimmed in multiples of this (vLLM's block size). */
 export const TRIM_BLOCK = 16;
@@ -19,11 +19,6 @@ export function trimTail(db: Db, h: number): boolean {
   // writable copies the block first when a queued reply still reads it (memory outside the slabs).
   const w = db.writable(h);
   for (let l = 0; l < t.layers; l++) if (layerLength(w.buf, w.start, l) > keep) setLayerLength(w.buf, w.start, l, keep);
-  // Streams move down to a capacity of `keep`: from the first one on, nothing is overwritten before it moves.
-  for (let st = 1; st < t.kv * t.layers; st++) {
-    const from = w.start + t.dataAt + st * t.capacity * t.row;
-    w.buf.copyWithin(w.start + t.dataAt + st * keep * t.row, from, from + keep * t.row);
-  }
-  setCapacity(w.buf, w.start, keep);
+  moveStreams(w.buf, w.start, t, keep);
   return db.shrinkLarge(h, valueBytes(t, t.metaLen, keep)) > 0;
 }
