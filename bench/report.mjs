@@ -11,25 +11,25 @@ import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { BENCH } from './lib/machine.mjs';
 import { markdownTable, columnsOf } from './lib/format.mjs';
-import { SERVERS, SERVER_IDS, serverLabel } from './lib/servers.mjs';
+import { SERVERS, SERVER_IDS, serverLabel, useBaseline } from './lib/servers.mjs';
 
 /** @typedef {import('./lib/format.mjs').Figure} Figure */
 
 const LATEST = join(BENCH, 'results', 'latest');
 const CHARTS = join(BENCH, 'results', 'charts');
-/** One colour per server, the same in every chart; a new server needs one here. */
-const SERVER_COLORS = { kvslab: '#2f6fb0', redis: '#c0392b', memcached: '#27ae60', ceiling: '#8e8e8e' };
-const ORDER_LABELS = SERVER_IDS.map(serverLabel);
+/** One colour per server, the same in every chart; a new server needs one here (the baseline build: kvslab's, lighter). */
+const SERVER_COLORS = { kvslab: '#2f6fb0', 'kvslab-base': '#8fb8e0', redis: '#c0392b', memcached: '#27ae60', ceiling: '#8e8e8e' };
 
 /**
  * The colour scale for the servers that appear in `data` (so a chart of an
- * older run has no legend entries for servers it did not have).
+ * older run has no legend entries for servers it did not have). By id: the
+ * baseline's label depends on the run (kvslab@<sha>).
  * @param {Array<Record<string, any>>} data
  */
 function colors(data) {
-  const present = new Set(data.map((d) => d.server));
-  const domain = ORDER_LABELS.filter((l) => present.has(l));
-  return { domain, range: domain.map((l) => SERVER_COLORS[SERVER_IDS[ORDER_LABELS.indexOf(l)]] ?? '#555555') };
+  const present = new Set(data.map((d) => d.serverId));
+  const ids = SERVER_IDS.filter((id) => present.has(id));
+  return { domain: ids.map(serverLabel), range: ids.map((id) => SERVER_COLORS[id] ?? '#555555') };
 }
 
 /**
@@ -43,7 +43,7 @@ function rows(figures, keep) {
   for (const f of figures.filter(keep)) {
     for (const id of columnsOf([f]).servers) {
       const v = f.results[id]?.median ?? null;
-      if (v !== null && Number.isFinite(v)) out.push({ ...f.params, figure: f.label, server: serverLabel(id), value: v });
+      if (v !== null && Number.isFinite(v)) out.push({ ...f.params, figure: f.label, server: serverLabel(id), serverId: id, value: v });
     }
   }
   return out;
@@ -301,9 +301,16 @@ export async function renderReport() {
     md.push('Every suite starts a fresh server of each kind it compares per round, all on loopback, and drives them with the same load, one after the other in each round. Each cell is the median over the rounds; a cell that says `error:` is a figure that server could not produce, for example a command kvslab does not implement yet, and `–` is a figure not measured on that server. The ratios are kvslab over each other server: for requests/s and keys/s below 1× means kvslab is slower; for ms, MiB and bytes above 1× means kvslab takes longer or uses more.', '');
     md.push('The servers:', '');
     const used = new Set(results.flatMap((r) => columnsOf(r.figures).servers));
+    // The baseline's label names a revision, which may differ between suites: here it is generic.
+    useBaseline(null);
     for (const id of SERVER_IDS) if (used.has(id)) md.push(`- ${SERVERS[id].label}: ${SERVERS[id].describe}`);
     md.push('');
+    if (used.has('kvslab-base')) {
+      md.push('kvslab@<sha> is kvslab at another git revision (`node bench/run.mjs --baseline <ref>`), run in the same rounds, on the same machine, with the same options: kvslab/kvslab@<sha> near 1× means the working tree neither gained nor lost against it (and kvslab against the very same revision, an A/A run, shows how far apart two runs of one build land).', '');
+    }
     for (const r of results) {
+      // Tables and charts of this suite name its own baseline revision.
+      useBaseline(r.baseline ?? null);
       md.push(`## ${r.suite}`, '');
       md.push(`${r.description}.`, '');
       const settings = Object.entries(r.settings ?? {}).map(([k, v]) => `\`${k}=${Array.isArray(v) ? v.join('/') : v}\``).join(', ');
@@ -316,6 +323,11 @@ export async function renderReport() {
         const avg = loads.reduce((a, b) => a + b, 0) / loads.length;
         const max = Math.max(...loads);
         md.push(`Other processes on the machine kept ${avg.toFixed(2)} cores busy on average during the runs (at most ${max.toFixed(2)} in one server's run)${max >= 0.25 ? ': the figures of this suite are noisier than usual' : ''}.`, '');
+      }
+      if (r.baseline) {
+        const b = r.baseline;
+        const against = b.against ? ` against the working tree at ${b.against.short}${b.against.dirty ? ' with uncommitted changes' : ''}` : '';
+        md.push(`Baseline: ${serverLabel('kvslab-base')} is \`${b.ref}\` = ${b.sha}${b.subject ? ` (“${b.subject.length > 100 ? `${b.subject.slice(0, 99)}…` : b.subject}”)` : ''}${against}.`, '');
       }
       if (r.suiteError) md.push(`**The suite stopped early:** ${r.suiteError}`, '');
       const maker = CHART_MAKERS[r.suite];

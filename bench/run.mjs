@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // kvslab vs Redis 7 (and memcached, and a bare Node.js ceiling), side by side.
 //
-//   node bench/run.mjs [suite ...] [--rounds N] [--quick] [--servers LIST] [--no-report]
+//   node bench/run.mjs [suite ...] [--rounds N] [--quick] [--servers LIST] [--baseline REF] [--no-report]
 //
 // Each suite (bench/suites/<name>.mjs) drives a fresh server of each kind it
 // compares with the same load, alternating them over N rounds, and the
 // median of each figure is reported. Tables go to stdout, JSON to
 // bench/results/, and bench/RESULTS.md plus the charts are regenerated.
+// With --baseline, kvslab at another git revision (built in a temporary
+// worktree) runs as kvslab-base wherever kvslab does.
 
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -14,12 +16,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BENCH, ROOT, PINNING, pinSelf, machineInfo } from './lib/machine.mjs';
 import { BenchContext, live } from './lib/context.mjs';
-import { redisVersion, memcachedVersion, COMMON_ARGS, SERVER_IDS } from './lib/servers.mjs';
+import { redisVersion, memcachedVersion, COMMON_ARGS, SERVER_IDS, serverLabel, useBaseline, withBaseline } from './lib/servers.mjs';
+import { prepareBaseline, removeBaseline, workingRevision } from './lib/baseline.mjs';
 import { textTable } from './lib/format.mjs';
 import { renderReport } from './report.mjs';
 
-const USAGE = `usage: node bench/run.mjs [suite ...] [--rounds N] [--quick] [--quiet-wait S] [--servers LIST] [--no-report] [--list]
-                                  [suite options]
+const USAGE = `usage: node bench/run.mjs [suite ...] [--rounds N] [--quick] [--quiet-wait S] [--servers LIST] [--baseline REF]
+                                  [--no-report] [--list] [suite options]
 
   suite           one or more of the suites in bench/suites (default: all)
   --rounds N      rounds per suite, each running every server of the suite
@@ -28,6 +31,10 @@ const USAGE = `usage: node bench/run.mjs [suite ...] [--rounds N] [--quick] [--q
   --quiet-wait S  before each server's run, wait up to S seconds for other
                   processes to go idle (default 5, quick 2; 0: don't wait)
   --servers LIST  run only these servers (comma-separated, of ${SERVER_IDS.join(', ')})
+  --baseline REF  also run kvslab at git revision REF (HEAD~1, a branch, a hash;
+                  HEAD for an A/A noise check) as kvslab-base, wherever kvslab
+                  runs, with the same options: the tables get kvslab/kvslab@<sha>.
+                  Built once per run in a temporary git worktree, removed at the end
   --no-report     skip regenerating bench/RESULTS.md and the charts
   --list          list the suites, their servers and their options, and exit
 
@@ -37,7 +44,7 @@ apply to the suites that declare them.`;
 function parseArgs(argv) {
   const o = {
     suites: /** @type {string[]} */ ([]), rounds: /** @type {number|null} */ (null), quietWait: /** @type {number|null} */ (null),
-    quick: false, report: true, list: false, servers: /** @type {string[]|null} */ (null),
+    quick: false, report: true, list: false, servers: /** @type {string[]|null} */ (null), baseline: /** @type {string|null} */ (null),
     /** `--name value` options left for the suites that declare them. */
     suiteOptions: /** @type {Record<string, string>} */ ({}),
   };
@@ -62,6 +69,10 @@ function parseArgs(argv) {
       o.servers = list;
       const bad = list.filter((x) => !SERVER_IDS.includes(/** @type {any} */ (x)));
       if (!list.length || bad.length) throw new Error(`--servers needs a list of ${SERVER_IDS.join(', ')}; got '${v ?? ''}'`);
+    } else if (a === '--baseline' || a.startsWith('--baseline=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (!v || v.startsWith('-')) throw new Error(`--baseline needs a git revision (HEAD~1, a branch, a commit hash), got '${v ?? ''}'`);
+      o.baseline = v;
     } else if (a === '-h' || a === '--help') {
       console.log(USAGE);
       process.exit(0);
@@ -73,6 +84,7 @@ function parseArgs(argv) {
     } else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
     else o.suites.push(a);
   }
+  if (o.servers?.includes('kvslab-base') && !o.baseline) throw new Error('--servers kvslab-base needs --baseline <git-ref>: the revision it runs');
   return o;
 }
 
@@ -127,13 +139,18 @@ function requireTools(servers) {
 }
 
 /**
- * The servers a suite runs here: its own list, cut down to --servers.
+ * The servers a suite runs here: its own list, with kvslab-base next to
+ * kvslab when there is a baseline, cut down to --servers (where kvslab also
+ * brings kvslab-base along).
  * @param {Suite} suite
  * @param {string[]|null} only
+ * @param {boolean} baseline
  */
-function suiteServers(suite, only) {
+function suiteServers(suite, only, baseline) {
   const own = suite.servers ?? ['kvslab', 'redis'];
-  return own.filter((id) => !only || only.includes(id));
+  const all = baseline ? withBaseline(own) : own;
+  const keep = only && baseline ? withBaseline(/** @type {any} */ (only)) : only;
+  return all.filter((id) => !keep || keep.includes(id));
 }
 
 const stamp = (d) => d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
@@ -147,6 +164,7 @@ async function main() {
       console.log(`${''.padEnd(18)} servers: ${(s.servers ?? ['kvslab', 'redis']).join(', ')}; ${s.defaultRounds ?? 3} round(s) by default`);
       for (const [k, help] of Object.entries(s.options ?? {})) console.log(`${''.padEnd(18)} --${k} ${help}`);
     }
+    console.log('\nWith --baseline <git-ref>, every suite that runs kvslab also runs kvslab-base: kvslab at that revision, built in a temporary worktree.');
     return;
   }
   // Default order: the headline numbers first, the memory-hungry and long suites last.
@@ -158,14 +176,20 @@ async function main() {
   for (const name of Object.keys(opts.suiteOptions)) {
     if (!chosen.some((n) => suites.get(n)?.options?.[name])) throw new Error(`unknown option --${name} (not an option of ${chosen.join(', ')})`);
   }
-  const used = new Set(chosen.flatMap((n) => suiteServers(/** @type {Suite} */ (suites.get(n)), opts.servers)));
+  const used = new Set(chosen.flatMap((n) => suiteServers(/** @type {Suite} */ (suites.get(n)), opts.servers, Boolean(opts.baseline))));
   requireTools(used);
+  if (opts.baseline && !used.has('kvslab-base')) console.log(`warning: --baseline ${opts.baseline}: none of ${chosen.join(', ')} runs kvslab here, so the baseline is not built`);
+  // Built before anything is measured (and before the quiet wait of the first round).
+  const base = used.has('kvslab-base') ? await prepareBaseline(/** @type {string} */ (opts.baseline), (s) => console.log(s)) : null;
+  useBaseline(base);
+  /** What the results say about the baseline: the revision, and what kvslab itself is. */
+  const baseRecord = base && { ref: base.ref, sha: base.sha, short: base.short, subject: base.subject, version: base.version, against: workingRevision() };
 
   const roundsOf = (/** @type {Suite} */ s) => opts.rounds ?? (opts.quick ? 1 : s.defaultRounds ?? 3);
   const quietWait = opts.quietWait ?? (opts.quick ? 2 : 5);
   const pinned = pinSelf();
   const machine = await machineInfo({ redis: redisVersion(), memcached: used.has('memcached') ? memcachedVersion() : undefined });
-  const others = [`Redis ${machine.redis}`, ...(used.has('memcached') ? [`memcached ${machine.memcached}`] : []), ...(used.has('ceiling') ? ['the Node.js ceiling'] : [])];
+  const others = [...(base ? [`${serverLabel('kvslab-base')} (${base.ref})`] : []), `Redis ${machine.redis}`, ...(used.has('memcached') ? [`memcached ${machine.memcached}`] : []), ...(used.has('ceiling') ? ['the Node.js ceiling'] : [])];
   const roundsText = [...new Set(chosen.map((n) => roundsOf(/** @type {Suite} */ (suites.get(n)))))].join('/');
   console.log(`kvslab ${machine.kvslab} vs ${others.join(', ')}: ${chosen.join(', ')}; ${roundsText} round(s)${opts.quick ? ', quick' : ''}`);
   console.log(`machine: ${machine.cores} cores (${machine.cpu}), ${(Number(machine.memoryBytes) / 2 ** 30).toFixed(1)} GiB, Node ${machine.node}; pinning: ${PINNING && pinned ? machine.pinning : 'none'}`);
@@ -178,7 +202,7 @@ async function main() {
   for (const name of chosen) {
     const suite = /** @type {Suite} */ (suites.get(name));
     const rounds = roundsOf(suite);
-    const servers = suiteServers(suite, opts.servers);
+    const servers = suiteServers(suite, opts.servers, Boolean(base));
     const options = Object.fromEntries(Object.entries(opts.suiteOptions).filter(([k]) => suite.options?.[k]));
     console.log(`\n== ${name}: ${suite.description ?? ''}`);
     if (!servers.length) {
@@ -208,6 +232,7 @@ async function main() {
       rounds,
       quick: opts.quick,
       servers: ctx.servers,
+      ...(ctx.servers.includes('kvslab-base') ? { baseline: baseRecord } : {}),
       options,
       machine,
       settings: ctx.settings,
@@ -223,6 +248,10 @@ async function main() {
     console.log(`results: ${file.slice(ROOT.length + 1)}`);
   }
   console.log(`\nall suites done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  if (base) {
+    removeBaseline();
+    console.log(`baseline: removed the worktree of kvslab@${base.short}`);
+  }
   if (opts.report) {
     const out = await renderReport();
     console.log(`report: ${out.markdown.slice(ROOT.length + 1)}${out.charts.length ? `, charts: ${out.charts.map((c) => c.slice(ROOT.length + 1)).join(', ')}` : ''}`);
@@ -231,7 +260,10 @@ async function main() {
 
 async function stopAll() {
   await Promise.allSettled([...live].map((s) => s.stop()));
+  removeBaseline();
 }
+// Whatever way the run ends, the baseline worktree goes (a no-op once removed).
+process.on('exit', removeBaseline);
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     console.error(`\n${sig}: stopping servers`);

@@ -2,7 +2,7 @@
 // servers, figure bookkeeping (samples per round, errors kept per cell), and
 // the measuring helpers suites share.
 
-import { SERVER_IDS, serverLabel, startServer } from './servers.mjs';
+import { SERVER_IDS, serverLabel, startServer, withBaseline } from './servers.mjs';
 import { runBenchmark } from './redis-benchmark.mjs';
 import { median, ratioTo } from './format.mjs';
 import { cpuSnapshot, otherLoad, waitQuiet } from './machine.mjs';
@@ -44,7 +44,8 @@ export class BenchContext {
   /**
    * Declares a figure (idempotent); table order is declaration order.
    * `servers`: the servers it is measured on (default: all of the suite's);
-   * the others show '–' in its row, and measure() skips them.
+   * the others show '–' in its row, and measure() skips them. Naming kvslab
+   * names kvslab-base too (the baseline build measures what kvslab does).
    * `noRatio`: a figure whose kvslab/other ratio means nothing (a difference).
    * @param {string} key
    * @param {{ label: string, unit: string, better: 'higher'|'lower', params?: Record<string, string|number>,
@@ -52,7 +53,7 @@ export class BenchContext {
    */
   figure(key, meta) {
     if (!this.figures.has(key)) {
-      const on = this.servers.filter((id) => (meta.servers ?? this.servers).includes(id));
+      const on = this.servers.filter((id) => withBaseline(meta.servers ?? this.servers).includes(id));
       this.figures.set(key, {
         key, label: meta.label, unit: meta.unit, better: meta.better, params: meta.params ?? {},
         results: Object.fromEntries(on.map((id) => [id, { samples: [], median: null, errors: [] }])),
@@ -99,12 +100,13 @@ export class BenchContext {
    * @param {(srv: RunningServer, round: number) => Promise<void>} body
    * @param {{ extra?: string[], args?: Partial<Record<ServerId, string[]>>, servers?: ServerId[], figures?: string[], tag?: string }} [opts]
    *   `extra`: Redis-style options given to kvslab and Redis alike; `args`: options for one
-   *   kind only; `servers`: run only these of the suite's servers; `figures`: keys the body
+   *   kind only (kvslab's go to kvslab-base too, unless it has its own); `servers`: run only
+   *   these of the suite's servers (kvslab: with kvslab-base); `figures`: keys the body
    *   will fill, so a failed start still shows up in their cells; `tag` names this series
    *   of rounds in the progress lines.
    */
   async eachRound(body, opts = {}) {
-    const servers = this.servers.filter((id) => !opts.servers || opts.servers.includes(id));
+    const servers = this.servers.filter((id) => !opts.servers || withBaseline(opts.servers).includes(id));
     for (let round = 1; round <= this.rounds; round++) {
       const parts = [];
       for (const id of servers) {
@@ -114,7 +116,8 @@ export class BenchContext {
         const before = this.#counts(id);
         let srv = null;
         try {
-          srv = await startServer(id, { extra: opts.extra, args: opts.args?.[id] });
+          const args = opts.args?.[id] ?? (id === 'kvslab-base' ? opts.args?.kvslab : undefined);
+          srv = await startServer(id, { extra: opts.extra, args });
           live.add(srv);
           await body(srv, round);
         } catch (e) {
@@ -224,7 +227,7 @@ export class BenchContext {
     });
   }
 
-  /** Medians and ratios (kvslab over each other server), once every round has run. */
+  /** Medians and ratios (kvslab over each other server, kvslab-base included), once every round has run. */
   finish() {
     for (const f of this.figures.values()) {
       for (const side of Object.values(f.results)) if (side) side.median = median(side.samples);

@@ -1,7 +1,8 @@
 // Number formatting and the figure | <one column per server> | ratio tables,
 // as plain text for the terminal and as Markdown for RESULTS.md. Columns are
 // the servers that appear in the figures (results of older runs only have
-// kvslab and Redis); a server a figure was not run on shows '–'.
+// kvslab and Redis); a server a figure was not run on shows '–'. Every
+// server but kvslab gets a ratio column, the baseline build (kvslab-base) too.
 
 import { SERVER_IDS, serverLabel } from './servers.mjs';
 

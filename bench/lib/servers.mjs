@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import net from 'node:net';
 import { BENCH, ROOT, pinArgs } from './machine.mjs';
 
-/** @typedef {'kvslab'|'redis'|'memcached'|'ceiling'} ServerId */
+/** @typedef {'kvslab'|'kvslab-base'|'redis'|'memcached'|'ceiling'} ServerId */
 
 /**
  * @typedef {object} RunningServer
@@ -36,23 +36,62 @@ import { BENCH, ROOT, pinArgs } from './machine.mjs';
 /** Given to kvslab and Redis: no memory limit, no eviction (Redis's defaults, stated so both surely match). */
 export const COMMON_ARGS = ['--maxmemory', '0', '--maxmemory-policy', 'noeviction'];
 
+/**
+ * The build kvslab-base runs: kvslab at another git revision, checked out and
+ * built in a temporary worktree (lib/baseline.mjs, `run.mjs --baseline <ref>`).
+ * `dir` is only known while a run has it; the report sets the rest from the
+ * results so the column keeps its name.
+ * @typedef {{ ref: string, sha: string, short: string, subject?: string, version?: string, dir?: string }} Baseline
+ */
+/** @type {Baseline|null} */
+let baseline = null;
+
+/** Points kvslab-base at a baseline build (or, with null, at none). @param {Baseline|null} b */
+export function useBaseline(b) {
+  baseline = b;
+}
+
+/** kvslab and kvslab-base are the same daemon at two revisions: suites treat them alike. @param {string} id */
+export const isKvslab = (id) => id === 'kvslab' || id === 'kvslab-base';
+
+/**
+ * A list of servers that names kvslab names kvslab-base too (right after it),
+ * so a figure or series meant for kvslab also runs on the baseline build.
+ * @param {ServerId[]} ids
+ * @returns {ServerId[]}
+ */
+export const withBaseline = (ids) => (ids.includes('kvslab') && !ids.includes('kvslab-base')
+  ? ids.flatMap((id) => (id === 'kvslab' ? ['kvslab', 'kvslab-base'] : [id]))
+  : ids);
+
+/** kvslab's command line, the same for both builds. @param {number} port @param {StartOptions} o */
+const kvslabArgs = (port, o) => ['--port', String(port), '--bind', '127.0.0.1', '--loglevel', 'warning',
+  ...COMMON_ARGS, ...(o.extra ?? []), ...(o.args ?? [])];
+
 /** memcached's memory limit when a suite does not set one (-m, MiB); it is a cap, not an allocation. */
 const MEMCACHED_DEFAULT_MIB = 1024;
 
 /**
+ * `cwd`: where the process runs (default the repository root).
  * @type {Record<ServerId, { label: string, protocol: 'resp'|'memcache', describe: string,
- *   start: (port: number, o: StartOptions) => { cmd: string, args: string[], cleanup?: () => void } }>}
+ *   start: (port: number, o: StartOptions) => { cmd: string, args: string[], cwd?: string, cleanup?: () => void } }>}
  */
 export const SERVERS = {
   kvslab: {
     label: 'kvslab',
     protocol: 'resp',
     describe: '`bin/kvslab-server` (built by `make build`)',
-    start: (port, o) => ({
-      cmd: join(ROOT, 'bin', 'kvslab-server'),
-      args: ['--port', String(port), '--bind', '127.0.0.1', '--loglevel', 'warning',
-        ...COMMON_ARGS, ...(o.extra ?? []), ...(o.args ?? [])],
-    }),
+    start: (port, o) => ({ cmd: join(ROOT, 'bin', 'kvslab-server'), args: kvslabArgs(port, o) }),
+  },
+  'kvslab-base': {
+    // Named after the revision, so a table says which build the ratio is against.
+    get label() { return baseline ? `kvslab@${baseline.short}` : 'kvslab-base'; },
+    protocol: 'resp',
+    describe: '`bin/kvslab-server` of another git revision (`--baseline <ref>`), built by `npx tsc` in a temporary worktree with the same node_modules, started with the same options as kvslab',
+    start: (port, o) => {
+      if (!baseline?.dir) throw new Error('kvslab-base runs only with --baseline <git-ref>');
+      return { cmd: join(baseline.dir, 'bin', 'kvslab-server'), args: kvslabArgs(port, o), cwd: baseline.dir };
+    },
   },
   redis: {
     label: 'Redis',
@@ -156,9 +195,9 @@ export async function startServer(id, o = {}) {
   const kind = SERVERS[id];
   if (!kind) throw new Error(`unknown server ${id}`);
   const port = await freePort();
-  const { cmd, args, cleanup = () => {} } = kind.start(port, o);
+  const { cmd, args, cwd = ROOT, cleanup = () => {} } = kind.start(port, o);
   const [file, ...argv] = [...pinArgs('server'), cmd, ...args];
-  const proc = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  const proc = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
   let out = '';
   proc.stdout.on('data', (d) => { out = (out + d).slice(-20_000); });
   proc.stderr.on('data', (d) => { out = (out + d).slice(-20_000); });

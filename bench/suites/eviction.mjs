@@ -194,7 +194,7 @@ async function run(ctx) {
       }, { servers: serversFor(policy), extra, figures: [key], tag: `shift ${kind} ${policy}` });
     }
     const diff = shiftKey('diff', policy);
-    for (const id of serversFor(policy)) {
+    for (const id of ctx.servers) {
       if (!ctx.runsOn(diff, id)) continue;
       for (let round = 1; round <= ctx.rounds; round++) {
         const a = seen.after.get(`${id}/${round}`);

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runBenchmark } from '../lib/redis-benchmark.mjs';
 import { pinArgs, ROOT } from '../lib/machine.mjs';
-import { freePort } from '../lib/servers.mjs';
+import { freePort, isKvslab } from '../lib/servers.mjs';
 import { RespConn, encode } from '../lib/resp.mjs';
 
 const MiB = 1024 * 1024;
@@ -156,7 +156,7 @@ async function run(ctx) {
   const small = bytes(1024, 7);
 
   await ctx.eachRound(async (srv) => {
-    const kv = srv.id === 'kvslab';
+    const kv = isKvslab(srv.id);
     const c = await RespConn.connect(srv.port);
     try {
       if (kv) await c.call('KV.PUT', 'chunk', chunk, ...SHAPE);
