@@ -3,6 +3,12 @@
 // /dev/null as Redis's daemonize() leaves them) and the first process waits
 // until that child listens: it exits 0 then, or 1 with the child's reason on
 // stderr. The child reports on a pipe at descriptor 3, in one line.
+//
+// As with Redis's fork, the server is then an orphan: when it exits, whatever
+// adopts orphans (init, or a subreaper) collects its exit status. Until that
+// happens its pid is a zombie, which kill(pid, 0) still finds; how long that
+// lasts is up to init (immediate under systemd; over a second under some
+// sandboxes' pid 1, Redis's daemon alike), not up to kvslab.
 
 import { spawn } from 'node:child_process';
 import { closeSync, writeSync } from 'node:fs';

@@ -72,6 +72,39 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Whether `pid` has exited: no process, or a zombie. A zombie still answers
+ * kill(pid, 0), but it has released everything and only waits for its parent
+ * to collect its status; the parent of a `daemonize yes` server is whatever
+ * adopts orphans (init, or a subreaper), not kvslab.
+ */
+function exited(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] === 'Z';
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * A prompt init in miniature: a child subreaper (prctl PR_SET_CHILD_SUBREAPER)
+ * runs its arguments, so that orphans of the command, a daemon among them,
+ * become its children; it reaps each as soon as it exits, printing its pid and
+ * wait status as JSON, and exits once it has no child left.
+ */
+const SUBREAPER = `
+import ctypes, os, sys, json
+if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0: sys.exit('prctl(PR_SET_CHILD_SUBREAPER) failed')
+if os.fork() == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+while True:
+    try:
+        pid, status = os.waitpid(-1, 0)
+    except ChildProcessError:
+        break
+    print(json.dumps({'pid': pid, 'code': os.waitstatus_to_exitcode(status)}), flush=True)
+`;
+
 /** A raw connection that collects every byte the server sends, and whether the server closed it. */
 async function rawConnect(port: number, opts: Partial<net.TcpNetConnectOpts> = {}): Promise<{ sock: net.Socket; data(): string; ended: Promise<void> }> {
   const sock = net.connect({ port, host: '127.0.0.1', ...opts });
@@ -256,9 +289,9 @@ describe('daemonize yes', () => {
     await waitFor(() => readFileSync(logfile, 'utf8').includes('Protocol error'));
     const start = Date.now();
     process.kill(pid, 'SIGTERM');
-    await waitFor(() => !alive(pid));
-    const stoppedIn = Date.now() - start;
-    expect(stoppedIn).toBeLessThan(3000);
+    // Gone or a zombie: reaping the orphan is init's part (see the subreaper test below).
+    await waitFor(() => exited(pid));
+    expect(Date.now() - start).toBeLessThan(1000);
     expect(existsSync(pidfile)).toBe(false);
     const lines = readFileSync(logfile, 'utf8').trimEnd().split('\n');
     for (const line of lines) expect(line).toMatch(LOG_LINE);
@@ -270,6 +303,47 @@ describe('daemonize yes', () => {
     expect(mark('Received SIGTERM scheduling shutdown...')).toBe('#');
     expect(mark('Removing the pid file.')).toBe('*');
     expect(parsed.at(-1)?.[4]).toBe('kvslab is now ready to exit, bye bye...');
+  });
+
+  it('SIGTERM: the server and every process of it are gone (reaped, not just exited) well within a second, exit code 0', async () => {
+    // Under the launcher's own init the daemon's zombie lasts as long as that init takes to reap it
+    // (over a second for some sandboxes' pid 1, Redis's daemon alike). A subreaper that reaps at once
+    // stands for systemd or sysvinit here, so that what is measured is kvslab: an init script that
+    // polls kill -0 must see the pid go away promptly, with no wrapper or grandchild left behind.
+    const port = await freePort();
+    const pidfile = join(dir, 'r.pid');
+    const logfile = join(dir, 'r.log');
+    const reaper = spawn('/usr/bin/python3', ['-c', SUBREAPER, BIN, '--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'yes',
+      '--pidfile', pidfile, '--logfile', logfile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    reaper.stdout?.on('data', (d) => { out += d; });
+    reaper.stderr?.on('data', (d) => { out += d; });
+    const reaperExited = new Promise<number | null>((r) => reaper.once('exit', (code) => r(code)));
+    const reaped = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { pid: number; code: number });
+    try {
+      // The launcher returned 0: the server listens and has written its pidfile.
+      await waitFor(() => reaped().length === 1, 20_000);
+      expect(reaped()[0].code).toBe(0);
+      const pid = Number(readFileSync(pidfile, 'utf8'));
+      expect(redisCli(port, ['ping']).trim()).toBe('PONG');
+      // The orphaned server is the subreaper's now, and it is the only process left.
+      expect(Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1])).toBe(reaper.pid);
+      const start = Date.now();
+      process.kill(pid, 'SIGTERM');
+      // The subreaper ends once it has no child: every descendant has exited and been collected.
+      expect(await reaperExited).toBe(0);
+      const gone = Date.now() - start;
+      expect(alive(pid)).toBe(false);
+      expect(reaped()).toEqual([reaped()[0], { pid, code: 0 }]);
+      expect(gone).toBeLessThan(1000);
+      expect(existsSync(pidfile)).toBe(false);
+      expect(readFileSync(logfile, 'utf8').trimEnd().split('\n').at(-1)).toMatch(/# kvslab is now ready to exit, bye bye\.\.\.$/);
+    } finally {
+      reaper.kill('SIGKILL');
+      if (existsSync(pidfile)) {
+        try { process.kill(Number(readFileSync(pidfile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
+      }
+    }
   });
 
   it('a start that fails returns non-zero with the reason on stderr', async () => {
