@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 
-.PHONY: all build run test deps system-deps clean bench
+.PHONY: all build run test deps system-deps clean bench check-arch
 
 all: build
 
@@ -30,8 +30,14 @@ build: deps
 run: build
 	bin/kvslab-server conf/kvslab.conf
 
+# Architecture (.dependency-cruiser.cjs): no import circle in src/, type-only imports included, and the layering rules.
+# depcruise exits with its error count, which the shell takes mod 256: a run that printed an error fails whatever that was.
+check-arch: deps
+	@out=$$(npx depcruise src --config .dependency-cruiser.cjs --output-type err); status=$$?; printf '%s\n' "$$out"; \
+		[ $$status -eq 0 ] && ! grep -q '^ *error ' <<<"$$out"
+
 # Tests are type-checked too (test/tsconfig.json). The JSON report feeds the plain "N passed, N failed" line CI reads.
-test: system-deps build
+test: system-deps build check-arch
 	npx tsc -p test/tsconfig.json
 	@mkdir -p test/.results
 	npx vitest run --config test/vitest.config.ts --reporter=default --reporter=json --outputFile.json=test/.results/vitest.json; \

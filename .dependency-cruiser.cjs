@@ -1,0 +1,108 @@
+// Architecture check of src/ (make check-arch, npm run check:arch): no import circles, and the layering
+// that src/ is being refactored towards. Paths are relative to the repository root.
+// Type-only imports (`import type {...}`, `import { type X }`) count: tsPreCompilationDeps reads the
+// TypeScript source, before tsc erases them.
+
+// Clients of the server, not part of it: in no-circular, but not subject to the layering rules.
+const CLIENTS = '^src/(examples|client)/';
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'Import circle in src/ (type-only imports included). Break it, e.g. move the shared types down a layer.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+
+    // ---- Layering: the target design. Today's tree FAILS these; the refactor in progress makes it pass.
+    // (src/monitor, src/commands/model/ and src/store/{store,types,errors}.ts are still to be made.) ----
+
+    {
+      // src/protocol: parses the wire format; of ours it may use only src/util.
+      name: 'protocol-only-util',
+      comment: 'src/protocol may import nothing of ours outside src/protocol except src/util.',
+      severity: 'error',
+      from: { path: '^src/protocol/' },
+      to: { path: '^src/', pathNot: '^src/(protocol|util)/' },
+    },
+    {
+      // src/util: the bottom layer.
+      name: 'util-is-leaf',
+      comment: 'src/util imports nothing of ours outside src/util.',
+      severity: 'error',
+      from: { path: '^src/util/' },
+      to: { path: '^src/', pathNot: '^src/util/' },
+    },
+    {
+      // src/store: the keyspace; knows nothing of commands, the server or the layers above it.
+      name: 'store-not-upward',
+      comment: 'src/store may not import src/commands, src/server, src/acl, src/config, src/tensor, src/monitor, src/main.ts.',
+      severity: 'error',
+      from: { path: '^src/store/' },
+      to: { path: ['^src/(commands|server|acl|config|tensor|monitor)/', '^src/main\\.ts$'] },
+    },
+    {
+      // src/store's public face: everything else in it is internal to it.
+      name: 'store-public-api',
+      comment: 'From outside src/store import only src/store/{store,db,types,errors}.ts.',
+      severity: 'error',
+      from: { pathNot: ['^src/store/', CLIENTS] },
+      to: { path: '^src/store/', pathNot: '^src/store/(store|db|types|errors)\\.ts$' },
+    },
+    {
+      // src/commands: implement commands; the server calls them, not the other way round.
+      name: 'commands-not-server',
+      comment: 'src/commands may not import src/server or src/main.ts.',
+      severity: 'error',
+      from: { path: '^src/commands/' },
+      to: { path: ['^src/server/', '^src/main\\.ts$'] },
+    },
+    {
+      // src/acl: users and permissions; below the server.
+      name: 'acl-not-server',
+      comment: 'src/acl may not import src/server or src/main.ts.',
+      severity: 'error',
+      from: { path: '^src/acl/' },
+      to: { path: ['^src/server/', '^src/main\\.ts$'] },
+    },
+    {
+      // src/acl may read the command model, not the command implementations.
+      name: 'acl-commands-model-only',
+      comment: 'src/acl may import from src/commands only files under src/commands/model/.',
+      severity: 'error',
+      from: { path: '^src/acl/' },
+      to: { path: '^src/commands/', pathNot: '^src/commands/model/' },
+    },
+    {
+      // src/config: directives and their values; below server, commands and acl.
+      name: 'config-not-upward',
+      comment: 'src/config may not import src/server, src/commands, src/acl.',
+      severity: 'error',
+      from: { path: '^src/config/' },
+      to: { path: '^src/(server|commands|acl)/' },
+    },
+    {
+      // src/monitor: depends only on src/util.
+      name: 'monitor-only-util',
+      comment: 'src/monitor may import only src/util (and itself).',
+      severity: 'error',
+      from: { path: '^src/monitor/' },
+      to: { path: '^src/', pathNot: '^src/(monitor|util)/' },
+    },
+    {
+      // src/tensor: the KV.* commands sit above it, not below.
+      name: 'tensor-not-upward',
+      comment: 'src/tensor may not import src/commands or src/server.',
+      severity: 'error',
+      from: { path: '^src/tensor/' },
+      to: { path: '^src/(commands|server)/' },
+    },
+  ],
+  options: {
+    includeOnly: '^src/', // our code only; node: built-ins and npm packages are not followed
+    tsPreCompilationDeps: true, // see type-only imports (tsc would erase them)
+    tsConfig: { fileName: 'tsconfig.json' }, // NodeNext: `import './x.js'` resolves to ./x.ts
+  },
+};
