@@ -1,16 +1,20 @@
 // kvslab-server [config-file] [--name value ...]: the same command line as
 // redis-server. Directives given as options are appended after the file's,
-// so the command line wins.
+// so the command line wins. The command table is built here, once: the
+// config reader checks `user` lines against it, the ACL is built from it, and
+// the server dispatches with it.
 
 import { Command } from 'commander';
 import { writeFileSync, unlinkSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Config, ConfigFileError } from './config/config.js';
+import { Config, ConfigFileError } from './config/configuration.js';
+import { buildCommandTable } from './commands/families.js';
+import { AclCommandIndex } from './acl/command-index.js';
+import { checkUserLine, setupAcl } from './acl/startup.js';
 import { Server } from './server/server.js';
-import { Logger, logFileProblem, strerror } from './server/log.js';
+import { Logger, logFileProblem, strerror } from './server/logger.js';
 import { DaemonChild, runInBackground } from './server/daemon.js';
-import { Supervisor, detectSupervision } from './server/notify.js';
-import { startStatsSampler } from './server/info.js';
+import { Supervisor, detectSupervision } from './server/sd-notify.js';
 import type { MetricsListener } from './server/metrics.js';
 import { KVSLAB_VERSION, REDIS_VERSION } from './version.js';
 
@@ -81,7 +85,9 @@ Examples:
   let file = '';
   if (raw.length > 0 && (!raw[0].startsWith('--') || raw[0] === '-')) file = raw.shift() as string;
 
-  const config = new Config();
+  const commands = buildCommandTable();
+  const aclIndex = new AclCommandIndex(commands);
+  const config = new Config((line, earlier) => checkUserLine(aclIndex, line, earlier));
   const startDir = process.cwd();
   let stdinText: string | null = null;
   try {
@@ -94,6 +100,9 @@ Examples:
     if (e instanceof ConfigFileError) fatal(e.report());
     fatal(`kvslab-server: ${(e as Error).message}`);
   }
+  // With every line read: the ACL users of `user` lines or of the aclfile (a bad one stops start-up).
+  const acl = setupAcl(aclIndex, config);
+  if ('error' in acl) fatal(new ConfigFileError('', 0, '', acl.error).report());
 
   // Like Redis, the working directory becomes `dir`, and CONFIG GET dir shows it absolute.
   try {
@@ -123,7 +132,7 @@ Examples:
     daemonChild?.failed([err.cause instanceof Error ? err.cause.message : '', err.message].filter(Boolean).join('\n'));
     process.exit(1);
   };
-  const server = new Server(config, logger);
+  const server = new Server(config, commands, acl, logger);
   let metrics: MetricsListener | null = null;
   const pidfile = config.str('pidfile') || (daemonChild ? DEFAULT_PIDFILE : '');
   const removePidfile = () => {
@@ -149,7 +158,7 @@ Examples:
       logger.log('warning', 'kvslab is now ready to exit, bye bye...');
       process.exit(0);
     };
-    const done = Promise.all([supervisor.stopping(), server.shutdown(SHUTDOWN_GRACE_MS), metrics?.close()]);
+    const done = Promise.all([supervisor.stopping(), server.stop(SHUTDOWN_GRACE_MS), metrics?.close()]);
     void Promise.race([done, new Promise((r) => { setTimeout(r, SHUTDOWN_DEADLINE_MS); })]).then(exit);
   };
   // From before listening on: a signal that comes as soon as kvslab says it is ready must find these.
@@ -164,7 +173,6 @@ Examples:
   } catch (e) {
     failStart(e);
   }
-  startStatsSampler(server);
   try {
     // Loaded only when wanted: prom-client stays off the heap of a server without metrics-port.
     if (config.int('metrics-port') !== 0) metrics = await (await import('./server/metrics.js')).startMetrics(server);

@@ -4,7 +4,7 @@
 // greedily (most commands in common, fewest differences), then fixes single
 // commands one by one; replaying the text gives the same bitmap.
 
-import { ACL_CATEGORIES } from '../commands/command.js';
+import { ACL_CATEGORY_NAMES } from '../commands/model/flags.js';
 import { Selector } from './selector.js';
 
 /** The command rules of a selector: "+@all", "-@all +@read -get", ... */
@@ -18,12 +18,12 @@ export function describeCommandRules(sel: Selector): string {
   // The categories not yet accounted for: each chosen one is taken out of it.
   const temp = new Selector(index);
   temp.allowed.set(sel.allowed);
-  const applied = new Array<boolean>(ACL_CATEGORIES.length).fill(false);
+  const applied = new Array<boolean>(ACL_CATEGORY_NAMES.length).fill(false);
   for (;;) {
     let best = -1;
     let minDiff = Infinity;
     let maxSame = 0;
-    for (let j = 0; j < ACL_CATEGORIES.length; j++) {
+    for (let j = 0; j < ACL_CATEGORY_NAMES.length; j++) {
       if (applied[j]) continue;
       const [on, off] = countCategory(temp, 1 << j);
       const diff = additive ? off : on;
@@ -37,7 +37,7 @@ export function describeCommandRules(sel: Selector): string {
     if (best === -1) break;
     fake.setCategory(1 << best, additive);
     temp.setCategory(1 << best, !additive);
-    rules.push(`${additive ? '+' : '-'}@${ACL_CATEGORIES[best]}`);
+    rules.push(`${additive ? '+' : '-'}@${ACL_CATEGORY_NAMES[best]}`);
     applied[best] = true;
   }
   for (const id of index.topLevel) {
@@ -55,7 +55,7 @@ function countCategory(sel: Selector, mask: number): [number, number] {
   let on = 0;
   let off = 0;
   for (let id = 0; id < index.size; id++) {
-    if ((index.categories[id] & mask) === 0) continue;
+    if ((index.categories(id) & mask) === 0) continue;
     if (sel.allowed[id] === 1) on++;
     else off++;
   }

@@ -4,7 +4,8 @@
 // quirks are Redis 7.0's ACLSetSelector.
 
 import { matchBytes } from '../util/glob.js';
-import { AclCommandIndex } from './commands.js';
+import { categoryBit } from '../commands/model/flags.js';
+import type { AclCommandIndex } from './command-index.js';
 import { hasSpaces, RuleError } from './rules.js';
 
 /** Key pattern permissions: %R~, %W~; ~ is both. */
@@ -68,8 +69,8 @@ export class Selector {
   setCategory(mask: number, on: boolean): void {
     const { index } = this;
     for (const id of index.topLevel) {
-      if (index.categories[id] & mask) this.changePerm(id, on);
-      for (const sub of index.subs[id]) if (index.categories[sub] & mask) this.changePerm(sub, on);
+      if (index.categories(id) & mask) this.changePerm(id, on);
+      for (const sub of index.subs[id]) if (index.categories(sub) & mask) this.changePerm(sub, on);
     }
   }
 
@@ -120,7 +121,7 @@ export class Selector {
       if (id < 0) return RuleError.NoEntry;
       this.changePerm(id, false);
     } else if ((op[0] === '+' || op[0] === '-') && op[1] === '@') {
-      const mask = AclCommandIndex.categoryMask(op.slice(2));
+      const mask = categoryBit(op.slice(2));
       if (mask === 0) return RuleError.NoEntry;
       this.setCategory(mask, op[0] === '+');
     } else {

@@ -3,7 +3,7 @@
 // Redis 7.0's ACLSetUser does; a connection authenticated as a user keeps a
 // reference to it, so changes apply to it at once.
 
-import { AclCommandIndex } from './commands.js';
+import type { AclCommandIndex } from './command-index.js';
 import { describeSelector } from './describe.js';
 import { hashPassword, validHash } from './password.js';
 import { RuleError } from './rules.js';

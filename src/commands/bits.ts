@@ -2,18 +2,21 @@
 // the most significant bit of the first byte. Offsets and indexes can reach
 // 2^32 and beyond, so index arithmetic uses Math.floor and %, not 32-bit ops.
 
-import type { Client } from '../server/client.js';
-import { cArgIs, intOrReply, parseInt64, ERR_NOT_INTEGER, ERR_SYNTAX } from './args.js';
+import type { CommandContext, Handler } from './context.js';
+import { argIs, intOrReply, parseInt64, ERR_NOT_INTEGER, ERR_SYNTAX, REPLIED } from './args.js';
 import {
   lookupStringOrReply, lookupStringWriteOrReply, negativeRangeInverted,
 } from './strings.js';
-import type { CommandSpec } from './table.js';
+import type { CommandDef } from './model/command-table.js';
+import { ACL_BITMAP, CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE } from './model/flags.js';
+import { keyAt, KS_ACCESS, KS_RO, KS_RW, KS_UPDATE } from './model/key-specs.js';
+import { RESIZE_ZERO } from '../store/types.js';
 
 const ERR_BIT_OFFSET = 'ERR bit offset is not an integer or out of range';
 const ERR_BIT_VALUE = 'ERR bit is not an integer or out of range';
 
 /** Bit offset argument: an int64 >= 0 whose byte is below proto-max-bulk-len. */
-function bitOffsetOrReply(c: Client, b: Buffer): number | null {
+function bitOffsetOrReply(c: CommandContext, b: Buffer): number | null {
   const v = parseInt64(b);
   if (v === null || v < 0 || Math.floor(v / 8) >= c.server.config.int('proto-max-bulk-len')) {
     c.addError(ERR_BIT_OFFSET);
@@ -23,9 +26,9 @@ function bitOffsetOrReply(c: Client, b: Buffer): number | null {
 }
 
 /** BYTE or BIT unit argument: true for BIT; null after a syntax error reply. */
-function unitIsBitOrReply(c: Client, b: Buffer): boolean | null {
-  if (cArgIs(b, 'bit')) return true;
-  if (cArgIs(b, 'byte')) return false;
+function unitIsBitOrReply(c: CommandContext, b: Buffer): boolean | null {
+  if (argIs(b, 'bit')) return true;
+  if (argIs(b, 'byte')) return false;
   c.addError(ERR_SYNTAX);
   return null;
 }
@@ -73,13 +76,13 @@ function bitposByte(byte: number, bit: number): number {
   return bit === 1 ? -1 : 8;
 }
 
-function setbit(c: Client, argv: Buffer[]): void {
+function setbit(c: CommandContext, argv: Buffer[]): void {
   const offset = bitOffsetOrReply(c, argv[2]);
   if (offset === null) return;
   const on = parseInt64(argv[3]);
   if (on !== 0 && on !== 1) return c.addError(ERR_BIT_VALUE);
   const h = lookupStringWriteOrReply(c, argv[1]);
-  if (h === -2) return;
+  if (h === REPLIED) return;
   const byte = Math.floor(offset / 8);
   const mask = 1 << (7 - (offset % 8));
   if (h >= 0) {
@@ -97,7 +100,7 @@ function setbit(c: Client, argv: Buffer[]): void {
       return old !== 0 ? c.addOne() : c.addZero();
     }
     // Grows with zero bytes; the bit goes in place.
-    const nh = c.db.resize(h, byte + 1, true, false);
+    const nh = c.db.resize(h, byte + 1, RESIZE_ZERO);
     if (on === 1) {
       const w = c.db.writable(nh);
       w.buf[w.start + byte] = mask;
@@ -111,11 +114,11 @@ function setbit(c: Client, argv: Buffer[]): void {
   c.addZero();
 }
 
-function getbit(c: Client, argv: Buffer[]): void {
+function getbit(c: CommandContext, argv: Buffer[]): void {
   const offset = bitOffsetOrReply(c, argv[2]);
   if (offset === null) return;
   const h = lookupStringOrReply(c, argv[1]);
-  if (h === -2) return;
+  if (h === REPLIED) return;
   if (h < 0) return c.addZero();
   const v = c.db.valueSpan(h);
   const byte = Math.floor(offset / 8);
@@ -151,10 +154,10 @@ function byteRange(s: number, e: number, len: number, isBit: boolean): ByteRange
   return range;
 }
 
-function bitcount(c: Client, argv: Buffer[]): void {
+function bitcount(c: CommandContext, argv: Buffer[]): void {
   // Redis 7.0 looks the key up before parsing the range: a missing key is 0 whatever follows.
   const h = lookupStringOrReply(c, argv[1]);
-  if (h === -2) return;
+  if (h === REPLIED) return;
   if (h < 0) return c.addZero();
   const p = c.db.value(h);
   const n = argv.length;
@@ -186,13 +189,13 @@ function bitcount(c: Client, argv: Buffer[]): void {
   c.addInt(count);
 }
 
-function bitpos(c: Client, argv: Buffer[]): void {
+function bitpos(c: CommandContext, argv: Buffer[]): void {
   const bit = parseInt64(argv[2]);
   if (bit === null) return c.addError(ERR_NOT_INTEGER);
   if (bit !== 0 && bit !== 1) return c.addError('ERR The bit argument must be 1 or 0.');
   // As BITCOUNT: the key is looked up before the range is parsed.
   const h = lookupStringOrReply(c, argv[1]);
-  if (h === -2) return;
+  if (h === REPLIED) return;
   // A missing key reads as an endless run of zero bits.
   if (h < 0) return c.addInt(bit === 1 ? -1 : 0);
   const p = c.db.value(h);
@@ -262,21 +265,21 @@ function bitpos(c: Client, argv: Buffer[]): void {
 }
 
 const group = 'bitmap';
-export const bitCommands: CommandSpec[] = [
+export const bitCommands: CommandDef<Handler>[] = [
   {
-    name: 'setbit', arity: 4, flags: ['write', 'denyoom'], acl: ['bitmap'], keys: [1, 1, 1], keySpecFlags: ['RW', 'access', 'update'], handler: setbit,
+    name: 'setbit', arity: 4, flags: CMD_WRITE | CMD_DENYOOM, acl: ACL_BITMAP, keySpecs: [keyAt(1, KS_RW | KS_ACCESS | KS_UPDATE)], handler: setbit,
     docs: { summary: 'Sets or clears one bit of a string value and returns its previous state; the string grows as needed.', since: '2.2.0', group, complexity: 'O(1)', syntax: 'key offset value' },
   },
   {
-    name: 'getbit', arity: 3, flags: ['readonly', 'fast'], acl: ['bitmap'], keys: [1, 1, 1], handler: getbit,
+    name: 'getbit', arity: 3, flags: CMD_READONLY | CMD_FAST, acl: ACL_BITMAP, keySpecs: [keyAt(1, KS_RO | KS_ACCESS)], handler: getbit,
     docs: { summary: 'Returns one bit of a string value (0 past its end).', since: '2.2.0', group, complexity: 'O(1)', syntax: 'key offset' },
   },
   {
-    name: 'bitcount', arity: -2, flags: ['readonly'], acl: ['bitmap'], keys: [1, 1, 1], handler: bitcount,
+    name: 'bitcount', arity: -2, flags: CMD_READONLY, acl: ACL_BITMAP, keySpecs: [keyAt(1, KS_RO | KS_ACCESS)], handler: bitcount,
     docs: { summary: 'Counts the bits set to 1 in a string value, optionally within a byte or bit range.', since: '2.6.0', group, complexity: 'O(N)', syntax: 'key [start end [BYTE | BIT]]' },
   },
   {
-    name: 'bitpos', arity: -3, flags: ['readonly'], acl: ['bitmap'], keys: [1, 1, 1], handler: bitpos,
+    name: 'bitpos', arity: -3, flags: CMD_READONLY, acl: ACL_BITMAP, keySpecs: [keyAt(1, KS_RO | KS_ACCESS)], handler: bitpos,
     docs: { summary: 'Finds the first bit set to 1 or 0 in a string value, optionally within a byte or bit range.', since: '2.8.7', group, complexity: 'O(N)', syntax: 'key bit [start [end [BYTE | BIT]]]' },
   },
 ];

@@ -2,54 +2,59 @@
 // listing (LIST, INFO), killing connections (KILL), and per-connection modes
 // (NO-EVICT, REPLY).
 
-import { Client, REPLY_OFF, REPLY_SKIP_NEXT } from '../server/client.js';
-import { keyword, parseInt64, bytesText, ERR_SYNTAX } from './args.js';
-import { replyHelp, Spec } from './command.js';
+import { REPLY_OFF, REPLY_SKIP_NEXT, type CommandContext, type Handler } from './context.js';
+import { argIs, parseInt64, bytesText, ERR_SYNTAX } from './args.js';
+import { replyHelp } from './help.js';
 import { validClientName, ERR_CLIENT_NAME } from './connection.js';
-import type { CommandFlag } from './table.js';
-import { aclOf } from '../acl/acl.js';
+import type { CommandDef } from './model/command-table.js';
+import { ACL_CONNECTION, CMD_ADMIN, CMD_LOADING, CMD_NOSCRIPT, CMD_STALE } from './model/flags.js';
 
 /** Client types CLIENT LIST/KILL accept; every kvslab connection is "normal". */
-const CLIENT_TYPES = new Set(['normal', 'master', 'replica', 'slave', 'pubsub']);
+const CLIENT_TYPES = ['normal', 'master', 'replica', 'slave', 'pubsub'];
 
-function clientId(c: Client): void {
+/** The client type an argument names, or null. */
+function clientType(b: Buffer): string | null {
+  return CLIENT_TYPES.find((t) => argIs(b, t)) ?? null;
+}
+
+function clientId(c: CommandContext): void {
   c.addInt(c.id);
 }
 
-function clientSetName(c: Client, argv: Buffer[]): void {
+function clientSetName(c: CommandContext, argv: Buffer[]): void {
   if (!validClientName(argv[2])) return c.addError(ERR_CLIENT_NAME);
   c.name = argv[2].toString('latin1');
   c.addOk();
 }
 
-function clientGetName(c: Client): void {
+function clientGetName(c: CommandContext): void {
   if (c.name === '') return c.addNull();
   c.addBulkString(c.name);
 }
 
 /** CLIENT SETINFO LIB-NAME|LIB-VER value (Redis 7.2): shown in CLIENT LIST as lib-name / lib-ver. */
-function clientSetInfo(c: Client, argv: Buffer[]): void {
-  const attr = keyword(argv[2]);
-  if (attr !== 'lib-name' && attr !== 'lib-ver') {
+function clientSetInfo(c: CommandContext, argv: Buffer[]): void {
+  const isName = argIs(argv[2], 'lib-name');
+  if (!isName && !argIs(argv[2], 'lib-ver')) {
     return c.addError(`ERR Unrecognized option '${bytesText(argv[2])}'`);
   }
   if (!validClientName(argv[3])) {
     return c.addError(`ERR ${bytesText(argv[2])} cannot contain spaces, newlines or special characters.`);
   }
   const v = argv[3].toString('latin1');
-  if (attr === 'lib-name') c.libName = v;
+  if (isName) c.libName = v;
   else c.libVer = v;
   c.addOk();
 }
 
-function clientList(c: Client, argv: Buffer[]): void {
+function clientList(c: CommandContext, argv: Buffer[]): void {
   const now = Date.now();
   let lines: string[] = [];
-  if (argv.length === 4 && keyword(argv[2]) === 'type') {
-    const type = keyword(argv[3]);
-    if (!CLIENT_TYPES.has(type)) return c.addError(`ERR Unknown client type '${bytesText(argv[3])}'`);
+  if (argv.length === 4 && argIs(argv[2], 'type')) {
+    const type = clientType(argv[3]);
+    if (type === null) return c.addError(`ERR Unknown client type '${bytesText(argv[3])}'`);
     if (type === 'normal') for (const cl of c.server.clients.values()) lines.push(cl.describe(now));
-  } else if (argv.length > 3 && keyword(argv[2]) === 'id') {
+  } else if (argv.length > 3 && argIs(argv[2], 'id')) {
     for (let i = 3; i < argv.length; i++) {
       const id = parseInt64(argv[i]);
       if (id === null) return c.addError('ERR Invalid client ID');
@@ -64,7 +69,7 @@ function clientList(c: Client, argv: Buffer[]): void {
   c.addVerbatim(lines.map((l) => `${l}\n`).join(''));
 }
 
-function clientInfo(c: Client): void {
+function clientInfo(c: CommandContext): void {
   c.addVerbatim(`${c.describe()}\n`);
 }
 
@@ -78,7 +83,7 @@ interface KillFilter {
   skipMe: boolean;
 }
 
-function matches(f: KillFilter, c: Client, now: number): boolean {
+function matches(f: KillFilter, c: CommandContext, now: number): boolean {
   if (f.id !== undefined && c.id !== f.id) return false;
   if (f.addr !== undefined && c.addr !== f.addr) return false;
   if (f.laddr !== undefined && c.laddr !== f.laddr) return false;
@@ -89,12 +94,12 @@ function matches(f: KillFilter, c: Client, now: number): boolean {
 }
 
 /** Closes a connection: at once for another client, after this reply for the caller. */
-function kill(c: Client, victim: Client): void {
+function kill(c: CommandContext, victim: CommandContext): void {
   if (victim === c) c.closing = true;
   else victim.close();
 }
 
-function clientKill(c: Client, argv: Buffer[]): void {
+function clientKill(c: CommandContext, argv: Buffer[]): void {
   // Old form: CLIENT KILL ip:port.
   if (argv.length === 3) {
     const addr = argv[2].toString('latin1');
@@ -110,30 +115,29 @@ function clientKill(c: Client, argv: Buffer[]): void {
   if ((argv.length - 2) % 2 !== 0) return c.addError(ERR_SYNTAX);
   const f: KillFilter = { skipMe: true };
   for (let i = 2; i < argv.length; i += 2) {
-    const opt = keyword(argv[i]);
+    const opt = argv[i];
     const val = argv[i + 1];
-    if (opt === 'id') {
+    if (argIs(opt, 'id')) {
       const id = parseInt64(val);
       if (id === null || id <= 0) return c.addError('ERR client-id should be greater than 0');
       f.id = id;
-    } else if (opt === 'type') {
-      const t = keyword(val);
-      if (!CLIENT_TYPES.has(t)) return c.addError(`ERR Unknown client type '${bytesText(val)}'`);
+    } else if (argIs(opt, 'type')) {
+      const t = clientType(val);
+      if (t === null) return c.addError(`ERR Unknown client type '${bytesText(val)}'`);
       f.type = t;
-    } else if (opt === 'addr') {
+    } else if (argIs(opt, 'addr')) {
       f.addr = val.toString('latin1');
-    } else if (opt === 'laddr') {
+    } else if (argIs(opt, 'laddr')) {
       f.laddr = val.toString('latin1');
-    } else if (opt === 'user') {
+    } else if (argIs(opt, 'user')) {
       const u = val.toString('latin1');
-      if (!aclOf(c.server).getUser(u)) return c.addError(`ERR No such user '${u}'`);
+      if (!c.server.acl.getUser(u)) return c.addError(`ERR No such user '${u}'`);
       f.user = u;
-    } else if (opt === 'skipme') {
-      const v = keyword(val);
-      if (v === 'yes') f.skipMe = true;
-      else if (v === 'no') f.skipMe = false;
+    } else if (argIs(opt, 'skipme')) {
+      if (argIs(val, 'yes')) f.skipMe = true;
+      else if (argIs(val, 'no')) f.skipMe = false;
       else return c.addError(ERR_SYNTAX);
-    } else if (opt === 'maxage') {
+    } else if (argIs(opt, 'maxage')) {
       const n = parseInt64(val);
       if (n === null) return c.addError('ERR value is not an integer or out of range');
       f.maxAge = n;
@@ -147,31 +151,29 @@ function clientKill(c: Client, argv: Buffer[]): void {
   for (const v of victims) kill(c, v);
 }
 
-function clientNoEvict(c: Client, argv: Buffer[]): void {
-  const v = keyword(argv[2]);
-  if (v === 'on') c.noEvict = true;
-  else if (v === 'off') c.noEvict = false;
+function clientNoEvict(c: CommandContext, argv: Buffer[]): void {
+  if (argIs(argv[2], 'on')) c.noEvict = true;
+  else if (argIs(argv[2], 'off')) c.noEvict = false;
   else return c.addError(ERR_SYNTAX);
   c.addOk();
 }
 
-function clientReply(c: Client, argv: Buffer[]): void {
-  const v = keyword(argv[2]);
-  if (v === 'on') {
+function clientReply(c: CommandContext, argv: Buffer[]): void {
+  if (argIs(argv[2], 'on')) {
     c.replyFlags = 0;
     return c.addOk();
   }
   // OFF and SKIP send no reply themselves; SKIP also silences the next command.
-  if (v === 'off') c.replyFlags |= REPLY_OFF;
-  else if (v === 'skip') c.replyFlags |= REPLY_SKIP_NEXT;
+  if (argIs(argv[2], 'off')) c.replyFlags |= REPLY_OFF;
+  else if (argIs(argv[2], 'skip')) c.replyFlags |= REPLY_SKIP_NEXT;
   else c.addError(ERR_SYNTAX);
 }
 
-function clientGetRedir(c: Client): void {
+function clientGetRedir(c: CommandContext): void {
   c.addInt(-1);
 }
 
-function clientTrackingInfo(c: Client): void {
+function clientTrackingInfo(c: CommandContext): void {
   c.addMapLen(3);
   c.addBulkString('flags');
   c.addSetLen(1);
@@ -182,18 +184,17 @@ function clientTrackingInfo(c: Client): void {
   c.addArrayLen(0);
 }
 
-function clientUnblock(c: Client, argv: Buffer[]): void {
+function clientUnblock(c: CommandContext, argv: Buffer[]): void {
   const id = parseInt64(argv[2]);
   if (id === null) return c.addError('ERR value is not an integer or out of range');
   if (argv.length === 4) {
-    const how = keyword(argv[3]);
-    if (how !== 'timeout' && how !== 'error') return c.addError('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+    if (!argIs(argv[3], 'timeout') && !argIs(argv[3], 'error')) return c.addError('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
   }
   // No command blocks in kvslab, so there is never a client to unblock.
   c.addInt(0);
 }
 
-function clientHelp(c: Client): void {
+function clientHelp(c: CommandContext): void {
   replyHelp(c, 'CLIENT', [
     'GETNAME',
     '    The name of this connection.',
@@ -232,12 +233,12 @@ function clientHelp(c: Client): void {
 }
 
 const group = 'connection';
-const acl = ['connection'];
-const own: CommandFlag[] = ['noscript', 'loading', 'stale'];
-const adm: CommandFlag[] = ['admin', 'noscript', 'loading', 'stale'];
-export const clientCommands: Spec[] = [
+const acl = ACL_CONNECTION;
+const own = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
+const adm = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
+export const clientCommands: CommandDef<Handler>[] = [
   {
-    name: 'client', arity: -2, flags: [], acl: [],
+    name: 'client', arity: -2, 
     docs: { summary: 'Inspects and controls client connections.', since: '2.4.0', group, complexity: 'Depends on subcommand.' },
     subcommands: [
       {
@@ -249,7 +250,7 @@ export const clientCommands: Spec[] = [
         docs: { summary: 'Returns where tracking notifications are redirected (-1: nowhere).', since: '6.0.0', group, complexity: 'O(1)' },
       },
       {
-        name: 'client|help', arity: 2, flags: ['loading', 'stale'], acl, handler: clientHelp,
+        name: 'client|help', arity: 2, flags: CMD_LOADING | CMD_STALE, acl, handler: clientHelp,
         docs: { summary: 'Explains the CLIENT subcommands.', since: '5.0.0', group, complexity: 'O(1)' },
       },
       {

@@ -1,10 +1,10 @@
 // Connection commands: PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET.
 
-import type { Client } from '../server/client.js';
+import type { CommandContext, Handler } from './context.js';
 import { REDIS_VERSION } from '../version.js';
-import { intOrReply, keyword, bytesText, ERR_SYNTAX } from './args.js';
-import type { CommandSpec } from './table.js';
-import { aclOf } from '../acl/acl.js';
+import { argIs, intOrReply, bytesText, ERR_SYNTAX } from './args.js';
+import type { CommandDef } from './model/command-table.js';
+import { ACL_CONNECTION, CMD_ALLOW_BUSY, CMD_FAST, CMD_LOADING, CMD_NO_AUTH, CMD_NOSCRIPT, CMD_STALE, CMD_TX_CONTROL, CMD_TX_OOM_EXEMPT } from './model/flags.js';
 
 const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 
@@ -17,19 +17,19 @@ export function validClientName(name: Buffer): boolean {
 }
 export const ERR_CLIENT_NAME = 'ERR Client names cannot contain spaces, newlines or special characters.';
 
-function ping(c: Client, argv: Buffer[]): void {
+function ping(c: CommandContext, argv: Buffer[]): void {
   if (argv.length > 2) return c.addError("ERR wrong number of arguments for 'ping' command");
   if (argv.length === 2) c.addBulk(argv[1]);
   else c.addPong();
 }
 
-function echo(c: Client, argv: Buffer[]): void {
+function echo(c: CommandContext, argv: Buffer[]): void {
   c.addBulk(argv[1]);
 }
 
-function auth(c: Client, argv: Buffer[]): void {
+function auth(c: CommandContext, argv: Buffer[]): void {
   if (argv.length > 3) return c.addError(ERR_SYNTAX);
-  const acl = aclOf(c.server);
+  const acl = c.server.acl;
   if (argv.length === 2 && acl.defaultUser.nopass) {
     return c.addError('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   }
@@ -38,7 +38,7 @@ function auth(c: Client, argv: Buffer[]): void {
   c.addOk();
 }
 
-function hello(c: Client, argv: Buffer[]): void {
+function hello(c: CommandContext, argv: Buffer[]): void {
   let ver = c.resp as number;
   let i = 1;
   if (argv.length >= 2) {
@@ -53,11 +53,10 @@ function hello(c: Client, argv: Buffer[]): void {
   let setName: Buffer | null = null;
   for (; i < argv.length; i++) {
     const more = argv.length - i - 1;
-    const opt = keyword(argv[i]);
-    if (opt === 'auth' && more >= 2) {
+    if (argIs(argv[i], 'auth') && more >= 2) {
       authUser = argv[++i];
       authPass = argv[++i];
-    } else if (opt === 'setname' && more >= 1) {
+    } else if (argIs(argv[i], 'setname') && more >= 1) {
       setName = argv[++i];
       if (!validClientName(setName)) return c.addError(ERR_CLIENT_NAME);
     } else {
@@ -65,7 +64,7 @@ function hello(c: Client, argv: Buffer[]): void {
     }
   }
   if (authUser && authPass) {
-    if (!aclOf(c.server).authenticate(c, authUser, authPass, argv[0])) return c.addError(WRONGPASS);
+    if (!c.server.acl.authenticate(c, authUser, authPass, argv[0])) return c.addError(WRONGPASS);
   }
   if (!c.authenticated) {
     return c.addError('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
@@ -82,61 +81,59 @@ function hello(c: Client, argv: Buffer[]): void {
   c.addBulkString('modules'); c.addEmptyArray();
 }
 
-function select(c: Client, argv: Buffer[]): void {
+function select(c: CommandContext, argv: Buffer[]): void {
   const n = intOrReply(c, argv[1]);
   if (n === null) return;
-  if (n < 0 || n >= c.server.dbs.length) return c.addError('ERR DB index is out of range');
-  c.db = c.server.dbs[n];
+  if (n < 0 || n >= c.server.store.dbs.length) return c.addError('ERR DB index is out of range');
+  c.db = c.server.store.dbs[n];
   c.addOk();
 }
 
-function quit(c: Client): void {
+function quit(c: CommandContext): void {
   c.addOk();
   c.closing = true;
 }
 
 /** RESET: back to a fresh connection's state, keeping the socket. */
-function reset(c: Client): void {
-  c.multi = null;
-  c.multiError = false;
-  c.server.unwatchAll(c);
-  c.db = c.server.dbs[0];
+function reset(c: CommandContext): void {
+  c.discardTransaction();
+  c.db = c.server.store.dbs[0];
   c.resp = 2;
   c.name = '';
   c.noEvict = false;
-  aclOf(c.server).resetClient(c);
+  c.server.acl.resetSession(c);
   c.addStatus('RESET');
 }
 
 const group = 'connection';
-export const connectionCommands: CommandSpec[] = [
+export const connectionCommands: CommandDef<Handler>[] = [
   {
-    name: 'ping', arity: -1, flags: ['fast'], acl: ['connection'], handler: ping,
+    name: 'ping', arity: -1, flags: CMD_FAST, acl: ACL_CONNECTION, handler: ping,
     tips: ['request_policy:all_shards', 'response_policy:all_succeeded'],
     docs: { summary: 'Checks that the server answers; returns PONG or the message.', since: '1.0.0', group, complexity: 'O(1)', syntax: '[message]' },
   },
   {
-    name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], acl: ['connection'], handler: echo,
+    name: 'echo', arity: 2, flags: CMD_LOADING | CMD_STALE | CMD_FAST, acl: ACL_CONNECTION, handler: echo,
     docs: { summary: 'Returns the message it was given.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'message' },
   },
   {
-    name: 'auth', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], acl: ['connection'], handler: auth,
+    name: 'auth', arity: -2, flags: CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, acl: ACL_CONNECTION, handler: auth,
     docs: { summary: 'Authenticates the connection.', since: '1.0.0', group, complexity: 'O(N) where N is the number of passwords defined for the user', syntax: '[username] password' },
   },
   {
-    name: 'hello', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], acl: ['connection'], handler: hello,
+    name: 'hello', arity: -1, flags: CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, acl: ACL_CONNECTION, handler: hello,
     docs: { summary: 'Switches the protocol version, optionally authenticating and naming the connection.', since: '6.0.0', group, complexity: 'O(1)', syntax: '[protover [AUTH username password] [SETNAME clientname]]' },
   },
   {
-    name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], acl: ['connection'], handler: select,
+    name: 'select', arity: 2, flags: CMD_LOADING | CMD_STALE | CMD_FAST, acl: ACL_CONNECTION, handler: select,
     docs: { summary: 'Changes the selected database of the connection.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'index' },
   },
   {
-    name: 'quit', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], acl: ['connection'], handler: quit,
+    name: 'quit', arity: -1, flags: CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY | CMD_TX_CONTROL | CMD_TX_OOM_EXEMPT, acl: ACL_CONNECTION, handler: quit,
     docs: { summary: 'Closes the connection after replying OK.', since: '1.0.0', group, complexity: 'O(1)' },
   },
   {
-    name: 'reset', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], acl: ['connection'], handler: reset,
+    name: 'reset', arity: 1, flags: CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY | CMD_TX_CONTROL | CMD_TX_OOM_EXEMPT, acl: ACL_CONNECTION, handler: reset,
     docs: { summary: 'Resets the connection to its initial state.', since: '6.2.0', group, complexity: 'O(1)' },
   },
 ];

@@ -1,19 +1,19 @@
 // From argv to handler: lookup, arity, authentication, memory and transaction
 // checks, in the order Redis's processCommand makes them (the order decides
-// which error a client sees when several apply).
+// which error a client sees when several apply); then the call, timed and
+// counted (Redis's call()). EXEC's loop over its queue is here too, so that
+// every command, queued or not, runs through the same call().
 
-import type { Client } from '../server/client.js';
+import type { CommandContext, Handler, QueuedCommand } from './context.js';
+import { subcommandOf, type Command } from './model/command-table.js';
 import {
-  CommandSpec, CommandTable, lookupSubcommand, F_DENYOOM, F_FAST, F_MULTI_CONTROL, F_MULTI_OOM_EXEMPT, F_NO_AUTH, F_NO_MULTI,
-} from './table.js';
-import { cText } from './args.js';
-import { KeyTooLongError, OutOfMemoryError } from '../store/keyspace.js';
-import { abortTransaction, execHandler } from './transactions.js';
-import { newHistogram, recordLatency } from './latency.js';
-import { slowCommand } from './slowlog.js';
+  CMD_DENYOOM, CMD_EXEC, CMD_FAST, CMD_NO_AUTH, CMD_NO_MULTI, CMD_SKIP_SLOWLOG, CMD_TX_CONTROL, CMD_TX_OOM_EXEMPT,
+} from './model/flags.js';
+import { cText, ERR_OOM } from './args.js';
+import { KeyTooLongError, OutOfMemoryError } from '../store/errors.js';
+import { newHistogram, recordLatency } from '../monitor/latency-histogram.js';
+import { slowlogArgs } from './slowlog.js';
 import { commandDenied, queuedCommandDenied } from '../acl/gate.js';
-
-const ERR_OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 
 /** Quotes the first arguments the way Redis's unknown-command error does (C strings: stop at NUL). */
 function argsPreview(argv: Buffer[], from: number): string {
@@ -23,66 +23,79 @@ function argsPreview(argv: Buffer[], from: number): string {
 }
 
 /** An error that also dooms an open transaction (Redis's rejectCommand). */
-function reject(c: Client, msg: string, spec?: CommandSpec): void {
+function reject(c: CommandContext, msg: string, cmd?: Command<Handler>): void {
   if (c.multi) c.multiError = true;
-  if (spec?.stats) spec.stats.rejected++;
+  if (cmd) cmd.stats.rejected++;
   c.addError(msg);
 }
 
-/** The argv processCommand last passed through the ACL check (call() need not check it again). */
-let aclChecked: Buffer[] | null = null;
+/** EXEC refused before it runs (Redis's execCommandAbort): the transaction is discarded. */
+function abortExec(c: CommandContext, cmd: Command<Handler>, err: string): void {
+  cmd.stats.rejected++;
+  c.discardTransaction();
+  c.addError(`EXECABORT Transaction discarded because of: ${err}`);
+}
 
-export function processCommand(table: CommandTable, c: Client, argv: Buffer[]): void {
+export function processCommand(c: CommandContext, argv: Buffer[]): void {
   const server = c.server;
-  server.keyspace.unpinAll();
-  let spec = table.lookup(argv[0]);
-  if (spec === undefined) {
+  server.store.unpinAll();
+  let cmd = server.commands.lookup(argv[0]);
+  if (cmd === undefined) {
     return reject(c, `ERR unknown command '${cText(argv[0], 128)}', with args beginning with: ${argsPreview(argv, 1)}`);
   }
-  if (spec.subcommands && argv.length >= 2) {
-    const sub = lookupSubcommand(spec, argv[1]);
+  if (cmd.subcommands.length > 0 && argv.length >= 2) {
+    const sub = subcommandOf(cmd, argv[1]);
     if (sub === undefined) {
-      return reject(c, `ERR unknown subcommand '${cText(argv[1], 128)}'. Try ${spec.name.toUpperCase()} HELP.`);
+      return reject(c, `ERR unknown subcommand '${cText(argv[1], 128)}'. Try ${cmd.name.toUpperCase()} HELP.`);
     }
-    spec = sub;
+    cmd = sub;
   }
-  if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) {
-    return reject(c, `ERR wrong number of arguments for '${spec.name}' command`, spec);
+  if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) {
+    return reject(c, `ERR wrong number of arguments for '${cmd.name}' command`, cmd);
   }
-  const bits = spec.bits as number;
-  if (!c.authenticated && (bits & F_NO_AUTH) === 0 && c.authRequired()) {
-    return reject(c, 'NOAUTH Authentication required.', spec);
+  const flags = cmd.flags;
+  if (!c.authenticated && (flags & CMD_NO_AUTH) === 0 && server.acl.authRequired()) {
+    return reject(c, 'NOAUTH Authentication required.', cmd);
   }
-  if (c.multi !== null && (bits & F_NO_MULTI) !== 0) {
-    return reject(c, 'ERR Command not allowed inside a transaction', spec);
+  if (c.multi !== null && (flags & CMD_NO_MULTI) !== 0) {
+    return reject(c, 'ERR Command not allowed inside a transaction', cmd);
   }
   // ACLs: a user who may run everything (the default user) costs one test.
   if (!c.user.unrestricted) {
-    const denied = commandDenied(c, spec, argv);
-    if (denied !== null && spec.handler === execHandler) {
-      if (spec.stats) spec.stats.rejected++;
-      return abortTransaction(c, denied);
-    }
-    if (denied !== null) return reject(c, denied, spec);
-    aclChecked = argv;
+    const denied = commandDenied(server.acl, c, cmd, argv);
+    if (denied !== null && (flags & CMD_EXEC) !== 0) return abortExec(c, cmd, denied);
+    if (denied !== null) return reject(c, denied, cmd);
   }
   // Inside MULTI every queued command counts as growing memory, and so does an
   // EXEC whose queue holds one that does (Redis 7's rules).
-  const execGrows = c.multi !== null && spec.handler === execHandler && c.multi.some((q) => ((q.spec.bits as number) & F_DENYOOM) !== 0);
-  const mayGrow = (bits & F_DENYOOM) !== 0 || execGrows || (c.multi !== null && (bits & F_MULTI_OOM_EXEMPT) === 0);
+  const execGrows = c.multi !== null && (flags & CMD_EXEC) !== 0 && c.multi.some((q) => (q.cmd.flags & CMD_DENYOOM) !== 0);
+  const mayGrow = (flags & CMD_DENYOOM) !== 0 || execGrows || (c.multi !== null && (flags & CMD_TX_OOM_EXEMPT) === 0);
   if (mayGrow && !server.makeRoom()) {
-    if (execGrows) {
-      if (spec.stats) spec.stats.rejected++;
-      return abortTransaction(c, ERR_OOM);
-    }
-    return reject(c, ERR_OOM, spec);
+    if (execGrows) return abortExec(c, cmd, ERR_OOM);
+    return reject(c, ERR_OOM, cmd);
   }
-  if (c.multi !== null && (bits & F_MULTI_CONTROL) === 0) {
-    c.multi.push({ spec, argv: argv.map((a) => Buffer.from(a)) });
+  if (c.multi !== null && (flags & CMD_TX_CONTROL) === 0) {
+    c.multi.push({ cmd, argv: argv.map((a) => Buffer.from(a)) });
     c.addStatus('QUEUED');
     return;
   }
-  call(c, spec, argv);
+  call(c, cmd, argv);
+}
+
+/** EXEC's loop: the reply is an array of the queued commands' replies. Each is checked against the ACL again. */
+export function runQueued(c: CommandContext, queue: QueuedCommand[]): void {
+  c.addArrayLen(queue.length);
+  for (const q of queue) {
+    // The rules may have changed since the command was queued: Redis checks again.
+    if (!c.user.unrestricted) {
+      const denied = queuedCommandDenied(c.server.acl, c, q.cmd, q.argv);
+      if (denied !== null) {
+        c.addError(denied);
+        continue;
+      }
+    }
+    call(c, q.cmd, q.argv);
+  }
 }
 
 /**
@@ -93,40 +106,46 @@ export function processCommand(table: CommandTable, c: Client, argv: Buffer[]): 
  * clock read costs about 40 ns: one per call is ~1.7% of a pipelined GET's
  * CPU (profiled), two would be twice that.
  */
-const CHAINED = F_FAST | F_DENYOOM;
+const CHAINED = CMD_FAST | CMD_DENYOOM;
 
 /**
- * Runs a handler and records it (EXEC calls this for each queued command):
- * INFO commandstats, the LATENCY HISTOGRAM buckets, and, for a call that
- * took at least server.slowUs, SLOWLOG and the latency monitor.
+ * Runs a handler and records it: INFO commandstats, the LATENCY HISTOGRAM
+ * buckets, and, for a call that took at least server.slowUs, the slow log and
+ * the latency monitor.
  */
-export function call(c: Client, spec: CommandSpec, argv: Buffer[]): void {
-  // A command EXEC runs from its queue (a copy of the argv checked above) is checked again, as in Redis.
-  if (!c.user.unrestricted && argv !== aclChecked) {
-    const denied = queuedCommandDenied(c, spec, argv);
-    if (denied !== null) return c.addError(denied);
-  }
+function call(c: CommandContext, cmd: Command<Handler>, argv: Buffer[]): void {
   const server = c.server;
   const stats = server.stats;
   const errorsBefore = stats.errorReplies;
-  c.lastCommand = spec.name;
+  c.lastCommand = cmd.name;
   // Handles pinned by an earlier command (of the same EXEC, say) may be evicted again.
-  server.keyspace.unpinAll();
+  server.store.unpinAll();
   // Other commands are timed exactly, from here (EXEC's queued commands chain from it).
-  if (((spec.bits as number) & CHAINED) === 0) server.timeMark = performance.now();
+  if ((cmd.flags & CHAINED) === 0) server.timeMark = performance.now();
   const start = server.timeMark;
-  guardedRun(c, spec, argv);
+  guardedRun(c, cmd, argv);
   const end = performance.now();
   server.timeMark = end;
   const us = (end - start) * 1000;
   // Read after the call: CONFIG RESETSTAT replaces the counters, and counts itself in the new ones (as Redis).
-  const cs = spec.stats as NonNullable<CommandSpec['stats']>;
+  const cs = cmd.stats;
   cs.usec += us;
   recordLatency(cs.hist ?? (cs.hist = newHistogram()), us);
-  if (us >= server.slowUs) slowCommand(c, spec, argv, us);
+  if (us >= server.slowUs) slowCall(c, cmd, argv, us);
   cs.calls++;
   if (stats.errorReplies !== errorsBefore) cs.failed++;
-  server.stats.totalCommands++;
+  stats.totalCommands++;
+}
+
+/** A call that took `us` µs, at least server.slowUs: into the slow log and the latency monitor as they ask. */
+function slowCall(c: CommandContext, cmd: Command<Handler>, argv: Buffer[], us: number): void {
+  const server = c.server;
+  const d = Math.floor(us);
+  const threshold = server.config.int('slowlog-log-slower-than');
+  if (threshold >= 0 && d >= threshold && (cmd.flags & CMD_SKIP_SLOWLOG) === 0) {
+    server.slowLog.push(slowlogArgs(cmd, argv), d, c.addr, c.name);
+  }
+  server.latency.addSampleIfNeeded((cmd.flags & CMD_FAST) !== 0 ? 'fast-command' : 'command', Math.floor(d / 1000));
 }
 
 /**
@@ -136,15 +155,15 @@ export function call(c: Client, spec: CommandSpec, argv: Buffer[]): void {
  * partial reply is dropped so the stream stays well-formed; a bug's stack
  * goes to the log.
  */
-function guardedRun(c: Client, spec: CommandSpec, argv: Buffer[]): void {
+function guardedRun(c: CommandContext, cmd: Command<Handler>, argv: Buffer[]): void {
   const mark = c.replyMark();
   try {
-    (spec.handler as NonNullable<CommandSpec['handler']>)(c, argv);
+    (cmd.handler as Handler)(c, argv);
   } catch (e) {
     c.replyRollback(mark);
     if (e instanceof OutOfMemoryError) return c.addError(ERR_OOM);
     if (e instanceof KeyTooLongError) return c.addError(e.message);
-    c.server.log('warning', `BUG: '${spec.name}' threw: ${(e as Error).stack ?? String(e)}`);
-    c.addError(`ERR internal error in '${spec.name}' (see the server log)`);
+    c.server.log('warning', `BUG: '${cmd.name}' threw: ${(e as Error).stack ?? String(e)}`);
+    c.addError(`ERR internal error in '${cmd.name}' (see the server log)`);
   }
 }

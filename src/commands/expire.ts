@@ -4,12 +4,13 @@
 // Redis takes any int64 time, so the arithmetic is exact: numbers while they
 // are safely inside 2^53, bigints beyond (rare, and only then allocated).
 
-import type { Client } from '../server/client.js';
-import { cArgIs, cText, parseInt64, parseInt64Big, ERR_NOT_INTEGER } from './args.js';
-import type { Spec } from './command.js';
-
-const LLONG_MAX = 9223372036854775807n;
-const LLONG_MIN = -9223372036854775808n;
+import type { CommandContext, Handler } from './context.js';
+import { argIs, cText, parseInt64, parseInt64Big, ERR_NOT_INTEGER } from './args.js';
+import type { CommandDef } from './model/command-table.js';
+import { ACL_KEYSPACE, CMD_FAST, CMD_READONLY, CMD_WRITE } from './model/flags.js';
+import { keyAt, KS_ACCESS, KS_RO, KS_RW, KS_UPDATE } from './model/key-specs.js';
+import { INT64_MAX, INT64_MIN } from '../util/int64.js';
+import { LOOKUP_NOTOUCH } from '../store/types.js';
 /** Inputs this small stay safe integers after *1000 and + now. */
 const SMALL_SECONDS = 1e12;
 const SMALL_MS = 1e15;
@@ -20,14 +21,14 @@ const GT = 4;
 const LT = 8;
 
 /** NX/XX/GT/LT from argv[3..], or -1 after replying with the error. */
-function expireFlagsOrReply(c: Client, argv: Buffer[]): number {
+function expireFlagsOrReply(c: CommandContext, argv: Buffer[]): number {
   let flags = 0;
   for (let j = 3; j < argv.length; j++) {
     const a = argv[j];
-    if (cArgIs(a, 'nx')) flags |= NX;
-    else if (cArgIs(a, 'xx')) flags |= XX;
-    else if (cArgIs(a, 'gt')) flags |= GT;
-    else if (cArgIs(a, 'lt')) flags |= LT;
+    if (argIs(a, 'nx')) flags |= NX;
+    else if (argIs(a, 'xx')) flags |= XX;
+    else if (argIs(a, 'gt')) flags |= GT;
+    else if (argIs(a, 'lt')) flags |= LT;
     else {
       c.addError(`ERR Unsupported option ${cText(a)}`);
       return -1;
@@ -48,7 +49,7 @@ function expireFlagsOrReply(c: Client, argv: Buffer[]): number {
  * The absolute expiry in ms the command asks for, with Redis's overflow
  * checks (reply "invalid expire time" and null when they fail).
  */
-function whenOrReply(c: Client, arg: Buffer, baseMs: number, seconds: boolean, name: string): number | bigint | null {
+function whenOrReply(c: CommandContext, arg: Buffer, baseMs: number, seconds: boolean, name: string): number | bigint | null {
   const v = parseInt64(arg);
   if (v === null) {
     c.addError(ERR_NOT_INTEGER);
@@ -58,13 +59,13 @@ function whenOrReply(c: Client, arg: Buffer, baseMs: number, seconds: boolean, n
   let when = parseInt64Big(arg) as bigint;
   const base = BigInt(baseMs);
   if (seconds) {
-    if (when > LLONG_MAX / 1000n || when < LLONG_MIN / 1000n) {
+    if (when > INT64_MAX / 1000n || when < INT64_MIN / 1000n) {
       c.addError(`ERR invalid expire time in '${name}' command`);
       return null;
     }
     when *= 1000n;
   }
-  if (when > LLONG_MAX - base) {
+  if (when > INT64_MAX - base) {
     c.addError(`ERR invalid expire time in '${name}' command`);
     return null;
   }
@@ -73,7 +74,7 @@ function whenOrReply(c: Client, arg: Buffer, baseMs: number, seconds: boolean, n
   return Number.isSafeInteger(n) ? n : when;
 }
 
-function expireGeneric(c: Client, argv: Buffer[], relative: boolean, seconds: boolean, name: string): void {
+function expireGeneric(c: CommandContext, argv: Buffer[], relative: boolean, seconds: boolean, name: string): void {
   const flags = expireFlagsOrReply(c, argv);
   if (flags < 0) return;
   const db = c.db;
@@ -103,23 +104,23 @@ function expireGeneric(c: Client, argv: Buffer[], relative: boolean, seconds: bo
   c.addOne();
 }
 
-function expire(c: Client, argv: Buffer[]): void {
+function expire(c: CommandContext, argv: Buffer[]): void {
   expireGeneric(c, argv, true, true, 'expire');
 }
-function pexpire(c: Client, argv: Buffer[]): void {
+function pexpire(c: CommandContext, argv: Buffer[]): void {
   expireGeneric(c, argv, true, false, 'pexpire');
 }
-function expireat(c: Client, argv: Buffer[]): void {
+function expireat(c: CommandContext, argv: Buffer[]): void {
   expireGeneric(c, argv, false, true, 'expireat');
 }
-function pexpireat(c: Client, argv: Buffer[]): void {
+function pexpireat(c: CommandContext, argv: Buffer[]): void {
   expireGeneric(c, argv, false, false, 'pexpireat');
 }
 
 /** TTL family: -2 no key, -1 no TTL; else the remaining (or absolute) time, seconds rounded to nearest. */
-function ttlGeneric(c: Client, argv: Buffer[], ms: boolean, absolute: boolean): void {
+function ttlGeneric(c: CommandContext, argv: Buffer[], ms: boolean, absolute: boolean): void {
   const db = c.db;
-  const h = db.lookupRead(argv[1], false);
+  const h = db.lookupRead(argv[1], LOOKUP_NOTOUCH);
   if (h < 0) return c.addInt(-2);
   const at = db.expireAt(h);
   if (at === 0) return c.addInt(-1);
@@ -136,20 +137,20 @@ function ttlGeneric(c: Client, argv: Buffer[], ms: boolean, absolute: boolean): 
   c.addInt(ms ? t : (t + 500n) / 1000n);
 }
 
-function ttl(c: Client, argv: Buffer[]): void {
+function ttl(c: CommandContext, argv: Buffer[]): void {
   ttlGeneric(c, argv, false, false);
 }
-function pttl(c: Client, argv: Buffer[]): void {
+function pttl(c: CommandContext, argv: Buffer[]): void {
   ttlGeneric(c, argv, true, false);
 }
-function expiretime(c: Client, argv: Buffer[]): void {
+function expiretime(c: CommandContext, argv: Buffer[]): void {
   ttlGeneric(c, argv, false, true);
 }
-function pexpiretime(c: Client, argv: Buffer[]): void {
+function pexpiretime(c: CommandContext, argv: Buffer[]): void {
   ttlGeneric(c, argv, true, true);
 }
 
-function persist(c: Client, argv: Buffer[]): void {
+function persist(c: CommandContext, argv: Buffer[]): void {
   const db = c.db;
   const h = db.lookupWrite(argv[1]);
   if (h < 0 || db.expireAt(h) === 0) return c.addZero();
@@ -158,44 +159,44 @@ function persist(c: Client, argv: Buffer[]): void {
 }
 
 const group = 'generic';
-const acl = ['keyspace'];
-const setFlags: Spec['flags'] = ['write', 'fast'];
-const getFlags: Spec['flags'] = ['readonly', 'fast'];
-export const expireCommands: Spec[] = [
+const acl = ACL_KEYSPACE;
+const setFlags = CMD_WRITE | CMD_FAST;
+const getFlags = CMD_READONLY | CMD_FAST;
+export const expireCommands: CommandDef<Handler>[] = [
   {
-    name: 'expire', arity: -3, flags: setFlags, acl, keys: [1, 1, 1], handler: expire,
+    name: 'expire', arity: -3, flags: setFlags, acl, keySpecs: [keyAt(1, KS_RW | KS_UPDATE)], handler: expire,
     docs: { summary: 'Sets a time to live in seconds on a key.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key seconds [NX | XX | GT | LT]' },
   },
   {
-    name: 'pexpire', arity: -3, flags: setFlags, acl, keys: [1, 1, 1], handler: pexpire,
+    name: 'pexpire', arity: -3, flags: setFlags, acl, keySpecs: [keyAt(1, KS_RW | KS_UPDATE)], handler: pexpire,
     docs: { summary: 'Sets a time to live in milliseconds on a key.', since: '2.6.0', group, complexity: 'O(1)', syntax: 'key milliseconds [NX | XX | GT | LT]' },
   },
   {
-    name: 'expireat', arity: -3, flags: setFlags, acl, keys: [1, 1, 1], handler: expireat,
+    name: 'expireat', arity: -3, flags: setFlags, acl, keySpecs: [keyAt(1, KS_RW | KS_UPDATE)], handler: expireat,
     docs: { summary: 'Makes a key expire at a Unix time given in seconds.', since: '1.2.0', group, complexity: 'O(1)', syntax: 'key unix-time-seconds [NX | XX | GT | LT]' },
   },
   {
-    name: 'pexpireat', arity: -3, flags: setFlags, acl, keys: [1, 1, 1], handler: pexpireat,
+    name: 'pexpireat', arity: -3, flags: setFlags, acl, keySpecs: [keyAt(1, KS_RW | KS_UPDATE)], handler: pexpireat,
     docs: { summary: 'Makes a key expire at a Unix time given in milliseconds.', since: '2.6.0', group, complexity: 'O(1)', syntax: 'key unix-time-milliseconds [NX | XX | GT | LT]' },
   },
   {
-    name: 'ttl', arity: 2, flags: getFlags, acl, keys: [1, 1, 1], tips: ['nondeterministic_output'], handler: ttl,
+    name: 'ttl', arity: 2, flags: getFlags, acl, keySpecs: [keyAt(1, KS_RO | KS_ACCESS)], tips: ['nondeterministic_output'], handler: ttl,
     docs: { summary: 'Returns the seconds a key has left to live, -1 without a TTL, -2 when missing.', since: '1.0.0', group, complexity: 'O(1)', syntax: 'key' },
   },
   {
-    name: 'pttl', arity: 2, flags: getFlags, acl, keys: [1, 1, 1], tips: ['nondeterministic_output'], handler: pttl,
+    name: 'pttl', arity: 2, flags: getFlags, acl, keySpecs: [keyAt(1, KS_RO | KS_ACCESS)], tips: ['nondeterministic_output'], handler: pttl,
     docs: { summary: 'Returns the milliseconds a key has left to live, -1 without a TTL, -2 when missing.', since: '2.6.0', group, complexity: 'O(1)', syntax: 'key' },
   },
   {
-    name: 'expiretime', arity: 2, flags: getFlags, acl, keys: [1, 1, 1], handler: expiretime,
+    name: 'expiretime', arity: 2, flags: getFlags, acl, keySpecs: [keyAt(1, KS_RO | KS_ACCESS)], handler: expiretime,
     docs: { summary: 'Returns the Unix time in seconds at which a key expires.', since: '7.0.0', group, complexity: 'O(1)', syntax: 'key' },
   },
   {
-    name: 'pexpiretime', arity: 2, flags: getFlags, acl, keys: [1, 1, 1], handler: pexpiretime,
+    name: 'pexpiretime', arity: 2, flags: getFlags, acl, keySpecs: [keyAt(1, KS_RO | KS_ACCESS)], handler: pexpiretime,
     docs: { summary: 'Returns the Unix time in milliseconds at which a key expires.', since: '7.0.0', group, complexity: 'O(1)', syntax: 'key' },
   },
   {
-    name: 'persist', arity: 2, flags: setFlags, acl, keys: [1, 1, 1], handler: persist,
+    name: 'persist', arity: 2, flags: setFlags, acl, keySpecs: [keyAt(1, KS_RW | KS_UPDATE)], handler: persist,
     docs: { summary: 'Removes the time to live of a key, making it permanent.', since: '2.2.0', group, complexity: 'O(1)', syntax: 'key' },
   },
 ];

@@ -1,53 +1,16 @@
-// LATENCY: Redis's latency monitor (events sampled when they take at least
-// latency-monitor-threshold ms: LATEST, HISTORY, RESET) and the per-command
-// latency histograms (LATENCY HISTOGRAM), whose bucket counters dispatch
-// keeps for every call (recordLatency). DOCTOR and GRAPH are not implemented.
+// LATENCY: the latency monitor's events (monitor/latency-monitor.ts: LATEST,
+// HISTORY, RESET) and the per-command latency histograms (LATENCY
+// HISTOGRAM), whose bucket counters dispatch keeps for every call. DOCTOR and
+// GRAPH are not implemented.
 
-import type { Client } from '../server/client.js';
-import type { Server } from '../server/server.js';
-import { replyHelp, type Spec } from './command.js';
-import { lookupSubcommand, type CommandFlag, type CommandSpec } from './table.js';
-
-declare module './table.js' {
-  interface CommandStats {
-    /** Calls by latency bucket (see BUCKET_US), made on the command's first call. */
-    hist?: Float64Array;
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Per-command histograms
-
-/**
- * Upper bounds (µs, inclusive) of the buckets, as LATENCY HISTOGRAM labels
- * them. Redis keeps an hdr_histogram of ns (2 significant figures) and
- * reports it at powers of two from 1024 ns: the label of step k is the
- * highest value equivalent to 2^(10+k) ns, in whole µs. A call of d µs falls
- * in the first step whose label is >= d, so counting calls per step is the
- * same histogram, kept as 21 counters.
- */
-export const BUCKET_US: Int32Array = (() => {
-  const b = new Int32Array(21);
-  for (let k = 0; k < b.length; k++) b[k] = Math.floor((2 ** (10 + k) + 2 ** (k + 3) - 1) / 1000);
-  return b;
-})();
-const LAST_BUCKET = BUCKET_US.length - 1;
-
-/** Counts one call of `us` microseconds in `hist`. */
-export function recordLatency(hist: Float64Array, us: number): void {
-  const d = us | 0;
-  // 2^m <= d < 2^(m+1): the bucket is m or m+1 (labels run about 4% over 2^k).
-  let k = 31 - Math.clz32(d | 1);
-  if (d > BUCKET_US[k]) k++;
-  hist[k > LAST_BUCKET ? LAST_BUCKET : k]++;
-}
-
-export function newHistogram(): Float64Array {
-  return new Float64Array(BUCKET_US.length);
-}
+import type { CommandContext, Handler } from './context.js';
+import { replyHelp } from './help.js';
+import type { Command, CommandDef } from './model/command-table.js';
+import { CMD_ADMIN, CMD_LOADING, CMD_NOSCRIPT, CMD_STALE } from './model/flags.js';
+import { BUCKET_US } from '../monitor/latency-histogram.js';
 
 /** calls + histogram_usec (cumulative, only where the count grows), as Redis's fillCommandCDF. */
-function addHistogram(c: Client, hist: Float64Array): void {
+function addHistogram(c: CommandContext, hist: Float64Array): void {
   let total = 0;
   let steps = 0;
   for (let k = 0; k < hist.length; k++) {
@@ -69,100 +32,34 @@ function addHistogram(c: Client, hist: Float64Array): void {
 }
 
 /** The command and those of its subcommands that have a histogram (a container is never called itself). */
-function withHistograms(spec: CommandSpec, out: CommandSpec[]): void {
-  for (const s of [spec, ...(spec.subcommands ?? [])]) if (s.stats?.hist) out.push(s);
+function withHistograms(cmd: Command<Handler>, out: Command<Handler>[]): void {
+  for (const s of [cmd, ...cmd.subcommands]) if (s.stats.hist) out.push(s);
 }
 
-function latencyHistogram(c: Client, argv: Buffer[]): void {
+function latencyHistogram(c: CommandContext, argv: Buffer[]): void {
   const table = c.server.commands;
-  const out: CommandSpec[] = [];
+  const out: Command<Handler>[] = [];
   if (argv.length === 2) {
-    for (const spec of table.all) withHistograms(spec, out);
+    for (const cmd of table.all) withHistograms(cmd, out);
   } else {
     for (let j = 2; j < argv.length; j++) {
       // "config|get" names a subcommand; a container names itself and its subcommands.
-      const parts = argv[j].toString('latin1').split('|');
-      if (parts.length > 2) continue;
-      const [name, sub] = parts;
-      const spec = table.get(name);
-      if (spec === undefined) continue;
-      if (sub === undefined) {
-        withHistograms(spec, out);
-      } else {
-        const s = lookupSubcommand(spec, Buffer.from(sub, 'latin1'));
-        if (s?.stats?.hist) out.push(s);
-      }
+      const name = argv[j].toString('latin1');
+      const cmd = table.get(name);
+      if (cmd === undefined) continue;
+      if (!name.includes('|')) withHistograms(cmd, out);
+      else if (cmd.stats.hist) out.push(cmd);
     }
   }
   c.addMapLen(out.length);
   for (const s of out) {
     c.addBulkString(s.name);
-    addHistogram(c, s.stats?.hist as Float64Array);
+    addHistogram(c, s.stats.hist as Float64Array);
   }
 }
 
-// ---------------------------------------------------------------------------
-// Latency events
-
-/** Samples kept per event (Redis's LATENCY_TS_LEN). */
-const SAMPLES = 160;
-
-/** One event's time series: at most one sample per second, the worst of that second. */
-interface Series {
-  time: Float64Array;
-  latency: Float64Array;
-  idx: number;
-  max: number;
-}
-
-const events = new WeakMap<Server, Map<string, Series>>();
-
-function eventsOf(server: Server): Map<string, Series> {
-  let m = events.get(server);
-  if (!m) {
-    m = new Map();
-    events.set(server, m);
-  }
-  return m;
-}
-
-/** Records `ms` for `event` if latency-monitor-threshold is on and reached (Redis's latencyAddSampleIfNeeded). */
-export function latencyAddSampleIfNeeded(server: Server, event: string, ms: number): void {
-  const threshold = server.config.int('latency-monitor-threshold');
-  if (threshold > 0 && ms >= threshold) latencyAddSample(server, event, ms);
-}
-
-function latencyAddSample(server: Server, event: string, ms: number): void {
-  const m = eventsOf(server);
-  let ts = m.get(event);
-  if (!ts) {
-    ts = { time: new Float64Array(SAMPLES), latency: new Float64Array(SAMPLES), idx: 0, max: 0 };
-    m.set(event, ts);
-  }
-  const now = Math.floor(Date.now() / 1000);
-  if (ms > ts.max) ts.max = ms;
-  const prev = (ts.idx + SAMPLES - 1) % SAMPLES;
-  if (ts.time[prev] === now) {
-    if (ms > ts.latency[prev]) ts.latency[prev] = ms;
-    return;
-  }
-  ts.time[ts.idx] = now;
-  ts.latency[ts.idx] = ms;
-  ts.idx = (ts.idx + 1) % SAMPLES;
-}
-
-/** The events with samples and their latest and highest values (for /metrics too). */
-export function latencyEvents(server: Server): { event: string; time: number; latest: number; max: number }[] {
-  const out = [];
-  for (const [event, ts] of eventsOf(server)) {
-    const last = (ts.idx + SAMPLES - 1) % SAMPLES;
-    out.push({ event, time: ts.time[last], latest: ts.latency[last], max: ts.max });
-  }
-  return out;
-}
-
-function latencyLatest(c: Client): void {
-  const all = latencyEvents(c.server);
+function latencyLatest(c: CommandContext): void {
+  const all = c.server.latency.events();
   c.addArrayLen(all.length);
   for (const e of all) {
     c.addArrayLen(4);
@@ -173,32 +70,19 @@ function latencyLatest(c: Client): void {
   }
 }
 
-function latencyHistory(c: Client, argv: Buffer[]): void {
-  const ts = eventsOf(c.server).get(argv[2].toString('latin1'));
-  if (!ts) return c.addEmptyArray();
-  let n = 0;
-  for (let j = 0; j < SAMPLES; j++) if (ts.time[j] !== 0) n++;
-  c.addArrayLen(n);
-  // Oldest first: the ring starts at the slot to be written next.
-  for (let j = 0; j < SAMPLES; j++) {
-    const i = (ts.idx + j) % SAMPLES;
-    if (ts.time[i] === 0) continue;
+function latencyHistory(c: CommandContext, argv: Buffer[]): void {
+  const samples = c.server.latency.history(argv[2].toString('latin1'));
+  c.addArrayLen(samples.length);
+  for (const [time, ms] of samples) {
     c.addArrayLen(2);
-    c.addInt(ts.time[i]);
-    c.addInt(ts.latency[i]);
+    c.addInt(time);
+    c.addInt(ms);
   }
 }
 
-function latencyReset(c: Client, argv: Buffer[]): void {
-  const m = eventsOf(c.server);
-  if (argv.length === 2) {
-    const n = m.size;
-    m.clear();
-    return c.addInt(n);
-  }
-  let n = 0;
-  for (let j = 2; j < argv.length; j++) if (m.delete(argv[j].toString('latin1'))) n++;
-  c.addInt(n);
+function latencyReset(c: CommandContext, argv: Buffer[]): void {
+  const named = argv.length === 2 ? undefined : argv.slice(2).map((a) => a.toString('latin1'));
+  c.addInt(c.server.latency.reset(named));
 }
 
 const HELP = [
@@ -214,39 +98,39 @@ const HELP = [
   '    If no commands are specified then all histograms are replied.',
 ];
 
-function latencyHelp(c: Client): void {
+function latencyHelp(c: CommandContext): void {
   replyHelp(c, 'LATENCY', HELP);
 }
 
 // ---------------------------------------------------------------------------
 
-const admin: CommandFlag[] = ['admin', 'noscript', 'loading', 'stale'];
+const admin = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
 const special = ['nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special'];
 const group = 'server';
 
-export const latencyCommands: Spec[] = [
+export const latencyCommands: CommandDef<Handler>[] = [
   {
-    name: 'latency', arity: -2, flags: [], acl: [],
+    name: 'latency', arity: -2, 
     docs: { summary: 'A container for latency diagnostics commands.', since: '2.8.13', group, complexity: 'Depends on subcommand.' },
     subcommands: [
       {
-        name: 'latency|help', arity: 2, flags: ['loading', 'stale'], acl: [], handler: latencyHelp,
+        name: 'latency|help', arity: 2, flags: CMD_LOADING | CMD_STALE, handler: latencyHelp,
         docs: { summary: 'Returns helpful text about the different subcommands.', since: '2.8.13', group, complexity: 'O(1)' },
       },
       {
-        name: 'latency|histogram', arity: -2, flags: admin, acl: [], tips: special, handler: latencyHistogram,
+        name: 'latency|histogram', arity: -2, flags: admin, tips: special, handler: latencyHistogram,
         docs: { summary: 'Returns the cumulative distribution of latencies of a subset or all commands.', since: '7.0.0', group, complexity: 'O(N) where N is the number of commands with latency information being retrieved.', syntax: '[command [command ...]]' },
       },
       {
-        name: 'latency|history', arity: 3, flags: admin, acl: [], tips: special, handler: latencyHistory,
+        name: 'latency|history', arity: 3, flags: admin, tips: special, handler: latencyHistory,
         docs: { summary: 'Returns timestamp-latency samples for an event.', since: '2.8.13', group, complexity: 'O(1)', syntax: 'event' },
       },
       {
-        name: 'latency|latest', arity: 2, flags: admin, acl: [], tips: special, handler: latencyLatest,
+        name: 'latency|latest', arity: 2, flags: admin, tips: special, handler: latencyLatest,
         docs: { summary: 'Returns the latest latency samples for all events.', since: '2.8.13', group, complexity: 'O(1)' },
       },
       {
-        name: 'latency|reset', arity: -2, flags: admin, acl: [], tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], handler: latencyReset,
+        name: 'latency|reset', arity: -2, flags: admin, tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], handler: latencyReset,
         docs: { summary: 'Resets the latency data for one or more events.', since: '2.8.13', group, complexity: 'O(1)', syntax: '[event [event ...]]' },
       },
     ],

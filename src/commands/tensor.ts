@@ -6,16 +6,18 @@
 // Every handler validates all of its arguments and the key's shape before
 // it changes anything, so a command that fails leaves the key as it was.
 
-import type { Client } from '../server/client.js';
-import { ValueType, type ByteSpan } from '../store/keytable.js';
+import type { CommandContext, Handler } from './context.js';
+import { ValueType, type ByteSpan } from '../store/types.js';
 import { dtypeCode, dtypeName, DTYPES } from '../tensor/dtype.js';
 import {
   type Shape, type Tensor, MAX_HEADDIM, MAX_HEADS, MAX_LAYERS, headerBytes, layerLength, minLength, moveStreams, readTensor,
   rowAt, rowBytes, sameShape, setCapacity, setLayerLength, valueBytes, writeHeader,
 } from '../tensor/layout.js';
-import { cArgIs, cText, intOrReply, ERR_SYNTAX, ERR_WRONGTYPE } from './args.js';
+import { argIs, cText, intOrReply, ERR_SYNTAX, ERR_WRONGTYPE, REPLIED } from './args.js';
 import { expireAtOrReply, OPT_EX, OPT_PX } from './strings.js';
-import type { CommandSpec } from './table.js';
+import type { CommandDef } from './model/command-table.js';
+import { ACL_KVTENSOR, CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE } from './model/flags.js';
+import { keyAt, keysFrom, KS_ACCESS, KS_DELETE, KS_INSERT, KS_OW, KS_RO, KS_RW, KS_UPDATE } from './model/key-specs.js';
 
 const ERR_NO_SUCH_KEY = 'ERR no such key';
 /** Fewest tokens of room an appended-to tensor gets, so that small appends do not move it each time. */
@@ -52,7 +54,7 @@ const opts: Options = {
 };
 
 /** A dimension argument within [min, max], or null after replying. */
-function dimOrReply(c: Client, b: Buffer, name: string, min: number, max: number): number | null {
+function dimOrReply(c: CommandContext, b: Buffer, name: string, min: number, max: number): number | null {
   const v = intOrReply(c, b);
   if (v === null) return null;
   if (v < min || v > max) {
@@ -66,7 +68,7 @@ function dimOrReply(c: Client, b: Buffer, name: string, min: number, max: number
  * Parses the options that `allowed` permits from argv[from]. After CREATE
  * (KV.APPEND) only shape options may follow. Null after replying.
  */
-function parseOptions(c: Client, argv: Buffer[], from: number, allowed: number): Options | null {
+function parseOptions(c: CommandContext, argv: Buffer[], from: number, allowed: number): Options | null {
   const o = opts;
   o.shape.kv = 2;
   o.shapeSeen = 0;
@@ -81,7 +83,7 @@ function parseOptions(c: Client, argv: Buffer[], from: number, allowed: number):
     const a = argv[j];
     const hasValue = j + 1 < argv.length;
     const shapeOk = (allowed & O_SHAPE) !== 0 || o.create;
-    if (shapeOk && hasValue && cArgIs(a, 'dtype')) {
+    if (shapeOk && hasValue && argIs(a, 'dtype')) {
       const code = dtypeCode(cText(argv[++j], 32));
       if (code < 0) {
         c.addError(`ERR unknown dtype '${cText(argv[j], 32)}', expected one of ${DTYPES.join(', ')}`);
@@ -89,22 +91,22 @@ function parseOptions(c: Client, argv: Buffer[], from: number, allowed: number):
       }
       o.shape.dtype = code;
       o.shapeSeen |= 1;
-    } else if (shapeOk && hasValue && cArgIs(a, 'layers')) {
+    } else if (shapeOk && hasValue && argIs(a, 'layers')) {
       const v = dimOrReply(c, argv[++j], 'LAYERS', 1, MAX_LAYERS);
       if (v === null) return null;
       o.shape.layers = v;
       o.shapeSeen |= 2;
-    } else if (shapeOk && hasValue && cArgIs(a, 'heads')) {
+    } else if (shapeOk && hasValue && argIs(a, 'heads')) {
       const v = dimOrReply(c, argv[++j], 'HEADS', 1, MAX_HEADS);
       if (v === null) return null;
       o.shape.heads = v;
       o.shapeSeen |= 4;
-    } else if (shapeOk && hasValue && cArgIs(a, 'headdim')) {
+    } else if (shapeOk && hasValue && argIs(a, 'headdim')) {
       const v = dimOrReply(c, argv[++j], 'HEADDIM', 1, MAX_HEADDIM);
       if (v === null) return null;
       o.shape.headdim = v;
       o.shapeSeen |= 8;
-    } else if (shapeOk && hasValue && cArgIs(a, 'kv')) {
+    } else if (shapeOk && hasValue && argIs(a, 'kv')) {
       const v = dimOrReply(c, argv[++j], 'KV', 1, 2);
       if (v === null) return null;
       o.shape.kv = v;
@@ -112,25 +114,25 @@ function parseOptions(c: Client, argv: Buffer[], from: number, allowed: number):
       // Nothing but the shape may follow CREATE.
       c.addError(ERR_SYNTAX);
       return null;
-    } else if ((allowed & O_META) !== 0 && hasValue && cArgIs(a, 'meta') && o.meta === null) {
+    } else if ((allowed & O_META) !== 0 && hasValue && argIs(a, 'meta') && o.meta === null) {
       o.meta = argv[++j];
-    } else if ((allowed & O_NX) !== 0 && cArgIs(a, 'nx')) {
+    } else if ((allowed & O_NX) !== 0 && argIs(a, 'nx')) {
       o.nx = true;
-    } else if ((allowed & O_EXPIRE) !== 0 && hasValue && !expire && (cArgIs(a, 'ex') || cArgIs(a, 'px'))) {
-      const at = expireAtOrReply(c, argv[++j], cArgIs(a, 'ex') ? OPT_EX : OPT_PX, cText(argv[0]).toLowerCase());
+    } else if ((allowed & O_EXPIRE) !== 0 && hasValue && !expire && (argIs(a, 'ex') || argIs(a, 'px'))) {
+      const at = expireAtOrReply(c, argv[++j], argIs(a, 'ex') ? OPT_EX : OPT_PX, cText(argv[0]).toLowerCase());
       if (at === null) return null;
       // Past 2^53 ms (285,000 years) the nearest double is as good.
       o.expireAt = Number(at);
       expire = true;
-    } else if ((allowed & O_LAYER) !== 0 && hasValue && cArgIs(a, 'layer') && o.layer < 0) {
+    } else if ((allowed & O_LAYER) !== 0 && hasValue && argIs(a, 'layer') && o.layer < 0) {
       const v = dimOrReply(c, argv[++j], 'LAYER', 0, MAX_LAYERS - 1);
       if (v === null) return null;
       o.layer = v;
-    } else if ((allowed & O_AT) !== 0 && hasValue && cArgIs(a, 'at') && o.at < 0) {
+    } else if ((allowed & O_AT) !== 0 && hasValue && argIs(a, 'at') && o.at < 0) {
       const v = dimOrReply(c, argv[++j], 'AT', 0, 0xffffffff);
       if (v === null) return null;
       o.at = v;
-    } else if ((allowed & O_CREATE) !== 0 && cArgIs(a, 'create')) {
+    } else if ((allowed & O_CREATE) !== 0 && argIs(a, 'create')) {
       o.create = true;
     } else {
       c.addError(ERR_SYNTAX);
@@ -141,14 +143,14 @@ function parseOptions(c: Client, argv: Buffer[], from: number, allowed: number):
 }
 
 /** Whether DTYPE, LAYERS, HEADS and HEADDIM were all given; replies the error when not. */
-function shapeGivenOrReply(c: Client, o: Options, cmd: string): boolean {
+function shapeGivenOrReply(c: CommandContext, o: Options, cmd: string): boolean {
   if (o.shapeSeen === 15) return true;
   c.addError(`ERR ${cmd} needs DTYPE, LAYERS, HEADS and HEADDIM`);
   return false;
 }
 
 /** Whether a value of `bytes` stays within proto-max-bulk-len; replies the error when not. */
-function sizeOkOrReply(c: Client, bytes: number): boolean {
+function sizeOkOrReply(c: CommandContext, bytes: number): boolean {
   const max = c.server.config.int('proto-max-bulk-len');
   if (bytes <= max) return true;
   c.addError(`ERR tensor of ${bytes} bytes would exceed proto-max-bulk-len (${max})`);
@@ -162,24 +164,24 @@ function shapeText(s: Shape): string {
 // ---------------------------------------------------------------------------
 // Lookups
 
-/** Handle of a tensor key, -1 when missing, -2 after a WRONGTYPE reply. */
-function lookupTensorOrReply(c: Client, key: Buffer, write: boolean): number {
+/** Handle of a tensor key, -1 when missing, REPLIED after a WRONGTYPE reply. */
+function lookupTensorOrReply(c: CommandContext, key: Buffer, write: boolean): number {
   const h = write ? c.db.lookupWrite(key) : c.db.lookupRead(key);
   if (h >= 0 && c.db.type(h) !== ValueType.KvTensor) {
     c.addError(ERR_WRONGTYPE);
-    return -2;
+    return REPLIED;
   }
   return h;
 }
 
 /** The decoded header of a tensor key, and where its value starts. */
-function tensorOf(c: Client, h: number): { t: Tensor; s: ByteSpan } {
+function tensorOf(c: CommandContext, h: number): { t: Tensor; s: ByteSpan } {
   const s = c.db.valueSpan(h);
   return { t: readTensor(s.buf, s.start), s };
 }
 
 /** Whether `layer` exists in `t`; replies the error when not. */
-function layerOkOrReply(c: Client, t: Tensor, layer: number): boolean {
+function layerOkOrReply(c: CommandContext, t: Tensor, layer: number): boolean {
   if (layer < t.layers) return true;
   c.addError(`ERR layer ${layer} is out of range, the key has ${t.layers} layers`);
   return false;
@@ -189,7 +191,7 @@ function layerOkOrReply(c: Client, t: Tensor, layer: number): boolean {
  * Tokens in a payload of `bytes` that holds `streams` streams of `row`-byte
  * rows, or -1 after replying that it is not a whole number of tokens.
  */
-function tokensOrReply(c: Client, bytes: number, streams: number, row: number): number {
+function tokensOrReply(c: CommandContext, bytes: number, streams: number, row: number): number {
   const perToken = streams * row;
   if (bytes % perToken === 0) return bytes / perToken;
   c.addError(`ERR payload of ${bytes} bytes is not a whole number of tokens of ${perToken} bytes`);
@@ -200,7 +202,7 @@ function tokensOrReply(c: Client, bytes: number, streams: number, row: number): 
 // Writing
 
 /** Sets `key` to a new tensor: header, META, and `tokens` tokens of `data` in the APPEND layout. Returns its handle. */
-function storeTensor(c: Client, key: Buffer, s: Shape, meta: Buffer | null, data: Buffer | null, tokens: number, expireAt: number): number {
+function storeTensor(c: CommandContext, key: Buffer, s: Shape, meta: Buffer | null, data: Buffer | null, tokens: number, expireAt: number): number {
   const metaLen = meta === null ? 0 : meta.length;
   // Sized first (the only step that can fail, for want of memory, and then nothing has changed),
   // then written in place: the payload is copied once, from the request into the store.
@@ -213,7 +215,7 @@ function storeTensor(c: Client, key: Buffer, s: Shape, meta: Buffer | null, data
   return h;
 }
 
-function kvcreate(c: Client, argv: Buffer[]): void {
+function kvcreate(c: CommandContext, argv: Buffer[]): void {
   const o = parseOptions(c, argv, 2, O_SHAPE | O_META | O_NX | O_EXPIRE);
   if (o === null || !shapeGivenOrReply(c, o, 'KV.CREATE')) return;
   if (!sizeOkOrReply(c, valueBytes(o.shape, o.meta === null ? 0 : o.meta.length, 0))) return;
@@ -222,7 +224,7 @@ function kvcreate(c: Client, argv: Buffer[]): void {
   c.addOk();
 }
 
-function kvput(c: Client, argv: Buffer[]): void {
+function kvput(c: CommandContext, argv: Buffer[]): void {
   const o = parseOptions(c, argv, 3, O_SHAPE | O_META | O_NX | O_EXPIRE);
   if (o === null || !shapeGivenOrReply(c, o, 'KV.PUT')) return;
   const s = o.shape;
@@ -242,7 +244,7 @@ function kvput(c: Client, argv: Buffer[]): void {
  * (16 · 2^k), which is where engines cut their chunks. Returns the (possibly
  * new) handle.
  */
-function growCapacity(c: Client, h: number, t: Tensor, need: number, maxBytes: number): number {
+function growCapacity(c: CommandContext, h: number, t: Tensor, need: number, maxBytes: number): number {
   let cap = Math.max(need, 2 * t.capacity, MIN_CAPACITY);
   // Room to grow is a saving, not a right: give it up before the size limit.
   while (cap > need && valueBytes(t, t.metaLen, cap) > maxBytes) cap = Math.max(need, cap - Math.ceil((cap - need) / 2));
@@ -251,7 +253,7 @@ function growCapacity(c: Client, h: number, t: Tensor, need: number, maxBytes: n
   const oldStart = old.start;
   const streams = t.kv * t.layers;
   // Only the header is kept by the resize; the streams are copied once, below, to their new places.
-  h = c.db.resize(h, valueBytes(t, t.metaLen, cap), false, false, t.dataAt);
+  h = c.db.resize(h, valueBytes(t, t.metaLen, cap), 0, t.dataAt);
   const w = c.db.writable(h);
   const base = w.start;
   if (w.buf === oldBuf && base === oldStart) {
@@ -268,14 +270,14 @@ function growCapacity(c: Client, h: number, t: Tensor, need: number, maxBytes: n
   return h;
 }
 
-function kvappend(c: Client, argv: Buffer[]): void {
+function kvappend(c: CommandContext, argv: Buffer[]): void {
   const o = parseOptions(c, argv, 3, O_LAYER | O_AT | O_CREATE);
   if (o === null) return;
   if (o.create && !shapeGivenOrReply(c, o, 'KV.APPEND ... CREATE')) return;
   const key = argv[1];
   const payload = argv[2];
   const h = lookupTensorOrReply(c, key, true);
-  if (h === -2) return;
+  if (h === REPLIED) return;
   if (h >= 0) return appendTo(c, h, o, payload);
   if (!o.create) return c.addError(ERR_NO_SUCH_KEY);
   // A new key: check everything against the shape it would have before creating it.
@@ -301,7 +303,7 @@ function kvappend(c: Client, argv: Buffer[]): void {
 }
 
 /** Appends `payload` to live tensor `h` as the options say; replies the committed length or the error. */
-function appendTo(c: Client, h: number, o: Options, payload: Buffer): void {
+function appendTo(c: CommandContext, h: number, o: Options, payload: Buffer): void {
   let { t, s } = tensorOf(c, h);
   if (o.create && !sameShape(t, o.shape)) return c.addError(`ERR shape mismatch, the key has ${shapeText(t)}`);
   const one = o.layer >= 0;
@@ -343,11 +345,11 @@ function maxLength(s: ByteSpan, layers: number): number {
   return max;
 }
 
-function kvtruncate(c: Client, argv: Buffer[]): void {
+function kvtruncate(c: CommandContext, argv: Buffer[]): void {
   const length = dimOrReply(c, argv[2], 'length', 0, 0xffffffff);
   if (length === null) return;
   let h = lookupTensorOrReply(c, argv[1], true);
-  if (h === -2) return;
+  if (h === REPLIED) return;
   if (h < 0) return c.addZero();
   let { t, s } = tensorOf(c, h);
   if (maxLength(s, t.layers) <= length) return c.addInt(minLength(s.buf, s.start, 0, t.layers));
@@ -359,7 +361,7 @@ function kvtruncate(c: Client, argv: Buffer[]): void {
   const cap = Math.max(length, MIN_CAPACITY);
   if (cap * 2 <= t.capacity) {
     moveStreams(s.buf, s.start, t, cap);
-    h = c.db.resize(h, valueBytes(t, t.metaLen, cap), false, false);
+    h = c.db.resize(h, valueBytes(t, t.metaLen, cap));
     s = c.db.valueSpan(h);
   }
   c.db.valueChanged(h);
@@ -377,7 +379,7 @@ const part: ByteSpan = { buf: Buffer.alloc(0), start: 0, end: 0, block: null };
  * bulk string in the APPEND layout, each stream's run sent as a view.
  * Positions are already resolved and clamped.
  */
-function addSlice(c: Client, h: number, from: number, to: number, start: number, end: number): void {
+function addSlice(c: CommandContext, h: number, from: number, to: number, start: number, end: number): void {
   const { t, s } = tensorOf(c, h);
   const rows = (end - start) * t.row;
   c.addBulkHeader(t.kv * (to - from) * rows);
@@ -407,19 +409,19 @@ function resolveRange(start: number, end: number, len: number, out: number[]): v
 
 const range = [0, 0];
 
-function kvslice(c: Client, argv: Buffer[]): void {
+function kvslice(c: CommandContext, argv: Buffer[]): void {
   const start = intOrReply(c, argv[2]);
   if (start === null) return;
   const end = intOrReply(c, argv[3]);
   if (end === null) return;
   let from = 0;
   let to = -1;
-  if (argv.length === 6 && cArgIs(argv[4], 'layer')) {
+  if (argv.length === 6 && argIs(argv[4], 'layer')) {
     const l = dimOrReply(c, argv[5], 'LAYER', 0, MAX_LAYERS - 1);
     if (l === null) return;
     from = l;
     to = l + 1;
-  } else if (argv.length === 7 && cArgIs(argv[4], 'layers')) {
+  } else if (argv.length === 7 && argIs(argv[4], 'layers')) {
     const f = dimOrReply(c, argv[5], 'LAYERS from', 0, MAX_LAYERS);
     if (f === null) return;
     const e = dimOrReply(c, argv[6], 'LAYERS to', 0, MAX_LAYERS);
@@ -431,7 +433,7 @@ function kvslice(c: Client, argv: Buffer[]): void {
     return c.addError(ERR_SYNTAX);
   }
   const h = lookupTensorOrReply(c, argv[1], false);
-  if (h === -2) return;
+  if (h === REPLIED) return;
   if (h < 0) return c.addNull();
   const { t, s } = tensorOf(c, h);
   if (to < 0) to = t.layers;
@@ -440,7 +442,7 @@ function kvslice(c: Client, argv: Buffer[]): void {
   addSlice(c, h, from, to, range[0], range[1]);
 }
 
-function kvmslice(c: Client, argv: Buffer[]): void {
+function kvmslice(c: CommandContext, argv: Buffer[]): void {
   const start = intOrReply(c, argv[1]);
   if (start === null) return;
   const end = intOrReply(c, argv[2]);
@@ -449,7 +451,7 @@ function kvmslice(c: Client, argv: Buffer[]): void {
   const handles: number[] = [];
   for (let i = 3; i < argv.length; i++) {
     const h = lookupTensorOrReply(c, argv[i], false);
-    if (h === -2) return;
+    if (h === REPLIED) return;
     if (h < 0) break;
     handles.push(h);
   }
@@ -461,25 +463,25 @@ function kvmslice(c: Client, argv: Buffer[]): void {
   }
 }
 
-function kvlen(c: Client, argv: Buffer[]): void {
+function kvlen(c: CommandContext, argv: Buffer[]): void {
   const h = lookupTensorOrReply(c, argv[1], false);
-  if (h === -2) return;
+  if (h === REPLIED) return;
   if (h < 0) return c.addZero();
   const { t, s } = tensorOf(c, h);
   c.addInt(minLength(s.buf, s.start, 0, t.layers));
 }
 
-function kvmeta(c: Client, argv: Buffer[]): void {
+function kvmeta(c: CommandContext, argv: Buffer[]): void {
   const h = lookupTensorOrReply(c, argv[1], false);
-  if (h === -2) return;
+  if (h === REPLIED) return;
   if (h < 0) return c.addNull();
   const { t, s } = tensorOf(c, h);
   c.addBulkRange(s.buf, s.start + t.metaAt, s.start + t.metaAt + t.metaLen);
 }
 
-function kvinfo(c: Client, argv: Buffer[]): void {
+function kvinfo(c: CommandContext, argv: Buffer[]): void {
   const h = lookupTensorOrReply(c, argv[1], false);
-  if (h === -2) return;
+  if (h === REPLIED) return;
   if (h < 0) return c.addNull();
   const { t, s } = tensorOf(c, h);
   const length = minLength(s.buf, s.start, 0, t.layers);
@@ -508,77 +510,77 @@ function kvinfo(c: Client, argv: Buffer[]): void {
 // Prefixes and leases
 
 /** How many of argv[from..] exist in a row from the first; leases each of them until `leaseUntil` when > 0. */
-function countPrefix(c: Client, argv: Buffer[], from: number, leaseUntil: number): number {
+function countPrefix(c: CommandContext, argv: Buffer[], from: number, leaseUntil: number): number {
   let n = 0;
   // A linear walk: a key evicted from the middle ends the prefix; nothing after it is looked at.
   for (let i = from; i < argv.length; i++) {
     const h = c.db.lookupRead(argv[i]);
     if (h < 0) break;
-    if (leaseUntil > 0) c.server.keyspace.lease(h, leaseUntil);
+    if (leaseUntil > 0) c.db.lease(h, leaseUntil);
     n++;
   }
   return n;
 }
 
-function kvprefix(c: Client, argv: Buffer[]): void {
+function kvprefix(c: CommandContext, argv: Buffer[]): void {
   c.addInt(countPrefix(c, argv, 1, 0));
 }
 
-function kvpin(c: Client, argv: Buffer[]): void {
+function kvpin(c: CommandContext, argv: Buffer[]): void {
   const ms = dimOrReply(c, argv[1], 'milliseconds', 1, 24 * 3600 * 1000);
   if (ms === null) return;
-  c.addInt(countPrefix(c, argv, 2, Date.now() + ms));
+  // On the store's clock, which the lease is checked against.
+  c.addInt(countPrefix(c, argv, 2, c.db.now() + ms));
 }
 
 // ---------------------------------------------------------------------------
 
 const group = 'kvtensor';
 const SHAPE = 'DTYPE dtype LAYERS layers HEADS heads HEADDIM headdim [KV kv]';
-const one: [number, number, number] = [1, 1, 1];
 
-export const tensorCommands: CommandSpec[] = [
+export const tensorCommands: CommandDef<Handler>[] = [
   {
-    name: 'kv.create', arity: -10, flags: ['write', 'denyoom'], acl: [group], keys: one, keySpecFlags: ['OW', 'update'], handler: kvcreate,
+    name: 'kv.create', arity: -10, flags: CMD_WRITE | CMD_DENYOOM, acl: ACL_KVTENSOR, keySpecs: [keyAt(1, KS_OW | KS_UPDATE)], handler: kvcreate,
     docs: { summary: 'Creates an empty KV tensor of a given shape (replacing the key unless NX).', since: '0.1.0', group, complexity: 'O(L) in the number of layers', syntax: `key ${SHAPE} [META meta] [NX] [EX seconds | PX milliseconds]` },
   },
   {
-    name: 'kv.put', arity: -11, flags: ['write', 'denyoom'], acl: [group], keys: one, keySpecFlags: ['OW', 'update'], handler: kvput,
+    name: 'kv.put', arity: -11, flags: CMD_WRITE | CMD_DENYOOM, acl: ACL_KVTENSOR, keySpecs: [keyAt(1, KS_OW | KS_UPDATE)], handler: kvput,
     docs: { summary: 'Stores a whole KV tensor (every layer, n tokens) in one step.', since: '0.1.0', group, complexity: 'O(N) in the payload bytes', syntax: `key payload ${SHAPE} [META meta] [NX] [EX seconds | PX milliseconds]` },
   },
   {
-    name: 'kv.append', arity: -3, flags: ['write', 'denyoom'], acl: [group], keys: one, keySpecFlags: ['RW', 'insert'], handler: kvappend,
+    name: 'kv.append', arity: -3, flags: CMD_WRITE | CMD_DENYOOM, acl: ACL_KVTENSOR, keySpecs: [keyAt(1, KS_RW | KS_INSERT)], handler: kvappend,
     docs: { summary: 'Appends tokens to every layer, or to one layer, of a KV tensor; returns the committed length.', since: '0.1.0', group, complexity: 'O(N) in the payload bytes, amortized', syntax: `key payload [LAYER layer] [AT position] [CREATE ${SHAPE}]` },
   },
   {
-    name: 'kv.slice', arity: -4, flags: ['readonly'], acl: [group], keys: one, keySpecFlags: ['RO', 'access'], handler: kvslice,
+    name: 'kv.slice', arity: -4, flags: CMD_READONLY, acl: ACL_KVTENSOR, keySpecs: [keyAt(1, KS_RO | KS_ACCESS)], handler: kvslice,
     docs: { summary: 'Returns tokens [start, end) of all layers, one layer, or a range of layers of a KV tensor.', since: '0.1.0', group, complexity: 'O(N) in the bytes returned', syntax: 'key start end [LAYER layer | LAYERS from to]' },
   },
   {
-    name: 'kv.mslice', arity: -4, flags: ['readonly'], acl: [group], keys: [3, -1, 1], keySpecFlags: ['RO', 'access'], handler: kvmslice,
+    name: 'kv.mslice', arity: -4, flags: CMD_READONLY, acl: ACL_KVTENSOR, keySpecs: [keysFrom(3, KS_RO | KS_ACCESS)], handler: kvmslice,
     docs: { summary: 'Returns tokens [start, end) of several KV tensors, stopping at the first missing key.', since: '0.1.0', group, complexity: 'O(N) in the bytes returned', syntax: 'start end key [key ...]' },
   },
   {
-    name: 'kv.len', arity: 2, flags: ['readonly', 'fast'], acl: [group], keys: one, keySpecFlags: ['RO'], handler: kvlen,
+    name: 'kv.len', arity: 2, flags: CMD_READONLY | CMD_FAST, acl: ACL_KVTENSOR, keySpecs: [keyAt(1, KS_RO)], handler: kvlen,
     docs: { summary: 'Returns the committed length (tokens present in every layer) of a KV tensor.', since: '0.1.0', group, complexity: 'O(L) in the number of layers', syntax: 'key' },
   },
   {
-    name: 'kv.info', arity: 2, flags: ['readonly'], acl: [group], keys: one, keySpecFlags: ['RO'], handler: kvinfo,
+    name: 'kv.info', arity: 2, flags: CMD_READONLY, acl: ACL_KVTENSOR, keySpecs: [keyAt(1, KS_RO)], handler: kvinfo,
     docs: { summary: 'Describes a KV tensor: shape, lengths, sizes, TTL.', since: '0.1.0', group, complexity: 'O(L) in the number of layers', syntax: 'key' },
   },
   {
-    name: 'kv.meta', arity: 2, flags: ['readonly', 'fast'], acl: [group], keys: one, keySpecFlags: ['RO', 'access'], handler: kvmeta,
+    name: 'kv.meta', arity: 2, flags: CMD_READONLY | CMD_FAST, acl: ACL_KVTENSOR, keySpecs: [keyAt(1, KS_RO | KS_ACCESS)], handler: kvmeta,
     docs: { summary: 'Returns the META blob kept with a KV tensor.', since: '0.1.0', group, complexity: 'O(1)', syntax: 'key' },
   },
   {
-    name: 'kv.truncate', arity: 3, flags: ['write'], acl: [group], keys: one, keySpecFlags: ['RW', 'delete'], handler: kvtruncate,
+    name: 'kv.truncate', arity: 3, flags: CMD_WRITE, acl: ACL_KVTENSOR, keySpecs: [keyAt(1, KS_RW | KS_DELETE)], handler: kvtruncate,
     docs: { summary: 'Drops the tokens of a KV tensor from a position on; returns the committed length.', since: '0.1.0', group, complexity: 'O(N) in the bytes kept when the tensor shrinks, else O(L)', syntax: 'key length' },
   },
   {
-    name: 'kv.prefix', arity: -2, flags: ['readonly', 'fast'], acl: [group], keys: [1, -1, 1], keySpecFlags: ['RO'], handler: kvprefix,
+    name: 'kv.prefix', arity: -2, flags: CMD_READONLY | CMD_FAST, acl: ACL_KVTENSOR, keySpecs: [keysFrom(1, KS_RO)], handler: kvprefix,
     docs: { summary: 'Counts how many of the given keys exist in a row from the first.', since: '0.1.0', group, complexity: 'O(N) in the keys looked at', syntax: 'key [key ...]' },
   },
   {
-    name: 'kv.pin', arity: -3, flags: ['readonly', 'fast'], acl: [group], keys: [2, -1, 1], keySpecFlags: ['RO'], handler: kvpin,
+    name: 'kv.pin', arity: -3, flags: CMD_READONLY | CMD_FAST, acl: ACL_KVTENSOR, keySpecs: [keysFrom(2, KS_RO)], handler: kvpin,
     docs: { summary: 'Counts the keys that exist in a row from the first and keeps them from eviction for a while.', since: '0.1.0', group, complexity: 'O(N) in the keys looked at', syntax: 'milliseconds key [key ...]' },
   },
 ];

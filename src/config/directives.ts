@@ -32,7 +32,7 @@ export interface Directive {
   compatOnly?: boolean;
 }
 
-import { POLICY_NAMES } from '../store/eviction/policy.js';
+import { POLICY_NAMES } from '../store/store.js';
 
 const KB = 1024;
 const MB = 1024 * KB;

@@ -281,12 +281,15 @@ export class RequestReader {
       this.stop();
       return false;
     }
-    // The command has run: its big payload buffer is free for the next one.
-    if (this.lent !== null) {
-      if (this.spare === null || this.lent.length > this.spare.length) this.spare = this.lent;
-      this.lent = null;
-    }
+    this.recycleLent();
     return true;
+  }
+
+  /** The command has run: its big payload buffer is free for the next one (the bigger of the two is kept). */
+  private recycleLent(): void {
+    if (this.lent === null) return;
+    if (this.spare === null || this.lent.length > this.spare.length) this.spare = this.lent;
+    this.lent = null;
   }
 
   private dispatch(): boolean {
@@ -297,11 +300,7 @@ export class RequestReader {
       this.stop();
       return false;
     }
-    // The command has run: its big payload buffer is free for the next one.
-    if (this.lent !== null) {
-      if (this.spare === null || this.lent.length > this.spare.length) this.spare = this.lent;
-      this.lent = null;
-    }
+    this.recycleLent();
     return true;
   }
 

@@ -12,16 +12,22 @@
 
 import net from 'node:net';
 import tls from 'node:tls';
-import { chmodSync, existsSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
-import { constants as cryptoConstants } from 'node:crypto';
-import type { Config } from '../config/config.js';
-import { aclOf } from '../acl/acl.js';
-import type { Server } from './server.js';
-import { STRERROR, strerror } from './log.js';
+import type { Config } from '../config/configuration.js';
+import { STRERROR, strerror } from './logger.js';
+import { sslError, tlsServerOptions } from './tls-options.js';
 
 export type ListenerKind = 'tcp' | 'tls' | 'unix';
+
+/** What the listeners need of the server (the Server is one). */
+export interface ListenerHost {
+  readonly config: Config;
+  log(level: string, msg: string): void;
+  /** The plain TCP port served, kept up to date as listeners change (INFO's tcp_port). */
+  port: number;
+}
 
 /** Node's TCP server handle (lib/net.js creates the same). Methods return 0 or a negative errno. */
 interface TcpHandle {
@@ -103,122 +109,6 @@ function skippable(code: string, optional: boolean): boolean {
   return ['ENOPROTOOPT', 'EPROTONOSUPPORT', 'ESOCKTNOSUPPORT', 'EPFNOSUPPORT', 'EAFNOSUPPORT'].includes(code);
 }
 
-/** An OpenSSL error as OpenSSL 3 prints it ("error:0A0000C7:SSL routines::peer did not return a certificate"). */
-function sslError(e: Error): string {
-  const m = /error:([0-9A-Fa-f]+):([^:]*):[^:]*:([^:\n]*)/.exec(e.message);
-  return m ? `error:${m[1]}:${m[2]}::${m[3]}` : e.message;
-}
-
-/** Redis's text for a client refused by protected mode, word for word (typo included). */
-export const PROTECTED_MODE_DENIED = '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n';
-
-/**
- * Protected mode (on by default): while the default user needs no password,
- * only loopback and unix-socket clients are served; any other gets DENIED
- * and is closed. True when the connection was refused.
- */
-export function refusedByProtectedMode(server: Server, socket: net.Socket, kind: ListenerKind): boolean {
-  if (kind === 'unix' || !server.config.bool('protected-mode') || !aclOf(server).defaultUser.nopass) return false;
-  const a = socket.remoteAddress;
-  if (a === '127.0.0.1' || a === '::1' || a === '::ffff:127.0.0.1') return false;
-  server.stats.totalConnections++;
-  server.stats.rejectedConnections++;
-  // Closed once written, whether or not the peer closes its side.
-  socket.write(PROTECTED_MODE_DENIED);
-  socket.destroySoon();
-  return true;
-}
-
-/** tls-protocols ("TLSv1.2 TLSv1.3", any order; "" is those two) as node:tls versions. */
-const TLS_VERSIONS: tls.SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
-const NO_VERSION_FLAGS = [
-  cryptoConstants.SSL_OP_NO_TLSv1, cryptoConstants.SSL_OP_NO_TLSv1_1, cryptoConstants.SSL_OP_NO_TLSv1_2, cryptoConstants.SSL_OP_NO_TLSv1_3,
-];
-
-function tlsVersions(protocols: string): Pick<tls.SecureContextOptions, 'minVersion' | 'maxVersion' | 'secureOptions'> {
-  const words = protocols.split(/\s+/).filter(Boolean);
-  const on = words.length === 0 ? [2, 3] : words.map((w) => TLS_VERSIONS.findIndex((v) => v.toLowerCase() === w.toLowerCase()));
-  if (on.includes(-1)) {
-    throw new Error("Invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'.");
-  }
-  const min = Math.min(...on);
-  const max = Math.max(...on);
-  // Versions left out between the lowest and the highest are switched off one by one.
-  let secureOptions = 0;
-  for (let v = min; v <= max; v++) if (!on.includes(v)) secureOptions |= NO_VERSION_FLAGS[v];
-  return { minVersion: TLS_VERSIONS[min], maxVersion: TLS_VERSIONS[max], secureOptions };
-}
-
-/** PEM certificates of tls-ca-cert-dir: every file in it that holds one. */
-function readCaDir(dir: string): Buffer[] {
-  const out: Buffer[] = [];
-  for (const name of readdirSync(dir)) {
-    let b: Buffer;
-    try {
-      b = readFileSync(join(dir, name));
-    } catch {
-      continue; // subdirectories, unreadable files
-    }
-    if (b.includes('-----BEGIN CERTIFICATE-----')) out.push(b);
-  }
-  return out;
-}
-
-/**
- * node:tls server options for the tls-* directives. Throws with the reason
- * Redis logs (missing file, bad key, unknown protocol...).
- */
-export function tlsServerOptions(config: Config): tls.TlsOptions {
-  const certFile = config.str('tls-cert-file');
-  const keyFile = config.str('tls-key-file');
-  const caFile = config.str('tls-ca-cert-file');
-  const caDir = config.str('tls-ca-cert-dir');
-  const auth = config.str('tls-auth-clients');
-  if (!certFile) throw new Error('No tls-cert-file configured!');
-  if (!keyFile) throw new Error('No tls-key-file configured!');
-  if (auth !== 'no' && !caFile && !caDir) {
-    throw new Error('Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, tls-replication or tls-auth-clients are enabled!');
-  }
-  const versions = tlsVersions(config.str('tls-protocols'));
-  const step = <T>(what: string, f: () => T): T => {
-    try {
-      return f();
-    } catch (e) {
-      // A file that cannot be read has a syscall; OpenSSL errors do not.
-      throw new Error(`${what}: ${(e as NodeJS.ErrnoException).syscall ? strerror(e) : sslError(e as Error)}`);
-    }
-  };
-  const cert = step(`Failed to load certificate: ${certFile}`, () => readFileSync(certFile));
-  step(`Failed to load certificate: ${certFile}`, () => tls.createSecureContext({ cert }));
-  const key = step(`Failed to load private key: ${keyFile}`, () => readFileSync(keyFile));
-  const passphrase = config.str('tls-key-file-pass') || undefined;
-  step(`Failed to load private key: ${keyFile}`, () => tls.createSecureContext({ cert, key, passphrase }));
-  const ca = step('Failed to configure CA certificate(s) file/directory', () => {
-    const list = [...(caFile ? [readFileSync(caFile)] : []), ...(caDir ? readCaDir(caDir) : [])];
-    if (list.length > 0) tls.createSecureContext({ ca: list });
-    return list.length > 0 ? list : undefined;
-  });
-  // node:tls takes TLSv1.3 suites and older ciphers in one list; one left unset keeps its defaults.
-  const defaults = tls.DEFAULT_CIPHERS.split(':');
-  const suites = config.str('tls-ciphersuites') || defaults.filter((c) => c.startsWith('TLS_')).join(':');
-  const older = config.str('tls-ciphers') || defaults.filter((c) => !c.startsWith('TLS_')).join(':');
-  const dh = config.str('tls-dh-params-file');
-  const options: tls.TlsOptions = {
-    cert, key, passphrase, ca,
-    requestCert: auth !== 'no',
-    // "optional": a client may come without a certificate; one it shows must be valid (see acceptTls).
-    rejectUnauthorized: auth === 'yes',
-    ...versions,
-    ciphers: `${suites}:${older}`,
-    honorCipherOrder: config.bool('tls-prefer-server-ciphers'),
-    dhparam: dh ? step(`Failed to load DH params file: ${dh}`, () => readFileSync(dh)) : undefined,
-    sessionTimeout: config.int('tls-session-cache-timeout'),
-  };
-  if (!config.bool('tls-session-caching')) options.secureOptions = (options.secureOptions ?? 0) | cryptoConstants.SSL_OP_NO_TICKET;
-  step('Failed to configure TLS', () => tls.createSecureContext(options));
-  return options;
-}
-
 const PORT_FAILED = 'Unable to listen on this port. Check server logs.';
 const TLS_FAILED = 'Unable to update TLS configuration. Check server logs.';
 
@@ -230,7 +120,7 @@ export class Listeners {
   private tlsOptions: tls.TlsOptions | null = null;
 
   constructor(
-    private readonly server: Server,
+    private readonly server: ListenerHost,
     private readonly accept: (socket: net.Socket, kind: ListenerKind) => void,
   ) {
     server.config.onChange((name) => this.configChanged(name));

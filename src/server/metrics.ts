@@ -3,7 +3,8 @@
 //
 // Nothing here runs on the request path: every figure is read when scraped,
 // from what the server keeps anyway (Server.stats, the command table's
-// counters and latency buckets, the allocator), through collect() callbacks
+// counters and latency buckets, Server.memoryReport, the store's slab
+// report), through collect() callbacks
 // of a private prom-client Registry. KV tensor totals come from a census that
 // scans the keyspace a bounded number of entries at a time (TensorCensus).
 
@@ -11,10 +12,10 @@ import http from 'node:http';
 import type net from 'node:net';
 import { Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { Server } from './server.js';
-import { infoPeak, instantaneousOps, memoryParts, trackPeak } from './info.js';
-import { BUCKET_US } from '../commands/latency.js';
-import { slowlogLength } from '../commands/slowlog.js';
-import { ValueType } from '../store/keytable.js';
+import { BUCKET_US } from '../monitor/latency-histogram.js';
+import { ValueType } from '../store/types.js';
+import type { SlabClassReport } from '../store/store.js';
+import type { MemoryReport } from '../commands/context.js';
 import { minLength, readTensor } from '../tensor/layout.js';
 import { KVSLAB_VERSION, REDIS_VERSION } from '../version.js';
 import { STATUS_PAGE } from './status-page.js';
@@ -56,13 +57,13 @@ class TensorCensus {
   }
 
   private step(): void {
-    const dbs = this.server.dbs;
+    const dbs = this.server.store.dbs;
     const p = this.partial;
-    const now = this.server.now();
+    const now = this.server.clock;
     let budget = CENSUS_BUDGET;
     while (budget > 0) {
-      const t = dbs[this.db].table;
-      this.cursor = t.scan(this.cursor, (h) => {
+      const t = dbs[this.db];
+      this.cursor = t.scanStep(this.cursor, (h) => {
         budget--;
         if (t.type(h) !== ValueType.KvTensor) return;
         const at = t.expireAt(h);
@@ -86,6 +87,11 @@ class TensorCensus {
   }
 }
 
+/** The parts of memory /metrics and the status page chart, from the server's one report. */
+function memoryParts(m: MemoryReport): { slabs: number; index: number; large: number; clients: number; jsHeap: number } {
+  return { slabs: m.store.pages, index: m.store.index, large: m.store.large, clients: m.clientBuffers + m.replyBuffer, jsHeap: m.jsHeap };
+}
+
 // ---------------------------------------------------------------------------
 // Prometheus
 
@@ -100,21 +106,19 @@ class CommandDurations {
 
   get(): { name: string; help: string; type: string; aggregator: string; values: { metricName: string; labels: Record<string, string>; value: number }[] } {
     const values = [];
-    for (const spec of this.server.commands.all) {
-      for (const s of [spec, ...(spec.subcommands ?? [])]) {
-        const hist = s.stats?.hist;
-        if (!hist) continue;
-        let cumulative = 0;
-        // The last bucket also holds everything over a second: it is +Inf.
-        for (let k = 0; k < hist.length - 1; k++) {
-          cumulative += hist[k];
-          values.push({ metricName: `${this.name}_bucket`, labels: { cmd: s.name, le: String(BUCKET_US[k] / 1e6) }, value: cumulative });
-        }
-        cumulative += hist[hist.length - 1];
-        values.push({ metricName: `${this.name}_bucket`, labels: { cmd: s.name, le: '+Inf' }, value: cumulative });
-        values.push({ metricName: `${this.name}_sum`, labels: { cmd: s.name }, value: (s.stats?.usec ?? 0) / 1e6 });
-        values.push({ metricName: `${this.name}_count`, labels: { cmd: s.name }, value: cumulative });
+    for (const s of this.server.commands.everyCommand()) {
+      const hist = s.stats.hist;
+      if (!hist) continue;
+      let cumulative = 0;
+      // The last bucket also holds everything over a second: it is +Inf.
+      for (let k = 0; k < hist.length - 1; k++) {
+        cumulative += hist[k];
+        values.push({ metricName: `${this.name}_bucket`, labels: { cmd: s.name, le: String(BUCKET_US[k] / 1e6) }, value: cumulative });
       }
+      cumulative += hist[hist.length - 1];
+      values.push({ metricName: `${this.name}_bucket`, labels: { cmd: s.name, le: '+Inf' }, value: cumulative });
+      values.push({ metricName: `${this.name}_sum`, labels: { cmd: s.name }, value: s.stats.usec / 1e6 });
+      values.push({ metricName: `${this.name}_count`, labels: { cmd: s.name }, value: cumulative });
     }
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
@@ -125,11 +129,9 @@ class CommandDurations {
 /** Every command and subcommand that has been called, with its counters. */
 function calledCommands(server: Server): { name: string; calls: number; failed: number; rejected: number }[] {
   const out = [];
-  for (const spec of server.commands.all) {
-    for (const s of [spec, ...(spec.subcommands ?? [])]) {
-      const st = s.stats;
-      if (st && (st.calls > 0 || st.failed > 0 || st.rejected > 0)) out.push({ name: s.name, calls: st.calls, failed: st.failed, rejected: st.rejected });
-    }
+  for (const s of server.commands.everyCommand()) {
+    const st = s.stats;
+    if (st.calls > 0 || st.failed > 0 || st.rejected > 0) out.push({ name: s.name, calls: st.calls, failed: st.failed, rejected: st.rejected });
   }
   return out;
 }
@@ -161,7 +163,7 @@ function buildRegistry(server: Server, census: TensorCensus): Registry {
   counter('kvslab_connections_received_total', 'Connections accepted since start', () => st().totalConnections);
   counter('kvslab_rejected_connections_total', 'Connections refused (maxclients)', () => st().rejectedConnections);
   counter('kvslab_commands_processed_total', 'Commands run since start (or CONFIG RESETSTAT)', () => st().totalCommands);
-  gauge('kvslab_instantaneous_ops_per_second', 'Commands per second over the last 1.6 s (INFO instantaneous_ops_per_sec)', () => instantaneousOps(server));
+  gauge('kvslab_instantaneous_ops_per_second', 'Commands per second over the last 1.6 s (INFO instantaneous_ops_per_sec)', () => server.sampler.opsPerSec);
   counter('kvslab_error_replies_total', 'Error replies sent', () => st().errorReplies);
   counter('kvslab_net_input_bytes_total', 'Bytes read from clients', () => st().netInputBytes);
   counter('kvslab_net_output_bytes_total', 'Bytes written to clients', () => st().netOutputBytes);
@@ -189,34 +191,34 @@ function buildRegistry(server: Server, census: TensorCensus): Registry {
   });
   registry.registerMetric(new CommandDurations(server) as unknown as Metric);
 
-  counter('kvslab_keyspace_hits_total', 'Key lookups that found the key', () => st().keyspaceHits);
-  counter('kvslab_keyspace_misses_total', 'Key lookups that found no key', () => st().keyspaceMisses);
-  counter('kvslab_evicted_keys_total', 'Keys evicted to stay within maxmemory', () => st().evictedKeys);
-  counter('kvslab_expired_keys_total', 'Keys removed because their TTL passed', () => st().expiredKeys);
+  counter('kvslab_keyspace_hits_total', 'Key lookups that found the key', () => server.store.stats.keyspaceHits);
+  counter('kvslab_keyspace_misses_total', 'Key lookups that found no key', () => server.store.stats.keyspaceMisses);
+  counter('kvslab_evicted_keys_total', 'Keys evicted to stay within maxmemory', () => server.store.stats.evictedKeys);
+  counter('kvslab_expired_keys_total', 'Keys removed because their TTL passed', () => server.store.stats.expiredKeys);
   new Gauge({
     name: 'kvslab_db_keys', help: 'Keys per database', registers, labelNames: ['db'] as const,
     collect() {
       this.reset();
-      for (const db of server.dbs) if (db.size > 0) this.set({ db: String(db.id) }, db.size);
+      for (const db of server.store.dbs) if (db.size > 0) this.set({ db: String(db.id) }, db.size);
     },
   });
   new Gauge({
     name: 'kvslab_db_keys_expiring', help: 'Keys with a TTL per database', registers, labelNames: ['db'] as const,
     collect() {
       this.reset();
-      for (const db of server.dbs) if (db.size > 0) this.set({ db: String(db.id) }, db.volatileSize);
+      for (const db of server.store.dbs) if (db.size > 0) this.set({ db: String(db.id) }, db.volatileSize);
     },
   });
 
-  gauge('kvslab_memory_used_bytes', 'Memory counted against maxmemory (INFO used_memory)', () => trackPeak(server));
-  gauge('kvslab_memory_peak_bytes', 'Highest used_memory seen', () => infoPeak(server));
+  gauge('kvslab_memory_used_bytes', 'Memory counted against maxmemory (INFO used_memory)', () => server.memoryReport().used);
+  gauge('kvslab_memory_peak_bytes', 'Highest used_memory seen', () => server.memoryReport().peak);
   gauge('kvslab_memory_max_bytes', 'maxmemory (0: no limit)', () => server.config.int('maxmemory'));
   gauge('kvslab_memory_rss_bytes', 'Resident set size of the process', () => process.memoryUsage.rss());
   new Gauge({
     name: 'kvslab_memory_bytes', help: 'Memory by part: slabs, index, large values, client buffers (in used_memory) and the JS heap (not in it)',
     registers, labelNames: ['part'] as const,
     collect() {
-      const p = memoryParts(server);
+      const p = memoryParts(server.memoryReport());
       this.set({ part: 'slabs' }, p.slabs);
       this.set({ part: 'index' }, p.index);
       this.set({ part: 'large' }, p.large);
@@ -224,31 +226,30 @@ function buildRegistry(server: Server, census: TensorCensus): Registry {
       this.set({ part: 'js_heap' }, p.jsHeap);
     },
   });
-  const slabGauge = (name: string, help: string, read: (c: ReturnType<Server['keyspace']['slabs']['stats']>[number]) => number) => new Gauge({
+  const slabGauge = (name: string, help: string, read: (c: SlabClassReport) => number) => new Gauge({
     name, help, registers, labelNames: ['class', 'chunk_size'] as const,
     collect() {
       this.reset();
-      for (const c of server.keyspace.slabs.stats()) this.set({ class: String(c.cls), chunk_size: String(c.chunkSize) }, read(c));
+      for (const c of server.store.slabs().classes) this.set({ class: String(c.cls), chunk_size: String(c.chunkSize) }, read(c));
     },
   });
-  slabGauge('kvslab_slab_class_bytes', 'Bytes of slabs held by each size class (INFO slabs)', (c) => c.slabs * c.unitsPerSlab * server.keyspace.slabs.unitSize);
+  slabGauge('kvslab_slab_class_bytes', 'Bytes of slabs held by each size class (INFO slabs)', (c) => c.bytes);
   slabGauge('kvslab_slab_class_used_chunks', 'Chunks in use per size class', (c) => c.used);
   slabGauge('kvslab_slab_class_free_chunks', 'Free chunks per size class', (c) => c.free);
   new Counter({
     name: 'kvslab_slab_class_evictions_total', help: 'Evictions per size class', registers, labelNames: ['class'] as const,
     collect() {
       this.reset();
-      const ev = server.keyspace.classEvictions;
-      for (const c of server.keyspace.slabs.stats()) this.inc({ class: String(c.cls) }, ev[c.cls]);
+      for (const c of server.store.slabs().classes) this.inc({ class: String(c.cls) }, c.evictions);
     },
   });
-  gauge('kvslab_slab_pages', 'Slab pages taken from the system', () => server.keyspace.slabs.pageCount);
-  gauge('kvslab_items', 'Items in the slab arena (all databases)', () => server.keyspace.itemCount);
+  gauge('kvslab_slab_pages', 'Slab pages taken from the system', () => server.store.slabs().pages);
+  gauge('kvslab_items', 'Items in the slab arena (all databases)', () => server.store.slabs().items);
 
   gauge('kvslab_kv_tensor_keys', 'KV tensor keys (census by bounded scans, see README)', () => census.read().keys);
   gauge('kvslab_kv_tensor_tokens', 'Committed tokens over all KV tensor keys', () => census.read().tokens);
   gauge('kvslab_kv_tensor_bytes', 'Bytes of the committed tokens of all KV tensor keys (as KV.INFO bytes)', () => census.read().bytes);
-  gauge('kvslab_slowlog_length', 'Entries in the slow log', () => slowlogLength(server));
+  gauge('kvslab_slowlog_length', 'Entries in the slow log', () => server.slowLog.length);
   return registry;
 }
 
@@ -258,7 +259,8 @@ function buildRegistry(server: Server, census: TensorCensus): Registry {
 /** The status page's figures: small, so it can be fetched every second. */
 function snapshot(server: Server, census: TensorCensus): unknown {
   const st = server.stats;
-  const slabs = server.keyspace.slabs;
+  const ks = server.store.stats;
+  const mem = server.memoryReport();
   return {
     version: KVSLAB_VERSION,
     redis_version: REDIS_VERSION,
@@ -267,27 +269,26 @@ function snapshot(server: Server, census: TensorCensus): unknown {
     uptime: Math.floor((Date.now() - server.startTime) / 1000),
     clients: server.clients.size,
     maxclients: server.config.int('maxclients'),
-    ops_per_sec: instantaneousOps(server),
+    ops_per_sec: server.sampler.opsPerSec,
     total_commands: st.totalCommands,
-    hits: st.keyspaceHits,
-    misses: st.keyspaceMisses,
-    evicted: st.evictedKeys,
-    expired: st.expiredKeys,
+    hits: ks.keyspaceHits,
+    misses: ks.keyspaceMisses,
+    evicted: ks.evictedKeys,
+    expired: ks.expiredKeys,
     net_in: st.netInputBytes,
     net_out: st.netOutputBytes,
-    used_memory: trackPeak(server),
-    peak_memory: infoPeak(server),
-    rss: process.memoryUsage.rss(),
+    used_memory: mem.used,
+    peak_memory: mem.peak,
+    rss: mem.rss,
     maxmemory: server.config.int('maxmemory'),
     policy: server.config.str('maxmemory-policy'),
-    memory: memoryParts(server),
-    dbs: server.dbs.filter((db) => db.size > 0).map((db) => ({ db: db.id, keys: db.size, expires: db.volatileSize })),
-    slabs: slabs.stats().map((c) => ({
-      cls: c.cls, chunk: c.chunkSize, bytes: c.slabs * c.unitsPerSlab * slabs.unitSize, used: c.used, free: c.free,
-      evictions: server.keyspace.classEvictions[c.cls],
+    memory: memoryParts(mem),
+    dbs: server.store.dbs.filter((db) => db.size > 0).map((db) => ({ db: db.id, keys: db.size, expires: db.volatileSize })),
+    slabs: server.store.slabs().classes.map((c) => ({
+      cls: c.cls, chunk: c.chunkSize, bytes: c.bytes, used: c.used, free: c.free, evictions: c.evictions,
     })),
     tensors: census.read(),
-    slowlog: slowlogLength(server),
+    slowlog: server.slowLog.length,
   };
 }
 

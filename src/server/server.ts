@@ -1,86 +1,97 @@
-// The server: its listeners (listeners.ts), the client registry, databases, statistics, and
-// the periodic cron (active expiry, idle client timeout).
+// The server, as Redis's struct redisServer: it owns every subsystem as a
+// named field (the configuration, the command table, the store and its
+// expire cycle, the ACL, the slow log, the latency monitor, the statistics
+// sampler, WATCH's registry, the shared buffers, the listeners and the
+// clients) and runs the periodic cron (active expiry, rehashing, eviction
+// under maxmemory, idle clients). Commands see it as a ServerContext.
 
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
-import { Config } from '../config/config.js';
-import { Db, DbHooks, KeyspaceStats } from '../store/db.js';
-import { activeExpireCycle } from '../store/expire.js';
-import type { LfuParams } from '../store/lfu.js';
-import { Keyspace } from '../store/keyspace.js';
-import { SlabKeyTable } from '../store/slab-table.js';
-import { ValueType } from '../store/keytable.js';
-import { trimTail } from '../tensor/trim.js';
-import { createPolicy } from '../store/eviction/policy.js';
-import { fullGc } from '../util/gc.js';
-import { sharedReply, shrinkSharedReply } from './reply.js';
-import { Client } from './client.js';
-import { CommandTable } from '../commands/table.js';
-import { processCommand } from '../commands/dispatch.js';
-import { buildCommandTable } from '../commands/index.js';
-import { watchSlowCommands } from '../commands/slowlog.js';
-import { WatchRegistry } from './watch.js';
-import { Logger } from './log.js';
-import { Listeners, refusedByProtectedMode, type ListenerKind } from './listeners.js';
+import type { Config } from '../config/configuration.js';
 import type { OutputLimit } from '../config/directives.js';
+import { ActiveExpireCycle, Store, type StoreHooks } from '../store/store.js';
+import type { Db } from '../store/db.js';
+import { ValueType } from '../store/types.js';
+import { trimTail } from '../tensor/trim.js';
+import type { Acl, AclHost } from '../acl/access-control.js';
+import type { Handler, MemoryReport, ServerContext, ServerStats } from '../commands/context.js';
+import type { CommandTable } from '../commands/model/command-table.js';
+import { freshStats } from '../commands/model/command-table.js';
+import { WatchRegistry } from '../commands/watch-registry.js';
+import { SlowLog } from '../monitor/slow-log.js';
+import { LatencyMonitor } from '../monitor/latency-monitor.js';
+import { StatsSampler } from '../monitor/stats-sampler.js';
+import { fullGc } from '../util/gc.js';
+import { Client, type ConnectionHost } from './client-connection.js';
+import { buildInfo, selectSections, type InfoSource } from './info-report.js';
+import { Listeners, type ListenerHost, type ListenerKind } from './listeners.js';
+import type { Logger } from './logger.js';
+import { refusedByProtectedMode } from './protected-mode.js';
+import { SharedBuffers } from './shared-buffers.js';
 
-export interface Stats extends KeyspaceStats {
-  totalCommands: number;
-  totalConnections: number;
-  rejectedConnections: number;
-  evictedKeys: number;
-  errorReplies: number;
-  netInputBytes: number;
-  netOutputBytes: number;
-}
-
-export class Server implements DbHooks {
+export class Server implements ServerContext, ConnectionHost, ListenerHost, InfoSource, StoreHooks, AclHost {
   readonly config: Config;
-  /** Every database's keys and values, in one arena with one memory budget. */
-  readonly keyspace: Keyspace;
-  readonly dbs: Db[] = [];
-  readonly commands: CommandTable;
-  readonly clients = new Map<number, Client>();
-  readonly watches = new WatchRegistry();
-  readonly log: Logger['log'];
+  readonly commands: CommandTable<Handler>;
   readonly logger: Logger;
-  readonly startTime = Date.now();
-  readonly runId = Array.from({ length: 40 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
-  stats: Stats = Server.freshStats();
+  /** Every database's keys and values, in one keyspace with one memory budget. */
+  readonly store: Store;
+  readonly expireCycle: ActiveExpireCycle;
+  readonly acl: Acl;
+  readonly slowLog: SlowLog;
+  readonly latency: LatencyMonitor;
+  /** Instantaneous rates and the memory peak (INFO). */
+  readonly sampler: StatsSampler;
+  readonly watches = new WatchRegistry();
+  /** The read buffer and the reply buffer every client shares. */
+  readonly buffers = new SharedBuffers();
   /** TCP, TLS and unix listening sockets; CONFIG SET port/bind/tls-port rebind them. */
   readonly listeners: Listeners;
-  private nextClientId = 1;
-  private cron: NodeJS.Timeout | null = null;
-  outputLimitNormal: OutputLimit = { hard: 0, soft: 0, softSeconds: 0 };
-  /** Set by DEBUG SET-ACTIVE-EXPIRE; lets tests observe lazy expiry alone. */
-  activeExpireEnabled = true;
+  readonly clients = new Map<number, Client>();
+  readonly stats: ServerStats = { totalCommands: 0, totalConnections: 0, rejectedConnections: 0, errorReplies: 0, netInputBytes: 0, netOutputBytes: 0 };
+  /** Error replies by their code (the first word: ERR, WRONGTYPE...), for INFO errorstats. */
+  readonly errorCodes = new Map<string, number>();
+  readonly startTime = Date.now();
+  readonly runId = Array.from({ length: 40 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
+  /** The plain TCP port served (the listeners keep it). */
   port = 0;
   shuttingDown = false;
-  lfu: LfuParams | null = null;
+  outputLimitNormal: OutputLimit = { hard: 0, soft: 0, softSeconds: 0 };
+  /** Calls that take at least this many µs go to SLOWLOG / LATENCY (see applySlowThreshold). */
+  slowUs = Infinity;
+  timeMark = performance.now();
+  /** Bytes of client query and reply buffers, kept up to date by each client. */
+  clientsMemory = 0;
+  /**
+   * The clients' recent peak (decaying by half every few seconds): the store
+   * leaves that much of maxmemory for them, so buffers that come and go do not
+   * make it evict and grow back again and again.
+   */
+  clientsPeak = 0;
+  /** used_memory once listening (INFO's used_memory_startup). */
+  private startupMemory = 0;
+  /** maxmemory, kept here because the check runs on every write. */
+  private maxmemory = 0;
+  private nextClientId = 1;
+  private cron: NodeJS.Timeout | null = null;
   /** Installed by main: SHUTDOWN and signals end the process through it. */
   onShutdown: (reason: string) => void = () => {};
 
-  constructor(config: Config, logger: Logger) {
+  constructor(config: Config, commands: CommandTable<Handler>, acl: Acl, logger: Logger) {
     this.config = config;
+    this.commands = commands;
+    this.acl = acl;
     this.logger = logger;
-    this.log = logger.log.bind(logger);
+    this.store = new Store(config.int('slab-page-size'), config.num('slab-growth-factor'), config.int('databases'), this);
+    this.expireCycle = new ActiveExpireCycle(this.store.dbs);
+    this.slowLog = new SlowLog(() => config.int('slowlog-max-len'));
+    this.latency = new LatencyMonitor(() => config.int('latency-monitor-threshold'));
+    this.sampler = new StatsSampler(
+      () => ({ commands: this.stats.totalCommands, netIn: this.stats.netInputBytes, netOut: this.stats.netOutputBytes }),
+      () => this.usedMemory(),
+    );
     this.listeners = new Listeners(this, (s, kind) => this.accept(s, kind));
-    this.keyspace = new Keyspace(config.int('slab-page-size'), config.num('slab-growth-factor'), {
-      // The store grows only into room the clients' buffers have not needed lately.
-      mayGrow: (bytes) => this.maxmemory === 0
-        || this.keyspace.usedBytes + sharedReply.buf.length + Math.max(this.clientsMemory, this.clientsPeak) + bytes <= this.maxmemory,
-      evicting: (table, ref) => this.evicting(table, ref),
-      trim: (table, ref) => this.trimming(table, ref),
-      now: () => this.clock,
-    });
-    const n = config.int('databases');
-    for (let i = 0; i < n; i++) {
-      const t = new SlabKeyTable(this.keyspace, i);
-      this.keyspace.tables.push(t);
-      this.dbs.push(new Db(i, this, t));
-    }
-    this.commands = buildCommandTable();
-    watchSlowCommands(this);
+    acl.attach(this);
+    this.applySlowThreshold();
     this.applyOutputLimits();
     this.applyLfu();
     this.applyPolicy();
@@ -90,33 +101,31 @@ export class Server implements DbHooks {
       if (name === 'maxmemory-policy' || name.startsWith('lfu-')) this.applyLfu();
       if (name === 'maxmemory-policy' || name === 'maxmemory-samples') this.applyPolicy();
       if (name === 'client-output-buffer-limit') this.applyOutputLimits();
+      if (name === 'slowlog-log-slower-than' || name === 'latency-monitor-threshold') this.applySlowThreshold();
       if (name === 'hz') this.startCron();
       if (name === 'loglevel') logger.level = config.str('loglevel');
     });
   }
 
-  static freshStats(): Stats {
-    return {
-      keyspaceHits: 0, keyspaceMisses: 0, expiredKeys: 0, totalCommands: 0, totalConnections: 0,
-      rejectedConnections: 0, evictedKeys: 0, errorReplies: 0, netInputBytes: 0, netOutputBytes: 0,
-    };
-  }
+  /** Bound, so that it can be handed around (the listeners, the ACL take it). */
+  readonly log = (level: string, msg: string): void => this.logger.log(level, msg);
+
+  // ---------------------------------------------------------------------------
+  // Settings that take effect at once
 
   private applyLfu(): void {
     const lfu = this.config.str('maxmemory-policy').endsWith('-lfu');
-    this.lfu = lfu ? { logFactor: this.config.int('lfu-log-factor'), decayMinutes: this.config.int('lfu-decay-time') } : null;
-    this.keyspace.lfu = this.lfu;
+    this.store.setLfu(lfu ? { logFactor: this.config.int('lfu-log-factor'), decayMinutes: this.config.int('lfu-decay-time') } : null);
   }
 
   private applyPolicy(): void {
-    this.keyspace.setPolicy(createPolicy(this.config.str('maxmemory-policy'), this.keyspace, { samples: this.config.int('maxmemory-samples') }));
+    this.store.setPolicy(this.config.str('maxmemory-policy'), this.config.int('maxmemory-samples'));
   }
 
   /** A new maxmemory takes effect at once: memory is given back (evicting if the policy allows) down to it. */
   private setMaxmemory(bytes: number): void {
     this.maxmemory = bytes;
-    // With a budget, idle pages are kept for reuse; without one they go back to the system.
-    this.keyspace.slabs.holdEmptyPages = bytes > 0;
+    this.store.setMaxmemory(bytes);
     if (bytes > 0) this.freeMemory(Infinity);
   }
 
@@ -126,38 +135,72 @@ export class Server implements DbHooks {
     this.outputLimitNormal = { hard: Number(parts[i + 1]), soft: Number(parts[i + 2]), softSeconds: Number(parts[i + 3]) };
   }
 
-  // DbHooks
-  pin(h: number): void { this.keyspace.pin(h); }
-  /**
-   * The clock commands see: read once per read batch and by the cron (Redis
-   * too caches its mstime), so every lookup of a command, of a whole EXEC or
-   * of a pipeline, agrees on "now".
-   */
-  now(): number { return this.clock; }
-  clock = Date.now();
+  /** The duration (µs) from which a call takes the slow path: the lower of the slow log's and the latency monitor's thresholds. */
+  private applySlowThreshold(): void {
+    const slowlog = this.config.int('slowlog-log-slower-than');
+    const latencyMs = this.config.int('latency-monitor-threshold');
+    this.slowUs = Math.min(slowlog < 0 ? Infinity : slowlog, latencyMs > 0 ? latencyMs * 1000 : Infinity);
+  }
+
+  // ---------------------------------------------------------------------------
+  // The clock
+
+  /** The store's clock: read once per read batch and by the cron, so a pipeline agrees on "now". */
+  get clock(): number { return this.store.clock; }
+
   updateClock(): void {
-    this.clock = Date.now();
+    this.store.clock = Date.now();
     this.timeMark = performance.now();
   }
-  /**
-   * performance.now() when the read batch began or the last command ended:
-   * dispatch times fast commands from it with one clock read (see call()).
-   */
-  timeMark = performance.now();
-  /** Calls that take at least this many µs go to SLOWLOG / LATENCY (commands/slowlog.ts). */
-  slowUs = Infinity;
+
+  // ---------------------------------------------------------------------------
+  // StoreHooks
+
+  outsideBytes(): number {
+    return this.buffers.reply.length + Math.max(this.clientsMemory, this.clientsPeak);
+  }
+
   keyModified(db: Db, key: Buffer): void {
     if (db.watchers > 0) this.watches.touch(db, key);
   }
+
   dbModified(db: Db, replacedWith?: Db): void {
     if (db.watchers > 0) this.watches.touchDb(db, replacedWith);
   }
 
-  unwatchAll(c: Client): void { this.watches.unwatchAll(c); }
+  /** An entry is evicted: a WATCH on its key fails. */
+  evicting(db: Db, h: number): void {
+    if (db.watchers > 0) this.watches.touch(db, Buffer.from(db.key(h)));
+  }
 
-  /** Error replies by their code (the first word: ERR, WRONGTYPE...), for INFO errorstats. */
-  readonly errorCodes = new Map<string, number>();
+  /** kv-tail-trim: a tensor picked for eviction gives back the tail of its sequence instead, while it can. */
+  trim(db: Db, h: number): boolean {
+    return this.config.bool('kv-tail-trim') && db.type(h) === ValueType.KvTensor && trimTail(db, h);
+  }
 
+  // ---------------------------------------------------------------------------
+  // AclHost
+
+  sessions(): Iterable<Client> {
+    return this.clients.values();
+  }
+
+  // ---------------------------------------------------------------------------
+  // ServerContext
+
+  info(sections: string[]): string {
+    return buildInfo(this, selectSections(sections));
+  }
+
+  configSet(pairs: [string, string][], allowProtected: boolean): string | null {
+    return this.listeners.configSet(pairs, allowProtected);
+  }
+
+  shutdown(reason: string): void {
+    this.onShutdown(reason);
+  }
+
+  /** An error reply was sent: counted by its code (the first word), for INFO errorstats. */
   recordError(msg: string): void {
     this.stats.errorReplies++;
     const sp = msg.indexOf(' ');
@@ -165,48 +208,43 @@ export class Server implements DbHooks {
     this.errorCodes.set(code, (this.errorCodes.get(code) ?? 0) + 1);
   }
 
-  /** CONFIG RESETSTAT. */
+  /** CONFIG RESETSTAT: counters in place (everything that holds them keeps reading the same objects). */
   resetStats(): void {
-    this.stats = Server.freshStats();
+    const st = this.stats;
+    st.totalCommands = st.totalConnections = st.rejectedConnections = st.errorReplies = st.netInputBytes = st.netOutputBytes = 0;
+    const ks = this.store.stats;
+    ks.keyspaceHits = ks.keyspaceMisses = ks.expiredKeys = ks.evictedKeys = 0;
     this.errorCodes.clear();
-    for (const spec of this.commands.all) {
-      for (const s of [spec, ...(spec.subcommands ?? [])]) s.stats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
-    }
+    for (const cmd of this.commands.everyCommand()) cmd.stats = freshStats();
+    this.sampler.reset();
   }
 
-  dispatch(c: Client, argv: Buffer[]): void {
-    processCommand(this.commands, c, argv);
-  }
-
-  /** An item is evicted: counted, and a WATCH on its key fails. */
-  /** kv-tail-trim: a tensor picked for eviction gives back the tail of its sequence instead, while it can. */
-  private trimming(table: SlabKeyTable, ref: number): boolean {
-    if (!this.config.bool('kv-tail-trim') || table.type(ref) !== ValueType.KvTensor) return false;
-    return trimTail(table.owner as Db, ref);
-  }
-
-  private evicting(table: SlabKeyTable, ref: number): void {
-    this.stats.evictedKeys++;
-    const db = table.owner as Db;
-    if (db.watchers > 0) this.watches.touch(db, Buffer.from(table.key(ref)));
-  }
+  // ---------------------------------------------------------------------------
+  // Memory
 
   /**
    * Memory counted against maxmemory (INFO's used_memory): everything the
    * store holds (pages, indexes, large values) plus the clients' buffers.
    */
   usedMemory(): number {
-    return this.keyspace.usedBytes + this.clientsMemory + sharedReply.buf.length;
+    return this.store.usedBytes + this.clientsMemory + this.buffers.reply.length;
   }
 
-  /** Bytes of client query and reply buffers, kept up to date by each client. */
-  clientsMemory = 0;
-  /**
-   * The clients' recent peak (decaying by half every few seconds): the store
-   * leaves that much of maxmemory for them, so buffers that come and go do not
-   * make it evict and grow back again and again.
-   */
-  clientsPeak = 0;
+  /** The one report of where memory goes (INFO memory, MEMORY STATS, /metrics, /stats.json). */
+  memoryReport(): MemoryReport {
+    const used = this.sampler.trackPeak();
+    const mem = process.memoryUsage();
+    return {
+      used,
+      peak: this.sampler.peakMemory,
+      startup: this.startupMemory,
+      rss: mem.rss,
+      jsHeap: mem.heapUsed,
+      store: this.store.memory(),
+      clientBuffers: this.clientsMemory,
+      replyBuffer: this.buffers.reply.length,
+    };
+  }
 
   /** Whether used_memory is over maxmemory now. */
   overBudget(): boolean {
@@ -233,20 +271,17 @@ export class Server implements DbHooks {
    * nothing more can be freed (noeviction, nothing volatile...).
    */
   freeMemory(ms: number): 'done' | 'timeout' | 'stuck' {
-    const ks = this.keyspace;
+    const store = this.store;
     const start = performance.now();
     let n = 0;
     while (this.usedMemory() > this.maxmemory) {
       // Reply memory first, as Redis frees what it has sent: keys go only after.
-      if (shrinkSharedReply() > 0) continue;
-      if (!ks.releaseIdle() && !ks.evictOne()) return 'stuck';
+      if (this.buffers.shrinkReply() > 0) continue;
+      if (!store.releaseIdle() && !store.evictOne()) return 'stuck';
       if ((++n & 15) === 0 && performance.now() - start > ms) return 'timeout';
     }
     return 'done';
   }
-
-  /** maxmemory, kept here because the check runs on every write. */
-  maxmemory = 0;
 
   /** Memory the store let go of that the runtime has not collected yet. */
   private uncollected = 0;
@@ -261,7 +296,7 @@ export class Server implements DbHooks {
    * collection. On this heap it takes a few milliseconds, while nobody waits.
    */
   private collectWhenIdle(): void {
-    this.uncollected += this.keyspace.takeDroppedBytes();
+    this.uncollected += this.store.takeDroppedBytes();
     const commands = this.stats.totalCommands;
     if (commands !== this.lastCommands) {
       this.lastCommands = commands;
@@ -271,18 +306,15 @@ export class Server implements DbHooks {
     if (this.uncollected >= IDLE_GC_BYTES && this.clock - this.quietSince >= IDLE_GC_MS && fullGc()) this.uncollected = 0;
   }
 
-  /** FLUSHALL: WATCH sees every database change, then the whole arena is dropped at once. */
-  flushAll(): void {
-    for (const db of this.dbs) this.dbModified(db);
-    this.keyspace.reset();
-    for (const t of this.keyspace.tables) t.forgetAll();
-    this.applyPolicy();
-  }
+  // ---------------------------------------------------------------------------
+  // Listening and clients
 
   /** Opens every listener the configuration asks for (see Listeners.start). */
   async listen(): Promise<void> {
     this.fitMaxclientsToFileLimit();
     await this.listeners.start();
+    this.startupMemory = this.usedMemory();
+    this.sampler.start();
     this.startCron();
   }
 
@@ -312,7 +344,7 @@ export class Server implements DbHooks {
       socket.destroySoon();
       return;
     }
-    if (refusedByProtectedMode(this, socket, kind)) return;
+    if (refusedByProtectedMode(socket, kind, this.config, this.acl, this.stats)) return;
     const keepalive = this.config.int('tcp-keepalive');
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
     // A unix-socket client has no address: Redis names it by the socket's path, port 0.
@@ -326,6 +358,9 @@ export class Server implements DbHooks {
     this.clients.delete(c.id);
   }
 
+  // ---------------------------------------------------------------------------
+  // The cron
+
   private startCron(): void {
     if (this.cron) clearInterval(this.cron);
     const hz = Math.min(500, Math.max(1, this.config.int('hz')));
@@ -337,17 +372,15 @@ export class Server implements DbHooks {
   private serverCron(periodMs: number): void {
     this.updateClock();
     this.clientsPeak = Math.max(this.clientsMemory, this.clientsPeak * (1 - periodMs / 5000));
-    shrinkSharedReply(SHARED_REPLY_IDLE_MS);
+    this.buffers.shrinkReply(SHARED_REPLY_IDLE_MS);
     this.collectWhenIdle();
     // Incremental rehashing: a millisecond per table that is resizing (Redis's databasesCron).
-    for (const db of this.dbs) db.maintain(1);
+    this.store.maintain(1);
     if (this.maxmemory > 0 && this.usedMemory() > this.maxmemory) this.freeMemory(periodMs / 4);
-    if (this.activeExpireEnabled) {
-      // Redis gives the slow cycle 25% of the period, more with active-expire-effort.
-      const effort = this.config.int('active-expire-effort') - 1;
-      const budget = (periodMs * (25 + 2 * effort)) / 100;
-      activeExpireCycle(this.dbs, () => { this.updateClock(); return this.clock; }, budget);
-    }
+    // Redis gives the slow cycle 25% of the period, more with active-expire-effort.
+    const effort = this.config.int('active-expire-effort') - 1;
+    const budget = (periodMs * (25 + 2 * effort)) / 100;
+    this.expireCycle.run(() => { this.updateClock(); return this.clock; }, budget);
     // One pass over the clients: idle ones give back their payload buffer, or, past `timeout`, are closed.
     const timeout = this.config.int('timeout');
     const now = Date.now();
@@ -368,10 +401,11 @@ export class Server implements DbHooks {
    * Resolves once all sockets are closed, or after `graceMs` (peers that do
    * not close their side are then cut off).
    */
-  async shutdown(graceMs = 2000): Promise<void> {
+  async stop(graceMs = 2000): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     if (this.cron) clearInterval(this.cron);
+    this.sampler.stop();
     // A listener reports closed only once its connections are gone: don't wait on it first.
     this.listeners.close();
     const clients = [...this.clients.values()];

@@ -1,7 +1,8 @@
 // Reading client sockets without a Buffer per read: every connection reads
-// into one shared buffer (net.Socket's `onread` option), and the callback
-// must be done with the bytes before it returns. The request reader copies
-// whatever it keeps of a read (an unfinished frame), so that holds.
+// into one shared buffer (net.Socket's `onread` option, the server's
+// SharedBuffers.read), and the callback must be done with the bytes before it
+// returns. The request reader copies whatever it keeps of a read (an
+// unfinished frame), so that holds.
 //
 // Accepted sockets cannot be given `onread`, so the server accepts with
 // pauseOnConnect and hands the connection's handle to a new Socket created
@@ -10,24 +11,16 @@
 
 import net from 'node:net';
 
-/**
- * The buffer every socket reads into; its own ArrayBuffer, so views of it can
- * be recognised. 64 KiB: 16 KiB reads (Redis's PROTO_IOBUF_LEN) answered a
- * PING during a bulk load in 0.8 ms rather than 3, but cut pipelined SETs of
- * 4 KiB values to half their rate (more reads, each cutting a value).
- */
-export const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
-
 export type ChunkHandler = (chunk: Buffer, shared: boolean) => void;
 
 interface HandleCarrier { _handle: unknown }
 
 /**
  * Takes over a socket accepted paused and starts reading. `onChunk` gets each
- * read; `shared` tells whether the bytes live in READ_BUFFER (valid only
+ * read; `shared` tells whether the bytes live in `readBuffer` (valid only
  * during the call) or in a buffer of their own.
  */
-export function adoptSocket(accepted: net.Socket, onChunk: ChunkHandler): net.Socket {
+export function adoptSocket(accepted: net.Socket, readBuffer: Buffer, onChunk: ChunkHandler): net.Socket {
   const carrier = accepted as unknown as HandleCarrier;
   const handle = carrier._handle;
   // A TLS socket's handle is its TLS layer, which must stay with the TLSSocket: it reads the ordinary way.
@@ -39,7 +32,7 @@ export function adoptSocket(accepted: net.Socket, onChunk: ChunkHandler): net.So
       readable: true,
       writable: true,
       onread: {
-        buffer: READ_BUFFER,
+        buffer: readBuffer,
         callback: (n: number, buf: Uint8Array) => {
           onChunk((buf as Buffer).subarray(0, n), true);
         },

@@ -1,87 +1,85 @@
-// A Redis database (SELECT n) on top of a KeyTable: lazy expiry, keyspace
-// statistics, and the hooks that tell WATCH a key changed. Commands reach the
-// store only through this class.
+// A Redis database (SELECT n): one index over the shared keyspace, with lazy
+// expiry, keyspace statistics, and the events that tell WATCH a key changed
+// (so every write is seen without each command signalling it). With Store,
+// it is the only door into the store: nothing above store/ reaches further.
+//
+// Handles are items' refs (see key-index.ts for how long one stays valid).
+// Every handle a lookup returns is pinned until the next command starts, so
+// that an eviction or compaction a later write of the same command triggers
+// never moves or frees it.
 
-import { ByteSpan, KeyTable, ValueType } from './keytable.js';
-import type { LfuParams } from './lfu.js';
+import type { KeyIndex } from './key-index.js';
+import type { Keyspace } from './keyspace.js';
+import { OutOfMemoryError } from './errors.js';
+import { LOOKUP_NOTOUCH, ValueType, type ByteSpan, type KeyspaceStats } from './types.js';
 
-export interface KeyspaceStats {
-  keyspaceHits: number;
-  keyspaceMisses: number;
-  expiredKeys: number;
-}
-
-export interface DbHooks {
-  stats: KeyspaceStats;
-  /** Called after a key's value or expiry changed or it was deleted (WATCH). */
+/** What a database needs of the store that holds it (store.ts). */
+export interface DbContext {
+  readonly stats: KeyspaceStats;
+  /** The store's clock, in ms: every lookup of a command, or of a pipeline read at once, agrees on "now". */
+  now(): number;
+  /** After a key's value or expiry changed or it was deleted (WATCH). */
   keyModified(db: Db, key: Buffer): void;
   /**
-   * Called *before* the whole database changes at once: FLUSHDB/FLUSHALL
+   * *Before* the whole database changes at once: FLUSHDB/FLUSHALL
    * (replacedWith undefined) or SWAPDB (replacedWith is the db whose contents
-   * `db` is about to get). Being called first lets WATCH do what Redis does:
+   * `db` is about to get). Being told first lets WATCH do what Redis does:
    * dirty a watcher only if its key exists in `db` now or in `replacedWith`.
    */
   dbModified(db: Db, replacedWith?: Db): void;
-  /** Wall clock in ms; a hook so DEBUG/tests can reason about one clock. */
-  now(): number;
-  /** LFU parameters when the eviction policy is an LFU one, else null (no counter upkeep). */
-  readonly lfu: LfuParams | null;
-  /** Keeps a handle the command holds from being evicted or moved until the next command. */
-  pin(h: number): void;
-}
-
-/** A table that knows which database uses it (SWAPDB moves tables between databases). */
-export interface OwnedTable extends KeyTable {
-  owner: unknown;
 }
 
 export class Db {
-  /** Number of WATCHes on keys of this db, kept by the transaction layer (hooks skip work when 0). */
+  /** Number of WATCHes on keys of this db, kept by the transaction layer (events skip work when 0). */
   watchers = 0;
 
   constructor(
     readonly id: number,
-    private readonly hooks: DbHooks,
-    public table: OwnedTable,
-  ) {
-    table.owner = this;
-  }
+    private index: KeyIndex,
+    private readonly ks: Keyspace,
+    private readonly ctx: DbContext,
+  ) {}
 
-  get size(): number { return this.table.size; }
-  get volatileSize(): number { return this.table.volatileSize; }
+  get size(): number { return this.index.size; }
+  get volatileSize(): number { return this.index.volatileSize; }
+  /** The index this database uses now (SWAPDB exchanges them); the store's to know. */
+  get indexId(): number { return this.index.id; }
 
   /** The clock expiry decisions use. */
-  now(): number { return this.hooks.now(); }
+  now(): number { return this.ctx.now(); }
+
+  // ---------------------------------------------------------------------------
+  // Lookups
 
   /**
    * Handle of a live key or -1; an expired key is deleted first. Does not
    * touch statistics: use lookupRead for commands that read.
    */
   find(key: Buffer): number {
-    const t = this.table;
+    const t = this.index;
     const h = t.find(key);
     if (h < 0) return -1;
     const at = t.expireAt(h);
-    if (at !== 0 && at <= this.hooks.now()) {
+    if (at !== 0 && at <= this.ctx.now()) {
       this.expire(h, key);
       return -1;
     }
-    this.hooks.pin(h);
+    this.ks.pins.pin(h);
     return h;
   }
 
   /**
-   * Lookup for reading: counts a hit or a miss and, unless `touch` is false
-   * (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE, TTL), updates the access time.
+   * Lookup for reading: counts a hit or a miss and, unless LOOKUP_NOTOUCH is
+   * in `flags` (EXISTS, TYPE, TTL), updates the access time.
    */
-  lookupRead(key: Buffer, touch = true): number {
+  lookupRead(key: Buffer, flags = 0): number {
     const h = this.find(key);
     if (h < 0) {
-      this.hooks.stats.keyspaceMisses++;
+      this.ctx.stats.keyspaceMisses++;
       return -1;
     }
-    this.hooks.stats.keyspaceHits++;
-    if (touch) this.touch(h);
+    this.ctx.stats.keyspaceHits++;
+    if ((flags & LOOKUP_NOTOUCH) === 0) this.touch(h);
     return h;
   }
 
@@ -92,23 +90,59 @@ export class Db {
     return h;
   }
 
+  /**
+   * A key's expiry as it is, without deleting an expired key, counting or
+   * pinning: -1 when absent, 0 without a TTL, else the time in ms (WATCH and
+   * EXEC look at keys this way, as Redis's watch code does).
+   */
+  peekExpireAt(key: Buffer): number {
+    const h = this.index.find(key);
+    return h < 0 ? -1 : this.index.expireAt(h);
+  }
+
+  /** Deletes `key` if its time has come; true when it did (SCAN's filter, as Redis's expireIfNeeded). */
+  expireIfDue(key: Buffer): boolean {
+    const h = this.index.find(key);
+    if (h < 0) return false;
+    const at = this.index.expireAt(h);
+    if (at === 0 || at > this.ctx.now()) return false;
+    this.expire(h, key);
+    return true;
+  }
+
   /** Records an access: the time (LRU) or, under an LFU policy, the counter; SIEVE's visited bit. */
   touch(h: number): void {
-    this.table.touch(h, this.hooks.now());
+    this.index.touch(h, this.ctx.now());
   }
 
   exists(key: Buffer): boolean { return this.find(key) >= 0; }
 
-  value(h: number): Buffer { return this.table.value(h); }
+  // ---------------------------------------------------------------------------
+  // Reading an entry by handle
+
+  /** The value bytes as a view into store memory: read it before the next write, copy it to keep it. */
+  value(h: number): Buffer { return this.index.value(h); }
   /** The value's bytes without making a view (replies): valid until the next store call. */
-  valueSpan(h: number): ByteSpan { return this.table.valueSpan(h); }
-  valueLength(h: number): number { return this.table.valueLength(h); }
-  type(h: number): ValueType { return this.table.type(h); }
-  key(h: number): Buffer { return this.table.key(h); }
+  valueSpan(h: number): ByteSpan { return this.index.valueSpan(h); }
+  valueLength(h: number): number { return this.index.valueLength(h); }
+  type(h: number): ValueType { return this.index.type(h); }
+  /** The key bytes, as a view: read them before the next write. */
+  key(h: number): Buffer { return this.index.key(h); }
   /** Absolute expiry in ms, 0 for none (nearest double beyond 2^53: see expireAtExact). */
-  expireAt(h: number): number { return this.table.expireAt(h); }
+  expireAt(h: number): number { return this.index.expireAt(h); }
   /** The exact int64 expiry, 0n for none. */
-  expireAtExact(h: number): bigint { return this.table.expireAtExact(h); }
+  expireAtExact(h: number): bigint { return this.index.expireAtExact(h); }
+  /** Milliseconds since the entry was last accessed (minute resolution under an LFU policy). */
+  idleMs(h: number): number { return this.index.idleMs(h, this.ctx.now()); }
+  /** The LFU counter after its decay (meaningful under an LFU policy). */
+  lfuCounter(h: number): number { return this.index.lfuCounter(h, this.ctx.now()); }
+  /** Bytes the entry uses (MEMORY USAGE): its chunk, its share of the index, a large block. */
+  entryBytes(h: number): number { return this.index.entryBytes(h); }
+  /** Keeps the entry from eviction until `untilMs` on the store's clock (KV.PIN). */
+  lease(h: number, untilMs: number): void { this.ks.pins.lease(h, untilMs); }
+
+  // ---------------------------------------------------------------------------
+  // Writing
 
   /**
    * Sets `key` to a string value. `expireAt` is absolute ms, 0 for none, or
@@ -119,8 +153,8 @@ export class Db {
   }
 
   setValue(key: Buffer, type: ValueType, value: Buffer, expireAt = 0): void {
-    const t = this.table;
-    const now = this.hooks.now();
+    const t = this.index;
+    const now = this.ctx.now();
     const h = this.find(key);
     if (h < 0) {
       t.insert(key, type, value, expireAt > 0 ? expireAt : 0, now);
@@ -128,7 +162,18 @@ export class Db {
       const nh = t.replace(h, type, value, now);
       if (expireAt !== -1) t.setExpireAt(nh, expireAt);
     }
-    this.hooks.keyModified(this, key);
+    this.ctx.keyModified(this, key);
+  }
+
+  /**
+   * Makes sure the strings argv[first], argv[first + 1] (key, value), ...
+   * can all be stored, evicting first as the policy allows, or throws
+   * OutOfMemoryError before anything changes: MSET is all or nothing.
+   */
+  reserveStrings(argv: Buffer[], first: number): void {
+    const pairs: number[] = [];
+    for (let i = first; i + 1 < argv.length; i += 2) pairs.push(argv[i].length, argv[i + 1].length);
+    if (!this.ks.reserveItems(pairs, this.index.growthBytes((argv.length - first) / 2))) throw new OutOfMemoryError();
   }
 
   /**
@@ -136,10 +181,10 @@ export class Db {
    * none). The bytes are copied. Returns the handle.
    */
   add(key: Buffer, type: ValueType, value: Buffer, expireAt: bigint = 0n): number {
-    const t = this.table;
-    let h = t.insert(key, type, value, 0, this.hooks.now());
+    const t = this.index;
+    let h = t.insert(key, type, value, 0, this.ctx.now());
     if (expireAt !== 0n) h = t.setExpireAtExact(h, expireAt);
-    this.hooks.keyModified(this, key);
+    this.ctx.keyModified(this, key);
     return h;
   }
 
@@ -147,23 +192,24 @@ export class Db {
    * The value's bytes to change in place (SETBIT, SETRANGE); call
    * valueChanged afterwards. Valid until the next store call.
    */
-  writable(h: number): ByteSpan { return this.table.writableSpan(h); }
+  writable(h: number): ByteSpan { return this.index.writableSpan(h); }
 
   /**
    * The bytes of the value were changed in place (SETBIT, SETRANGE within the
    * current length): no copy, but WATCH must still see the write.
    */
   valueChanged(h: number): void {
-    this.hooks.keyModified(this, this.table.key(h));
+    this.ctx.keyModified(this, this.index.key(h));
   }
 
   /**
-   * Gives a live entry's value `len` bytes, keeping the old bytes that fit;
-   * new bytes are zero when `zero` (SETRANGE, SETBIT) or left for the caller
-   * to write (APPEND, with `grow` leaving room for more). Returns the handle.
+   * Gives a live entry's value `len` bytes, keeping the old bytes that fit (or
+   * only the first `keep`); new bytes are zero with RESIZE_ZERO in `how`
+   * (SETRANGE, SETBIT), or left for the caller to write (APPEND, which asks
+   * RESIZE_GROW for room to grow). Returns the handle.
    */
-  resize(h: number, len: number, zero: boolean, grow: boolean, keep?: number): number {
-    return this.table.resizeValue(h, len, zero, grow, keep);
+  resize(h: number, len: number, how = 0, keep?: number): number {
+    return this.index.resizeValue(h, len, how, keep);
   }
 
   /**
@@ -172,8 +218,8 @@ export class Db {
    * copied once, into the store). `expireAt` as for setValue. Returns the handle.
    */
   setValueSized(key: Buffer, type: ValueType, len: number, expireAt = 0): number {
-    const t = this.table;
-    const now = this.hooks.now();
+    const t = this.index;
+    const now = this.ctx.now();
     let h = this.find(key);
     if (h < 0) {
       h = t.insertSized(key, type, len, expireAt > 0 ? expireAt : 0, now);
@@ -181,21 +227,21 @@ export class Db {
       h = t.replaceSized(h, type, len, now);
       if (expireAt !== -1) h = t.setExpireAt(h, expireAt);
     }
-    this.hooks.keyModified(this, key);
+    this.ctx.keyModified(this, key);
     return h;
   }
 
-  /** See KeyTable.shrinkLarge; the entry counts as modified. */
+  /** See KeyIndex.shrinkLarge; the entry counts as modified. */
   shrinkLarge(h: number, len: number): number {
-    const freed = this.table.shrinkLarge(h, len);
-    if (freed > 0) this.hooks.keyModified(this, this.table.key(h));
+    const freed = this.index.shrinkLarge(h, len);
+    if (freed > 0) this.ctx.keyModified(this, this.index.key(h));
     return freed;
   }
 
   /** Replaces the value of a live entry (INCR), keeping its expiry. */
   overwrite(h: number, value: Buffer): void {
-    const nh = this.table.replace(h, this.table.type(h), value, this.hooks.now());
-    this.hooks.keyModified(this, this.table.key(nh));
+    const nh = this.index.replace(h, this.index.type(h), value, this.ctx.now());
+    this.ctx.keyModified(this, this.index.key(nh));
   }
 
   /**
@@ -203,11 +249,11 @@ export class Db {
    * keeping value and expiry. Both names count as modified.
    */
   rename(h: number, newKey: Buffer): number {
-    // The entry's key buffer is replaced by rename; this one stays valid for the hook.
-    const oldKey = this.table.key(h);
-    const nh = this.table.rename(h, newKey);
-    this.hooks.keyModified(this, oldKey);
-    this.hooks.keyModified(this, newKey);
+    // The entry's key buffer is replaced by rename; this one stays valid for the event.
+    const oldKey = this.index.key(h);
+    const nh = this.index.rename(h, newKey);
+    this.ctx.keyModified(this, oldKey);
+    this.ctx.keyModified(this, newKey);
     return nh;
   }
 
@@ -220,85 +266,74 @@ export class Db {
 
   /** Deletes a live entry by handle. */
   removeEntry(h: number): void {
-    // The key buffer belongs to the entry; removal drops the table's reference only.
-    const key = this.table.key(h);
-    this.table.remove(h);
-    this.hooks.keyModified(this, key);
+    // The key's bytes stay intact until the next insert (KeyIndex.key): the event may read them.
+    const key = this.index.key(h);
+    this.index.remove(h);
+    this.ctx.keyModified(this, key);
   }
 
   /** Sets the absolute expiry (ms) of a live entry; 0 removes it. Returns the handle. */
   setExpire(h: number, at: number): number {
-    const nh = this.table.setExpireAt(h, at);
-    this.hooks.keyModified(this, this.table.key(nh));
+    const nh = this.index.setExpireAt(h, at);
+    this.ctx.keyModified(this, this.index.key(nh));
     return nh;
   }
 
   /** setExpire with an exact int64 time (Redis accepts any; doubles stop being exact at 2^53). */
   setExpireExact(h: number, at: bigint): number {
-    const nh = this.table.setExpireAtExact(h, at);
-    this.hooks.keyModified(this, this.table.key(nh));
+    const nh = this.index.setExpireAtExact(h, at);
+    this.ctx.keyModified(this, this.index.key(nh));
     return nh;
   }
 
   /** Deletes an entry whose time has come (lazy or active expiry). */
-  expire(h: number, key: Buffer = this.table.key(h)): void {
-    this.table.remove(h);
-    this.hooks.stats.expiredKeys++;
-    this.hooks.keyModified(this, key);
+  expire(h: number, key: Buffer = this.index.key(h)): void {
+    this.index.remove(h);
+    this.ctx.stats.expiredKeys++;
+    this.ctx.keyModified(this, key);
   }
 
   flush(): void {
-    // Hook first: WATCH needs to see which watched keys existed.
-    this.hooks.dbModified(this);
-    this.table.clear();
+    // The event first: WATCH needs to see which watched keys existed.
+    this.ctx.dbModified(this);
+    this.index.clear();
   }
+
+  // ---------------------------------------------------------------------------
+  // Walking the keys
 
   /** A random live key, or null. Expired keys met on the way are deleted, as Redis does on a master. */
   randomKey(): Buffer | null {
     // Each miss deletes a key, so this ends: at worst the db empties.
     for (;;) {
-      const h = this.table.randomEntry();
+      const h = this.index.randomEntry();
       if (h < 0) return null;
-      const at = this.table.expireAt(h);
-      if (at !== 0 && at <= this.hooks.now()) {
+      const at = this.index.expireAt(h);
+      if (at !== 0 && at <= this.ctx.now()) {
         this.expire(h);
         continue;
       }
-      return this.table.key(h);
+      return this.index.key(h);
     }
   }
 
   /**
-   * One SCAN call over live keys: visits keys until `count` were found or
-   * 10*count table steps were made (Redis bounds the work the same way), and
-   * returns the next cursor. Expired keys met are deleted, not visited.
+   * One step of a SCAN over every entry, expired or not, from `cursor`:
+   * visits the entries of one bucket (or two, while a resize runs) and
+   * returns the next cursor, 0 when done. `visit` must not write the db.
    */
-  scan(cursor: number, count: number, visit: (key: Buffer, type: ValueType, h: number) => void): number {
-    const t = this.table;
-    const now = this.hooks.now();
-    const expired: Buffer[] = [];
-    let found = 0;
-    cursor = this.scanRaw(cursor, count, (h) => {
-      const at = t.expireAt(h);
-      if (at !== 0 && at <= now) {
-        expired.push(t.key(h));
-        return false;
-      }
-      found++;
-      visit(t.key(h), t.type(h), h);
-      return true;
-    });
-    for (const k of expired) this.find(k); // removes them
-    return cursor;
+  scanStep(cursor: number, visit: (h: number) => void): number {
+    return this.index.scan(cursor, visit);
   }
 
   /**
    * One SCAN call over every entry, expired or not (the SCAN command filters
-   * as Redis does). `visit` returns whether the entry counts toward `count`.
-   * It must not write the table.
+   * as Redis does): steps until `count` entries counted or 10*count steps
+   * were made (Redis bounds the work the same way). `visit` returns whether
+   * the entry counts toward `count`; it must not write the db.
    */
   scanRaw(cursor: number, count: number, visit: (h: number) => boolean): number {
-    const t = this.table;
+    const t = this.index;
     let found = 0;
     let steps = count * 10;
     const step = (h: number) => { if (visit(h)) found++; };
@@ -308,27 +343,32 @@ export class Db {
     return cursor;
   }
 
-  /** Visits every entry, expired or not (KEYS). `visit` must not write the table. */
+  /** Visits every entry, expired or not (KEYS). `visit` must not write the db. */
   forEachEntry(visit: (h: number) => void): void {
     let cursor = 0;
-    do cursor = this.table.scan(cursor, visit);
+    do cursor = this.index.scan(cursor, visit);
     while (cursor !== 0);
   }
 
-  /** Replaces this db's contents with another's (SWAPDB). */
-  swapWith(other: Db): void {
-    if (other === this) return;
-    this.hooks.dbModified(this, other);
-    this.hooks.dbModified(other, this);
-    const t = this.table;
-    this.table = other.table;
-    other.table = t;
-    this.table.owner = this;
-    other.table.owner = other;
+  /** The i-th entry with a TTL (0 <= i < volatileSize), for the active expiry cycle's walk. */
+  volatileAt(i: number): number { return this.index.volatileAt(i); }
+
+  /** Bytes of the index's bucket arrays and of its array of keys with a TTL (MEMORY STATS). */
+  get bucketBytes(): number { return this.index.bucketBytes; }
+  get volatileBytes(): number { return this.index.volatileBytes; }
+
+  // ---------------------------------------------------------------------------
+  // Housekeeping (the store's)
+
+  /** Exchanges contents with another db (SWAPDB); clients keep their Db objects. Store.swapDbs calls it. */
+  exchangeIndex(other: Db): void {
+    const t = this.index;
+    this.index = other.index;
+    other.index = t;
   }
 
-  /** Background housekeeping from the cron (incremental rehash) for about `ms`. Returns whether more remains. */
+  /** Background work from the cron (incremental rehash) for about `ms`. Returns whether more remains. */
   maintain(ms: number): boolean {
-    return this.table.maintain(ms);
+    return this.index.maintain(ms);
   }
 }

@@ -21,6 +21,7 @@
 
 import type { SlabAllocator } from './slabs.js';
 import { copyBytes } from '../util/bytes.js';
+import { hashBytes } from './hash.js';
 
 export const HEADER = 21;
 /** Where the key starts when the item has the EXT fields. */
@@ -44,12 +45,12 @@ const VLEN_SHIFT = 8;
 const VLEN_MASK = MAX_INLINE_VALUE;
 const TYPE_SHIFT = 24;
 export const TYPE_MASK = 7;
-export const F_EXT = 1 << 27;
-export const F_LARGE = 1 << 28;
+export const ITEM_EXT = 1 << 27;
+export const ITEM_LARGE = 1 << 28;
 const HITS_SHIFT = 29;
 const HITS_MASK = 3 << HITS_SHIFT;
 /** In the keyspace's second queue (S3-FIFO's main queue). */
-export const F_MAIN = 1 << 31;
+export const ITEM_MAIN = 1 << 31;
 const LONG_KEY = 255;
 const TWO32 = 4294967296;
 
@@ -89,8 +90,8 @@ export class Items {
   setAccess(ref: number, v: number): void { this.w(ref)[this.wi(ref) + W_ACCESS] = v; }
 
   private meta(ref: number): number { return this.w(ref)[this.wi(ref) + W_META]; }
-  /** Flag bits of the meta word (F_EXT, F_LARGE, F_MAIN) and the hit count. */
-  flags(ref: number): number { return this.meta(ref) & (F_EXT | F_LARGE | F_MAIN | HITS_MASK); }
+  /** Flag bits of the meta word (ITEM_EXT, ITEM_LARGE, ITEM_MAIN) and the hit count. */
+  flags(ref: number): number { return this.meta(ref) & (ITEM_EXT | ITEM_LARGE | ITEM_MAIN | HITS_MASK); }
   setFlag(ref: number, f: number, on: boolean): void {
     const w = this.w(ref);
     const i = this.wi(ref) + W_META;
@@ -124,9 +125,9 @@ export class Items {
     w[i] = (w[i] & ~HITS_MASK) | (n << HITS_SHIFT);
   }
   clearVisited(ref: number): void { this.w(ref)[this.wi(ref) + W_META] &= ~HITS_MASK; }
-  inMain(ref: number): boolean { return (this.meta(ref) & F_MAIN) !== 0; }
-  isLarge(ref: number): boolean { return (this.meta(ref) & F_LARGE) !== 0; }
-  hasExt(ref: number): boolean { return (this.meta(ref) & F_EXT) !== 0; }
+  inMain(ref: number): boolean { return (this.meta(ref) & ITEM_MAIN) !== 0; }
+  isLarge(ref: number): boolean { return (this.meta(ref) & ITEM_LARGE) !== 0; }
+  hasExt(ref: number): boolean { return (this.meta(ref) & ITEM_EXT) !== 0; }
 
   table(ref: number): number { return this.buf(ref)[this.off(ref) + B_TABLE]; }
 
@@ -134,7 +135,7 @@ export class Items {
   expireAt(ref: number): number {
     const w = this.w(ref);
     const i = this.wi(ref);
-    if ((w[i + W_META] & F_EXT) === 0) return 0;
+    if ((w[i + W_META] & ITEM_EXT) === 0) return 0;
     return w[i + W_EXP_HI] * TWO32 + w[i + W_EXP_LO];
   }
   expireAtExact(ref: number): bigint {
@@ -174,7 +175,7 @@ export class Items {
   valueStart(ref: number): number {
     return this.keyStart(ref) + this.keyLength(ref);
   }
-  /** The large block id of an item with F_LARGE. */
+  /** The large block id of an item with ITEM_LARGE. */
   largeId(ref: number): number {
     return this.buf(ref).readUInt32LE(this.valueStart(ref));
   }
@@ -189,9 +190,9 @@ export class Items {
    */
   inlineValue(ref: number, s: { buf: Buffer; start: number; end: number }): boolean {
     const meta = this.w(ref)[this.wi(ref) + W_META];
-    if ((meta & F_LARGE) !== 0) return false;
+    if ((meta & ITEM_LARGE) !== 0) return false;
     const b = this.buf(ref);
-    let k = this.off(ref) + ((meta & F_EXT) !== 0 ? EXT_HEADER : HEADER);
+    let k = this.off(ref) + ((meta & ITEM_EXT) !== 0 ? EXT_HEADER : HEADER);
     let klen = meta & KLEN_MASK;
     if (klen === LONG_KEY) {
       klen = b.readUInt32LE(k);
@@ -203,6 +204,11 @@ export class Items {
     return true;
   }
 
+  /** A hash of the item's key with `seed` (the eviction pool and S3-FIFO's ghosts keep them). */
+  keyHash(ref: number, seed: number): number {
+    return hashBytes(this.buf(ref), this.keyStart(ref), this.keyLength(ref), seed);
+  }
+
   /** Whether the item's key equals b. */
   keyEquals(ref: number, b: Buffer): boolean {
     const meta = this.meta(ref);
@@ -211,7 +217,7 @@ export class Items {
     if (n === LONG_KEY) return this.keyLength(ref) === len && this.buf(ref).compare(b, 0, len, this.keyStart(ref), this.keyStart(ref) + len) === 0;
     if (n !== len) return false;
     const page = this.buf(ref);
-    let k = this.off(ref) + ((meta & F_EXT) !== 0 ? EXT_HEADER : HEADER);
+    let k = this.off(ref) + ((meta & ITEM_EXT) !== 0 ? EXT_HEADER : HEADER);
     if (len > 16) return page.compare(b, 0, len, k, k + len) === 0;
     for (let i = 0; i < len; i++, k++) if (page[k] !== b[i]) return false;
     return true;
@@ -234,7 +240,7 @@ export class Items {
     const o = this.off(ref);
     b[o + B_TABLE] = table;
     let k = o + HEADER;
-    if ((flags & F_EXT) !== 0) {
+    if ((flags & ITEM_EXT) !== 0) {
       w[i + W_EXP_LO] = 0;
       w[i + W_EXP_HI] = 0;
       w[i + W_VPOS] = 0;

@@ -1,8 +1,8 @@
 // The keyspace: one arena shared by every database. It owns the slab
-// allocator, the large blocks, the queue of all items in insertion order, the
-// eviction policy and the memory budget, and it builds, moves and frees
-// items. Each database's index (slab-table.ts) links items by ref; nothing
-// here is a JS object per key.
+// allocator and its page mover, the large blocks, the item queues, the access
+// clock, the pins and leases, the eviction policy and the memory budget, and
+// it builds, moves and frees items. Each database's index (key-index.ts)
+// links items by ref; nothing here is a JS object per key.
 //
 // Memory is a hard budget: an allocation that finds no free chunk first takes
 // units from a class that has idle chunks to spare (moving its live chunks
@@ -11,101 +11,97 @@
 // it is neither evicted nor moved until the next command starts.
 
 import { SlabAllocator } from './slabs.js';
-import { Items, itemSize, F_EXT, F_LARGE, F_MAIN, HEADER, EXT_BYTES, MAX_INLINE_VALUE } from './items.js';
-import { LargeBlock, LargeStore, grownCapacity } from './large.js';
+import { SlabMover } from './slab-mover.js';
+import { Items, itemSize, ITEM_EXT, ITEM_LARGE, HEADER, EXT_BYTES, MAX_INLINE_VALUE } from './items.js';
+import { LargeStore, grownCapacity } from './large.js';
 import { randomSeed } from './hash.js';
 import { copyBytes } from '../util/bytes.js';
-import { LFU_INIT_VAL, LfuParams, lfuDecayed, lfuIncremented } from './lfu.js';
-import type { EvictionPolicy } from './eviction/policy.js';
-import type { SlabKeyTable } from './slab-table.js';
+import { AccessClock } from './access-clock.js';
+import { Pins } from './pins.js';
+import { ItemQueues } from './item-queues.js';
+import { KeyTooLongError, OutOfMemoryError } from './errors.js';
+import type { EvictionPolicy, PolicyView, TableView } from './eviction/policy.js';
+import { RESIZE_GROW, RESIZE_ZERO, type ByteSpan } from './types.js';
 
-/** No memory can be had for a write within maxmemory (and nothing may be evicted). */
-export class OutOfMemoryError extends Error {
-  constructor() {
-    super("OOM command not allowed when used memory > 'maxmemory'.");
-  }
-}
-
-/** A key too long to fit with its header in the largest chunk. */
-export class KeyTooLongError extends Error {
-  constructor(max: number) {
-    super(`ERR key is too long (kvslab keys are at most ${max} bytes)`);
-  }
-}
-
-/** A value's bytes: buf[start, end). `block` is set when they are a large block's. */
-export interface ByteSpan {
-  buf: Buffer;
-  start: number;
-  end: number;
-  block: LargeBlock | null;
+/** What the keyspace needs of a database's index (key-index.ts). */
+export interface ItemIndex extends TableView {
+  /** Item `from` now lives at `to` (same key): its bucket and TTL array entry must name `to`. */
+  relink(from: number, to: number): void;
+  /** Unlinks and frees item `ref` (eviction). */
+  removeRef(ref: number): void;
 }
 
 export interface KeyspaceHooks {
   /** Whether the store may hold `bytes` more within maxmemory. */
   mayGrow(bytes: number): boolean;
-  /** Item `ref` of `table` is about to be evicted (statistics, WATCH). */
-  evicting(table: SlabKeyTable, ref: number): void;
+  /** Item `ref` of index `table` is about to be evicted (statistics, WATCH). */
+  evicting(table: number, ref: number): void;
   /**
    * Instead of evicting item `ref` (which holds a large block), give back
    * part of it (kv-tail-trim); true when it did. It may not allocate chunks.
    */
-  trim?(table: SlabKeyTable, ref: number): boolean;
-  /** The clock commands see, in ms. */
+  trim?(table: number, ref: number): boolean;
+  /** The store's clock, in ms. */
   now(): number;
 }
 
-const TICKS_PER_MS = 256 / 1000;
 /** A large block shrinks (is copied into a smaller one) when its value uses less than this share. */
 const SHRINK_BELOW = 0.25;
 const EMPTY = Buffer.alloc(0);
+const NO_EVICTION: EvictionPolicy = { name: 'noeviction', volatileOnly: false, victim: () => 0 };
 
-export class Keyspace {
+export class Keyspace implements PolicyView {
   readonly slabs: SlabAllocator;
+  private readonly mover: SlabMover;
   readonly items: Items;
   readonly large = new LargeStore();
-  readonly tables: SlabKeyTable[] = [];
+  readonly tables: ItemIndex[] = [];
   readonly seed = randomSeed();
-  policy: EvictionPolicy = { name: 'noeviction', volatileOnly: false, victim: () => 0 };
-  /** LFU parameters while an LFU policy is set (the counters are kept up only then, as in Redis). */
-  lfu: LfuParams | null = null;
-
-  /**
-   * Items in insertion order, newest at the head, oldest at the tail: every
-   * item is in the first queue unless a policy (S3-FIFO) moved it to the
-   * second, its main queue.
-   */
-  head = 0;
-  tail = 0;
-  queueCount = 0;
-  mainHead = 0;
-  mainTail = 0;
-  mainCount = 0;
+  readonly queues: ItemQueues;
+  readonly access: AccessClock;
+  readonly pins: Pins;
+  policy: EvictionPolicy = NO_EVICTION;
   itemCount = 0;
-  /** Bytes of every table's bucket and TTL arrays. */
-  indexBytes = 0;
-  /** Bytes of index arrays let go since last asked (see takeDroppedBytes). */
-  droppedBytes = 0;
   /** Evictions, in all and per slab class. */
   evictions = 0;
   readonly classEvictions: Float64Array;
+  /** Values shortened instead of evicted (kv-tail-trim). */
+  trims = 0;
 
-  private readonly epoch = Date.now();
-  private pins = new Uint32Array(16);
-  private pinCount = 0;
+  /** Bytes of every table's bucket and TTL arrays, and of the policy's own arrays. */
+  private metadata = 0;
+  /** Bytes of index arrays let go since last asked (see takeDroppedBytes). */
+  private dropped = 0;
   /** Returned by valueSpan and writableSpan: read it before the next call. */
   private readonly span: ByteSpan = { buf: EMPTY, start: 0, end: 0, block: null };
-  private readonly mover = (ref: number): boolean => this.relocate(ref);
+  private readonly relocator = (ref: number): boolean => this.relocate(ref);
 
   constructor(pageSize: number, growthFactor: number, private readonly hooks: KeyspaceHooks) {
     this.slabs = new SlabAllocator(pageSize, growthFactor, (bytes) => hooks.mayGrow(bytes));
+    this.mover = new SlabMover(this.slabs);
     this.items = new Items(this.slabs);
+    this.queues = new ItemQueues(this.items);
+    this.access = new AccessClock(this.items);
+    this.pins = new Pins(() => hooks.now());
     this.classEvictions = new Float64Array(this.slabs.classCount);
   }
 
   /** Bytes held: pages, allocator bookkeeping, indexes, large blocks. */
   get usedBytes(): number {
-    return this.slabs.pageBytes + this.slabs.metadataBytes + this.indexBytes + this.large.bytes;
+    return this.slabs.pageBytes + this.slabs.metadataBytes + this.metadata + this.large.bytes;
+  }
+
+  /** Bytes of the indexes' arrays (and the policy's), part of usedBytes. */
+  get indexBytes(): number { return this.metadata; }
+
+  /** An index or the policy grew (or shrank, negative) its arrays by `bytes`. */
+  chargeMetadata(bytes: number): void {
+    this.metadata += bytes;
+  }
+
+  /** An index let go of an array of `bytes` (it returns to the system once collected). */
+  noteDropped(bytes: number): void {
+    this.dropped += bytes;
   }
 
   /** Whether `bytes` more fit within the budget as it is (no eviction). */
@@ -119,92 +115,16 @@ export class Keyspace {
     return n;
   }
 
-  // ---------------------------------------------------------------------------
-  // Access data. Under an LFU policy an item's access field holds minutes
-  // since start-up and the LFU counter, otherwise ticks of 1/256 s; like
-  // Redis's lru field it changes meaning with the policy, and after a switch
-  // the old values read as noise until keys are touched again.
-
   now(): number {
     return this.hooks.now();
   }
 
-  ticksAt(ms: number): number {
-    return Math.floor((ms - this.epoch) * TICKS_PER_MS) >>> 0;
-  }
-
-  private minutesAt(ms: number): number {
-    return Math.floor((ms - this.epoch) / 60000) & 0xffffff;
-  }
-
-  /** The access field of an item accessed now (a new item: counter at its initial value). */
-  private freshAccess(nowMs: number, counter = LFU_INIT_VAL): number {
-    return this.lfu === null ? this.ticksAt(nowMs) : ((this.minutesAt(nowMs) << 8) | counter) >>> 0;
-  }
-
-  /** Records an access: the time, the LFU counter under an LFU policy, SIEVE's visited bit. */
-  touch(ref: number, nowMs: number): void {
-    const items = this.items;
-    const lfu = this.lfu;
-    if (lfu === null) items.setAccess(ref, this.ticksAt(nowMs));
-    else items.setAccess(ref, this.freshAccess(nowMs, lfuIncremented(this.lfuCounter(ref, nowMs), lfu)));
-    items.markVisited(ref);
-  }
-
-  /** Milliseconds since item `ref` was last accessed (minute resolution under LFU). */
-  idleMs(ref: number, nowMs: number): number {
-    const a = this.items.access(ref);
-    if (this.lfu === null) return ((this.ticksAt(nowMs) - a) >>> 0) / TICKS_PER_MS;
-    return (((this.minutesAt(nowMs) - (a >>> 8)) & 0xffffff) * 60000);
-  }
-
-  /** The LFU counter after the decay due by now (meaningful under an LFU policy). */
-  lfuCounter(ref: number, nowMs: number): number {
-    const counter = this.items.access(ref) & 0xff;
-    return this.lfu === null ? counter : lfuDecayed(counter, this.idleMs(ref, nowMs) / 60000, this.lfu);
-  }
-
-  // ---------------------------------------------------------------------------
-  // Pins: handles a command holds are neither evicted nor moved under it.
-
-  pin(ref: number): void {
-    if (this.pinCount === this.pins.length) {
-      const p = new Uint32Array(this.pins.length * 2);
-      p.set(this.pins);
-      this.pins = p;
-    }
-    this.pins[this.pinCount++] = ref;
-  }
-
-  unpinAll(): void {
-    this.pinCount = 0;
-  }
-
   isPinned(ref: number): boolean {
-    for (let i = 0; i < this.pinCount; i++) if (this.pins[i] === ref) return true;
-    return this.leases.size !== 0 && this.leased(ref);
+    return this.pins.isPinned(ref);
   }
 
-  // Leases (KV.PIN): an item is kept from eviction until a time, so that a
-  // client that found it can read it next. A leased item is pinned: it is
-  // not moved either, so its ref stays its name until a write moves it
-  // (rewire carries the lease along) or it is freed.
-  private readonly leases = new Map<number, number>();
-
-  /** Keeps item `ref` from eviction until `untilMs` (a later lease wins). */
-  lease(ref: number, untilMs: number): void {
-    const cur = this.leases.get(ref);
-    if (cur === undefined || cur < untilMs) this.leases.set(ref, untilMs);
-  }
-
-  get leaseCount(): number { return this.leases.size; }
-
-  private leased(ref: number): boolean {
-    const until = this.leases.get(ref);
-    if (until === undefined) return false;
-    if (until > Date.now()) return true;
-    this.leases.delete(ref);
-    return false;
+  isLive(ref: number): boolean {
+    return this.slabs.isLive(ref);
   }
 
   // ---------------------------------------------------------------------------
@@ -220,11 +140,11 @@ export class Keyspace {
     // A length instead of bytes: the value is left for the caller to write (KV.PUT writes it in place).
     const vlen = typeof value === 'number' ? value : value.length;
     let size = itemSize(key.length, vlen, ext);
-    let flags = ext ? F_EXT : 0;
+    let flags = ext ? ITEM_EXT : 0;
     let blockId = 0;
     if (vlen > MAX_INLINE_VALUE || size > this.slabs.maxChunk) {
       size = this.checkKeyFits(key.length, ext);
-      flags |= F_LARGE;
+      flags |= ITEM_LARGE;
       blockId = this.addBlock(vlen, vlen);
     }
     let ref: number;
@@ -234,7 +154,7 @@ export class Keyspace {
       if (blockId !== 0) this.large.remove(blockId);
       throw e;
     }
-    items.init(ref, key, type, blockId !== 0 ? 4 : vlen, flags, table, this.freshAccess(nowMs));
+    items.init(ref, key, type, blockId !== 0 ? 4 : vlen, flags, table, this.access.fresh(nowMs));
     const at = items.valueStart(ref);
     if (blockId !== 0) {
       items.buf(ref).writeUInt32LE(blockId, at);
@@ -242,8 +162,10 @@ export class Keyspace {
     } else if (typeof value !== 'number') {
       copyBytes(value, 0, vlen, items.buf(ref), at);
     }
-    this.linkNewest(ref);
-    this.pin(ref);
+    this.queues.link(ref, false);
+    this.itemCount++;
+    this.policy.inserted?.(ref);
+    this.pins.pin(ref);
     return ref;
   }
 
@@ -251,84 +173,18 @@ export class Keyspace {
   freeItem(ref: number): void {
     const items = this.items;
     this.policy.forget?.(ref);
-    if (this.leases.size !== 0) this.leases.delete(ref);
-    this.unqueue(ref);
+    this.pins.freed(ref);
+    this.queues.unlink(ref);
     if (items.isLarge(ref)) this.large.remove(items.largeId(ref));
     this.itemCount--;
     this.slabs.release(ref);
-  }
-
-  private linkNewest(ref: number): void {
-    this.enqueue(ref, false);
-    this.itemCount++;
-    this.policy.inserted?.(ref);
-  }
-
-  /** Links an item at the head of the first queue, or of the main queue. */
-  private enqueue(ref: number, main: boolean): void {
-    const items = this.items;
-    items.setFlag(ref, F_MAIN, main);
-    const head = main ? this.mainHead : this.head;
-    items.setOlder(ref, head);
-    items.setNewer(ref, 0);
-    if (head !== 0) items.setNewer(head, ref);
-    else if (main) this.mainTail = ref;
-    else this.tail = ref;
-    if (main) {
-      this.mainHead = ref;
-      this.mainCount++;
-    } else {
-      this.head = ref;
-      this.queueCount++;
-    }
-  }
-
-  private unqueue(ref: number): void {
-    const items = this.items;
-    const older = items.older(ref);
-    const newer = items.newer(ref);
-    const main = items.inMain(ref);
-    this.pointNeighbours(older, newer, main, newer, older);
-    if (main) this.mainCount--;
-    else this.queueCount--;
-  }
-
-  /**
-   * In an item's queue, its older neighbour (or the tail, when it has none)
-   * now names `fromOlder`, and its newer one (or the head) `fromNewer`.
-   */
-  private pointNeighbours(older: number, newer: number, main: boolean, fromOlder: number, fromNewer: number): void {
-    const items = this.items;
-    if (older !== 0) items.setNewer(older, fromOlder);
-    else if (main) this.mainTail = fromOlder;
-    else this.tail = fromOlder;
-    if (newer !== 0) items.setOlder(newer, fromNewer);
-    else if (main) this.mainHead = fromNewer;
-    else this.head = fromNewer;
-  }
-
-  /** Moves an item to the head of the first or the main queue (S3-FIFO's promotion and reinsertion). */
-  requeue(ref: number, main: boolean): void {
-    this.unqueue(ref);
-    this.enqueue(ref, main);
   }
 
   /** Switches eviction policy; a policy without a main queue gets its items back at the old end of the first. */
   setPolicy(policy: EvictionPolicy): void {
     this.policy.dispose?.();
     this.policy = policy;
-    if (policy.usesMainQueue || this.mainCount === 0) return;
-    const items = this.items;
-    for (let r = this.mainHead; r !== 0; r = items.older(r)) items.setFlag(r, F_MAIN, false);
-    if (this.tail !== 0) {
-      items.setNewer(this.mainHead, this.tail);
-      items.setOlder(this.tail, this.mainHead);
-    } else {
-      this.head = this.mainHead;
-    }
-    this.tail = this.mainTail;
-    this.queueCount += this.mainCount;
-    this.mainHead = this.mainTail = this.mainCount = 0;
+    if (!policy.usesMainQueue) this.queues.mergeMain();
   }
 
   private checkKeyFits(keyLen: number, ext: boolean): number {
@@ -377,12 +233,15 @@ export class Keyspace {
 
   /**
    * Gives item `ref` a value of `len` bytes keeping the first `keep` bytes of
-   * the old one; bytes from `keep` on are zero when `zero`, else undefined
-   * (the caller writes them). `grow`: leave room for more growth (APPEND).
-   * Returns the item's ref, which changes when it had to move. May evict
-   * other items and throw OutOfMemoryError; then the item is unchanged.
+   * the old one; bytes from `keep` on are zero with RESIZE_ZERO in `how`, else
+   * undefined (the caller writes them). RESIZE_GROW: leave room for more
+   * growth (APPEND). Returns the item's ref, which changes when it had to
+   * move. May evict other items and throw OutOfMemoryError; then the item is
+   * unchanged.
    */
-  resizeValue(ref: number, len: number, keep: number, zero: boolean, grow: boolean): number {
+  resizeValue(ref: number, len: number, keep: number, how = 0): number {
+    const zero = (how & RESIZE_ZERO) !== 0;
+    const grow = (how & RESIZE_GROW) !== 0;
     const items = this.items;
     const ext = items.hasExt(ref);
     const oldLen = this.valueLength(ref);
@@ -406,14 +265,14 @@ export class Keyspace {
       if (zero && len > keep) items.buf(to).fill(0, at + keep, at + len);
       if (large) {
         this.large.remove(items.largeId(ref));
-        items.setFlag(to, F_LARGE, false);
+        items.setFlag(to, ITEM_LARGE, false);
       }
       items.setInlineLength(to, len);
       this.rewire(ref, to);
       this.slabs.release(ref);
       return to;
     }
-    if (!large) return this.moveToBlock(ref, len, keep, zero, grow);
+    if (!large) return this.moveToBlock(ref, len, keep, how);
     const id = items.largeId(ref);
     const b = this.large.get(id);
     const cap = b.buf.length;
@@ -433,10 +292,11 @@ export class Keyspace {
   }
 
   /** Moves an inline value into a new large block; the item shrinks to its header, key and block id. */
-  private moveToBlock(ref: number, len: number, keep: number, zero: boolean, grow: boolean): number {
+  private moveToBlock(ref: number, len: number, keep: number, how: number): number {
+    const zero = (how & RESIZE_ZERO) !== 0;
     const items = this.items;
     const size = this.checkKeyFits(items.keyLength(ref), items.hasExt(ref));
-    const id = this.addBlock(grow ? grownCapacity(len) : len, len);
+    const id = this.addBlock((how & RESIZE_GROW) !== 0 ? grownCapacity(len) : len, len);
     let to: number;
     try {
       to = this.allocChunk(size);
@@ -451,7 +311,7 @@ export class Keyspace {
     const prefix = items.valueStart(ref) - items.off(ref);
     items.copy(ref, to, prefix);
     items.buf(to).writeUInt32LE(id, items.off(to) + prefix);
-    items.setFlag(to, F_LARGE, true);
+    items.setFlag(to, ITEM_LARGE, true);
     items.setInlineLength(to, 4);
     this.rewire(ref, to);
     this.slabs.release(ref);
@@ -466,7 +326,7 @@ export class Keyspace {
     // An inline value that would no longer fit with the EXT fields goes to a block first.
     if (items.size(ref) + EXT_BYTES > this.slabs.maxChunk && !items.isLarge(ref)) {
       const len = items.inlineLength(ref);
-      ref = this.moveToBlock(ref, len, len, false, false);
+      ref = this.moveToBlock(ref, len, len, 0);
     }
     const oldSize = items.size(ref);
     const size = oldSize + EXT_BYTES;
@@ -475,7 +335,7 @@ export class Keyspace {
       // Room in the chunk: shift the key and value up.
       const b = items.buf(ref);
       b.copy(b, o + HEADER + EXT_BYTES, o + HEADER, o + oldSize);
-      items.setFlag(ref, F_EXT, true);
+      items.setFlag(ref, ITEM_EXT, true);
       items.setExpire(ref, 0);
       items.setVpos(ref, 0);
       return ref;
@@ -483,7 +343,7 @@ export class Keyspace {
     const to = this.allocChunk(size);
     items.copy(ref, to, HEADER);
     items.buf(ref).copy(items.buf(to), items.off(to) + HEADER + EXT_BYTES, o + HEADER, o + oldSize);
-    items.setFlag(to, F_EXT, true);
+    items.setFlag(to, ITEM_EXT, true);
     items.setExpire(to, 0);
     items.setVpos(to, 0);
     this.rewire(ref, to);
@@ -507,7 +367,7 @@ export class Keyspace {
       // The value no longer fits beside the longer key: it goes to a block.
       blockId = this.addBlock(vbytes, vbytes);
       items.buf(ref).copy(this.large.get(blockId).buf, 0, vs, vs + vbytes);
-      flags |= F_LARGE;
+      flags |= ITEM_LARGE;
     }
     let to: number;
     try {
@@ -541,13 +401,13 @@ export class Keyspace {
     for (;;) {
       const ref = slabs.alloc(cls);
       if (ref !== 0) return ref;
-      const pinned = this.pins.subarray(0, this.pinCount);
-      if (slabs.reclaimFromIdleClass(units, this.mover, pinned)) continue;
+      const pinned = this.pins.pinned();
+      if (this.mover.reclaimFromIdleClass(units, this.relocator, pinned)) continue;
       // The thorough search costs a walk over slabs: after one that found nothing,
       // the next waits until another unit's worth of chunks has gone idle.
       const idle = this.idleChunkBytes();
       if (idle >= units * slabs.unitSize && idle >= this.runSearchAt) {
-        if (slabs.reclaimRun(units, this.mover, pinned)) continue;
+        if (this.mover.reclaimRun(units, this.relocator, pinned)) continue;
         this.runSearchAt = this.idleChunkBytes() + slabs.unitSize;
       } else if (idle < this.runSearchAt - slabs.unitSize) {
         // Idle memory was used up meanwhile: the next search may come sooner.
@@ -590,6 +450,42 @@ export class Keyspace {
   }
 
   /**
+   * Makes room, evicting as the policy allows, for new items with these key
+   * and value lengths (flattened pairs) plus `extraBytes` of index arrays:
+   * an upper bound of what writing them all takes, so that a command that
+   * writes several (MSET) fails before its first write or not at all.
+   * False when the room cannot be had.
+   */
+  reserveItems(lengths: number[], extraBytes: number): boolean {
+    // No budget: any size fits.
+    if (this.hooks.mayGrow(Number.MAX_SAFE_INTEGER)) return true;
+    const slabs = this.slabs;
+    const chunks = new Map<number, number>();
+    let bytes = extraBytes;
+    for (let i = 0; i < lengths.length; i += 2) {
+      let size = itemSize(lengths[i], lengths[i + 1], false);
+      if (lengths[i + 1] > MAX_INLINE_VALUE || size > slabs.maxChunk) {
+        bytes += lengths[i + 1];
+        size = itemSize(lengths[i], 4, false);
+      }
+      const cls = slabs.classFor(size);
+      // A key too long for any chunk is refused by the write itself.
+      if (cls >= 0) chunks.set(cls, (chunks.get(cls) ?? 0) + 1);
+    }
+    // New slabs for what the classes' free chunks cannot take; one-unit slabs may use units held but idle.
+    let oneUnitSlabs = 0;
+    for (const [cls, n] of chunks) {
+      const short = n - slabs.free(cls);
+      if (short <= 0) continue;
+      const count = Math.ceil(short / slabs.perSlab[cls]);
+      if (slabs.unitsPerSlab[cls] === 1) oneUnitSlabs += count;
+      else bytes += count * slabs.unitsPerSlab[cls] * slabs.unitSize;
+    }
+    bytes += Math.max(0, oneUnitSlabs - slabs.freeUnits()) * slabs.unitSize;
+    return bytes <= 0 || this.reserve(bytes);
+  }
+
+  /**
    * Gives back one page without evicting: an empty one, or one emptied by
    * moving its chunks into idle chunks elsewhere (tried when at least
    * `minIdle` bytes of chunks are idle).
@@ -604,7 +500,7 @@ export class Keyspace {
 
   /** Empties a page by moving its chunks (pinned ones stay put) and drops it. */
   private compactPage(): boolean {
-    return this.slabs.reclaimPage(this.mover, this.pins.subarray(0, this.pinCount)) && this.slabs.dropEmptyPage();
+    return this.mover.reclaimPage(this.relocator, this.pins.pinned()) && this.slabs.dropEmptyPage();
   }
 
   /** Bytes of chunks in slabs that hold no item. */
@@ -619,7 +515,7 @@ export class Keyspace {
   evictOne(): boolean {
     const v = this.policy.victim();
     if (v === 0) return false;
-    const table = this.tables[this.items.table(v)];
+    const table = this.items.table(v);
     // A big value the owner can shorten gives back its tail first; it stays a candidate for the next round.
     if (this.hooks.trim !== undefined && this.items.isLarge(v) && this.hooks.trim(table, v)) {
       this.trims++;
@@ -628,12 +524,9 @@ export class Keyspace {
     this.hooks.evicting(table, v);
     this.classEvictions[this.slabs.classOf(v)]++;
     this.evictions++;
-    table.removeRef(v);
+    this.tables[table].removeRef(v);
     return true;
   }
-
-  /** Values shortened instead of evicted (kv-tail-trim). */
-  trims = 0;
 
   /**
    * Cuts item `ref`'s large value to its first `len` bytes and gives the rest
@@ -668,18 +561,11 @@ export class Keyspace {
     this.replaceInQueue(from, to);
   }
 
+  /** Item `from` was copied to `to`, header included: whatever named `from` (queue, policy, pins) names `to`. */
   private replaceInQueue(from: number, to: number): void {
-    const items = this.items;
-    this.pointNeighbours(items.older(to), items.newer(to), items.inMain(to), to, to);
+    this.queues.replace(to);
     this.policy.moved?.(from, to);
-    for (let i = 0; i < this.pinCount; i++) if (this.pins[i] === from) this.pins[i] = to;
-    if (this.leases.size !== 0) {
-      const until = this.leases.get(from);
-      if (until !== undefined) {
-        this.leases.delete(from);
-        this.leases.set(to, until);
-      }
-    }
+    this.pins.moved(from, to);
   }
 
   /**
@@ -688,28 +574,26 @@ export class Keyspace {
    * only when the runtime collects them.
    */
   takeDroppedBytes(): number {
-    const n = this.droppedBytes + this.slabs.droppedBytes + this.large.droppedBytes;
-    this.droppedBytes = this.slabs.droppedBytes = this.large.droppedBytes = 0;
+    const n = this.dropped + this.slabs.droppedBytes + this.large.droppedBytes;
+    this.dropped = this.slabs.droppedBytes = this.large.droppedBytes = 0;
     return n;
   }
 
   /** Frees everything at once (FLUSHALL): every table must be cleared by its owner right after. */
   reset(): void {
-    this.droppedBytes += this.slabs.pageBytes + this.large.bytes;
+    this.dropped += this.slabs.pageBytes + this.large.bytes;
     this.slabs.reset();
     this.large.clear();
-    this.head = this.tail = this.queueCount = 0;
-    this.mainHead = this.mainTail = this.mainCount = 0;
+    this.queues.reset();
     this.itemCount = 0;
-    this.pinCount = 0;
-    this.leases.clear();
+    this.pins.reset();
   }
 
   /** Largest idle time (ms) among the items of a class, looking at up to `maxSlabs` of its slabs. */
   oldestIdleMs(cls: number, nowMs: number, maxSlabs: number): number {
     let max = 0;
     this.slabs.forEachLive(cls, (ref) => {
-      const idle = this.idleMs(ref, nowMs);
+      const idle = this.access.idleMs(ref, nowMs);
       if (idle > max) max = idle;
     }, maxSlabs);
     return max;

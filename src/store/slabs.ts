@@ -20,15 +20,17 @@
 // is freed gives its units back at once. A bitmap per slab marks the chunks
 // in use, so a slab's live chunks can be walked when it is emptied to give
 // its units to another class (evacuation: the caller moves each live chunk
-// elsewhere, the allocator never moves bytes on its own).
+// elsewhere, the allocator never moves bytes on its own). Which run to empty
+// is the page mover's choice (slab-mover.ts), made from the slab directory
+// this class exposes.
 
 export const UNITS_PER_PAGE = 16;
-/** Smallest chunk: a 24-byte item header plus a short key and value (memcached's -n is 48 too). */
+/** Smallest chunk: a 21-byte item header plus a short key and value (memcached's -n is 48 too). */
 export const MIN_CHUNK = 48;
 const ALIGN = 8;
 /** Classes take one unit per slab when it holds at least this many chunks. */
 const MIN_CHUNKS_PER_SLAB = 8;
-const NONE = -1;
+export const NONE = -1;
 
 /** Asked before a new page is allocated: may the store grow by `bytes`? */
 export type GrowthCheck = (bytes: number) => boolean;
@@ -189,7 +191,6 @@ export class SlabAllocator {
 
   get classCount(): number { return this.sizes.length; }
   get maxChunk(): number { return this.sizes[this.sizes.length - 1]; }
-  /** Bytes of page memory held (what the store counts against maxmemory). */
   /** Bytes of the allocator's own bookkeeping arrays. */
   get metadataBytes(): number {
     return this.metadata;
@@ -293,7 +294,8 @@ export class SlabAllocator {
     }
   }
 
-  private forEachLiveIn(s: number, visit: (ref: number) => void): void {
+  /** Calls `visit` with every live chunk of slab `s`. */
+  forEachLiveIn(s: number, visit: (ref: number) => void): void {
     const base = s * this.bitWords;
     const count = this.sBump[s];
     for (let w = 0; w * 32 < count; w++) {
@@ -307,44 +309,38 @@ export class SlabAllocator {
   }
 
   // ---------------------------------------------------------------------------
-  // Taking memory back from a class.
+  // The slab directory, read by the page mover (slab-mover.ts) to choose what
+  // to empty. Slabs are named by their first unit (page * 16 + unit).
 
-  /**
-   * Frees `need` aligned units without losing a chunk, the cheap way: the
-   * class with the most idle chunks, if it has at least a slab's worth (so
-   * its emptiest slab surely fits into the others) and slabs of at least
-   * `need` units, gives its emptiest slab. Returns whether units were freed.
-   */
-  reclaimFromIdleClass(need: number, move: ChunkMover, pinned: ArrayLike<number> = []): boolean {
-    let best = NONE;
-    let bestRatio = 1;
-    for (let c = 0; c < this.sizes.length; c++) {
-      if (this.unitsPerSlab[c] < need || this.partialHead[c] === NONE) continue;
-      const r = this.free(c) / this.perSlab[c];
-      if (r >= bestRatio) {
-        best = c;
-        bestRatio = r;
+  /** The first slab on a class's list of slabs with free chunks, NONE (-1) when there is none. */
+  firstPartial(cls: number): number { return this.partialHead[cls]; }
+  /** The next slab on the same partial list, or NONE. */
+  nextPartial(s: number): number { return this.sNext[s]; }
+  /** Live chunks in slab `s`. */
+  slabLive(s: number): number { return this.sLive[s]; }
+  /** The class of slab `s`. */
+  slabClass(s: number): number { return this.sClass[s]; }
+  /** The slab unit `u` belongs to (its first unit), NONE when free. */
+  unitOwner(u: number): number { return this.unitSlab[u]; }
+  /** Page indexes run from 1 below this (some may be unused). */
+  get pageSlots(): number { return this.bufs.length; }
+  hasPage(p: number): boolean { return this.bufs[p] !== undefined; }
+  /** Units page `p` has (16, or fewer for a last page cut to the budget). */
+  unitsOf(p: number): number { return this.pageUnits[p]; }
+  pageIsEmpty(p: number): boolean { return this.isEmpty(p); }
+
+  /** Units in held pages that no slab uses. */
+  freeUnits(): number {
+    let n = 0;
+    for (const p of this.openPages) {
+      let m = this.pageFree[p];
+      if (p === this.reservedPage) m &= ~this.reservedMask;
+      while (m !== 0) {
+        m &= m - 1;
+        n++;
       }
     }
-    if (best === NONE) return false;
-    const s = this.emptiestSlab(best, pinned);
-    return s !== NONE && this.evacuate(s, this.unitsPerSlab[best], move);
-  }
-
-  /**
-   * Frees `need` aligned units without losing a chunk, the thorough way: the
-   * run whose live chunks fit into free chunks of their classes elsewhere,
-   * moving the fewest. Scans every page.
-   */
-  reclaimRun(need: number, move: ChunkMover, pinned: ArrayLike<number> = []): boolean {
-    const first = this.cheapestRun(need, false, pinned);
-    return first !== NONE && this.evacuate(first, need, move);
-  }
-
-  /** Empties a whole page by moving its chunks into free chunks elsewhere; true when one became empty. */
-  reclaimPage(move: ChunkMover, pinned: ArrayLike<number> = []): boolean {
-    const first = this.cheapestRun(UNITS_PER_PAGE, true, pinned);
-    return first !== NONE && this.evacuate(first, this.pageUnits[Math.floor(first / UNITS_PER_PAGE)], move);
+    return n;
   }
 
   /** Drops one wholly free page (its memory goes back once collected). */
@@ -359,100 +355,13 @@ export class SlabAllocator {
     return false;
   }
 
-  /** Whether one of `refs` lies in the units [first, first + units). */
-  private holdsAny(first: number, units: number, refs: ArrayLike<number>): boolean {
-    for (let i = 0; i < refs.length; i++) {
-      const u = refs[i] >>> this.unitShift;
-      if (u >= first && u < first + units) return true;
-    }
-    return false;
-  }
-
-  private emptiestSlab(cls: number, pinned: ArrayLike<number>): number {
-    let best = NONE;
-    let bestLive = Infinity;
-    for (let s = this.partialHead[cls]; s !== NONE; s = this.sNext[s]) {
-      if (this.sLive[s] < bestLive && !this.holdsAny(s, this.unitsPerSlab[cls], pinned)) {
-        best = s;
-        bestLive = this.sLive[s];
-      }
-    }
-    return best;
-  }
-
-  /**
-   * The aligned run of `want` units that can be emptied by moving its live
-   * chunks into free chunks of their classes outside it, moving the fewest;
-   * NONE when there is none. `wholePages`: runs are whole pages, whatever
-   * their size (a short last page included), that are not already empty.
-   */
-  private cheapestRun(want: number, wholePages: boolean, pinned: ArrayLike<number>): number {
-    if (want === 1 && !wholePages) return this.cheapestSlab(pinned);
-    let best = NONE;
-    let bestCost = Infinity;
-    const liveIn = new Map<number, number>();
-    const freeIn = new Map<number, number>();
-    for (let p = 1; p < this.bufs.length; p++) {
-      if (this.bufs[p] === undefined || (wholePages && this.isEmpty(p))) continue;
-      const units = wholePages ? this.pageUnits[p] : want;
-      for (let pos = 0; pos + units <= this.pageUnits[p]; pos += units) {
-        const first = p * UNITS_PER_PAGE + pos;
-        // Slabs are aligned runs too: one bigger than this run covers it and cannot be split.
-        const owner = this.unitSlab[first];
-        if (owner !== NONE && (owner !== first || this.unitsPerSlab[this.sClass[owner]] > units)) continue;
-        if (this.holdsAny(first, units, pinned)) continue;
-        liveIn.clear();
-        freeIn.clear();
-        let cost = 0;
-        for (let u = first; u < first + units; u++) {
-          if (this.unitSlab[u] !== u) continue;
-          const c = this.sClass[u];
-          cost += this.sLive[u];
-          liveIn.set(c, (liveIn.get(c) ?? 0) + this.sLive[u]);
-          freeIn.set(c, (freeIn.get(c) ?? 0) + this.perSlab[c] - this.sLive[u]);
-        }
-        if (cost >= bestCost) continue;
-        let fits = true;
-        for (const [c, live] of liveIn) if (live > this.free(c) - (freeIn.get(c) as number)) fits = false;
-        if (fits) {
-          best = first;
-          bestCost = cost;
-        }
-      }
-    }
-    return best;
-  }
-
-  /**
-   * cheapestRun for one unit: a one-unit slab (any free unit would have been
-   * taken already) whose live chunks fit into its class's free chunks in
-   * other slabs. Only slabs with free chunks can be the cheapest, so the
-   * classes' partial lists are enough.
-   */
-  private cheapestSlab(pinned: ArrayLike<number>): number {
-    let best = NONE;
-    let bestLive = Infinity;
-    for (let c = 0; c < this.sizes.length; c++) {
-      if (this.unitsPerSlab[c] !== 1) continue;
-      const free = this.free(c);
-      const per = this.perSlab[c];
-      for (let s = this.partialHead[c]; s !== NONE; s = this.sNext[s]) {
-        const live = this.sLive[s];
-        if (live < bestLive && live <= free - (per - live) && !this.holdsAny(s, 1, pinned)) {
-          best = s;
-          bestLive = live;
-        }
-      }
-    }
-    return best;
-  }
-
   /**
    * Moves every live chunk out of the slabs of the run [first, first+units)
-   * and releases them. While it runs, the run's slabs hand out no chunks and
-   * its units go to no new slab, so nothing moves back in.
+   * and releases them (the page mover picks the run). While it runs, the
+   * run's slabs hand out no chunks and its units go to no new slab, so
+   * nothing moves back in. False when a chunk could not be moved.
    */
-  private evacuate(first: number, units: number, move: ChunkMover): boolean {
+  evacuate(first: number, units: number, move: ChunkMover): boolean {
     const slabs: number[] = [];
     for (let u = first; u < first + units; u++) {
       if (this.unitSlab[u] === u) {

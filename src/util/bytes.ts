@@ -12,3 +12,19 @@ export function copyBytes(src: Buffer, start: number, end: number, dst: Buffer, 
   for (let i = 0; i < n; i++) dst[at + i] = src[start + i];
   return n;
 }
+
+/**
+ * Whether an argument is the keyword `lower` (ASCII, lower case), compared as
+ * Redis compares argv with strcasecmp on C strings: any case, and the
+ * comparison stops at a NUL byte, so "nx\0junk" is NX.
+ */
+export function argIs(b: Buffer, lower: string): boolean {
+  const n = lower.length;
+  if (b.length < n || (b.length > n && b[n] !== 0)) return false;
+  for (let i = 0; i < n; i++) {
+    let ch = b[i];
+    if (ch >= 0x41 && ch <= 0x5a) ch |= 0x20;
+    if (ch !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}

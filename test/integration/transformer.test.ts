@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KvTensorClient, asFloat32, toBuffer, tokensBytes } from '../../src/client/kv.js';
 import {
   CHUNK, chunkKeys, encode, generateBothWays, measureTtft, prefixScenario, randomTokens, storePrefix, warmPrefill,
-} from '../../src/examples/transformer/main.js';
+} from '../../src/examples/transformer/demo.js';
 import { coldForward, decodeStep, DEFAULT_CONFIG, sameBits, Transformer } from '../../src/examples/transformer/model.js';
 import { startKvslab, type RunningServer } from '../helpers/servers.js';
 

@@ -10,13 +10,13 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AclCommandIndex } from '../../src/acl/commands.js';
+import { AclCommandIndex } from '../../src/acl/command-index.js';
 import { describeCommandRules, describeSelector } from '../../src/acl/describe.js';
 import { hashPassword, passwordMatches, validHash } from '../../src/acl/password.js';
 import { mergeSelectorArgs, RuleError, ruleErrorText } from '../../src/acl/rules.js';
 import { KEY_ALL, KEY_READ, KEY_WRITE, Selector } from '../../src/acl/selector.js';
 import { AclUser } from '../../src/acl/user.js';
-import { buildCommandTable } from '../../src/commands/index.js';
+import { buildCommandTable } from '../../src/commands/families.js';
 
 /** The ACL's view of the real command table (built once: it does not change). */
 function commandIndex(): AclCommandIndex {

@@ -6,9 +6,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Config, ConfigFileError } from '../../src/config/config.js';
+import { Config, ConfigFileError } from '../../src/config/configuration.js';
 import { DIRECTIVES, parseMemory, parseStrictInt, formatMemoryForFile } from '../../src/config/directives.js';
-import { parseSyntax } from '../../src/commands/command.js';
+import { parseSyntax } from '../../src/commands/model/doc-syntax.js';
 
 describe('value grammar', () => {
   it('memory units: k=1000, kb=1024, case-insensitive, no sign', () => {

@@ -5,9 +5,10 @@
 // LRU, LFU, volatile-ttl, SIEVE and S3-FIFO.
 
 import { describe, expect, it } from 'vitest';
-import { Keyspace, OutOfMemoryError } from '../../src/store/keyspace.js';
-import { SlabKeyTable } from '../../src/store/slab-table.js';
-import { createPolicy, POLICY_NAMES } from '../../src/store/eviction/policy.js';
+import { Keyspace } from '../../src/store/keyspace.js';
+import { OutOfMemoryError } from '../../src/store/errors.js';
+import { KeyIndex } from '../../src/store/key-index.js';
+import { createPolicy, POLICY_NAMES } from '../../src/store/eviction/registry.js';
 
 const KB = 1024;
 const VOLATILE = POLICY_NAMES.filter((p) => p.startsWith('volatile-'));
@@ -15,7 +16,7 @@ const EVICTING = POLICY_NAMES.filter((p) => p !== 'noeviction');
 
 interface Store {
   ks: Keyspace;
-  t: SlabKeyTable;
+  t: KeyIndex;
   clock: { now: number };
   evicted: { key: string; hadTtl: boolean; pinned: boolean }[];
   budget: number;
@@ -27,13 +28,12 @@ function makeStore(policy: string, o: { budget?: number; samples?: number; lfu?:
   const evicted: Store['evicted'] = [];
   const ks: Keyspace = new Keyspace(64 * KB, 1.25, {
     mayGrow: (bytes) => budget === 0 || ks.usedBytes + bytes <= budget,
-    evicting: (table, ref) => evicted.push({ key: table.key(ref).toString(), hadTtl: table.expireAt(ref) !== 0, pinned: ks.isPinned(ref) }),
+    evicting: (_table, ref) => evicted.push({ key: t.key(ref).toString(), hadTtl: t.expireAt(ref) !== 0, pinned: ks.isPinned(ref) }),
     now: () => clock.now,
   });
-  const t = new SlabKeyTable(ks, 0);
+  const t = new KeyIndex(ks, 0);
   ks.tables.push(t);
-  t.owner = { db: 0 };
-  ks.lfu = policy.endsWith('-lfu') ? (o.lfu ?? { logFactor: 10, decayMinutes: 1 }) : null;
+  ks.access.lfu = policy.endsWith('-lfu') ? (o.lfu ?? { logFactor: 10, decayMinutes: 1 }) : null;
   ks.setPolicy(createPolicy(policy, ks, { samples: o.samples ?? 5 }));
   if (budget > 0) ks.slabs.holdEmptyPages = true;
   return { ks, t, clock, evicted, budget };
@@ -43,7 +43,7 @@ const kb = (s: string) => Buffer.from(s);
 
 function set(s: Store, key: string, size = 10, expireAt = 0): number {
   const h = s.t.insert(kb(key), 0, Buffer.alloc(size, key.length), expireAt, s.clock.now);
-  s.ks.unpinAll();
+  s.ks.pins.unpinAll();
   return h;
 }
 
@@ -63,7 +63,7 @@ function evict(s: Store): string {
 
 function keysOfQueue(s: Store, main: boolean): string[] {
   const out: string[] = [];
-  for (let r = main ? s.ks.mainHead : s.ks.head; r !== 0; r = s.ks.items.older(r)) out.push(s.t.key(r).toString());
+  for (let r = main ? s.ks.queues.mainHead : s.ks.queues.head; r !== 0; r = s.ks.items.older(r)) out.push(s.t.key(r).toString());
   return out;
 }
 
@@ -110,15 +110,15 @@ describe('volatile policies', () => {
       expect(s.t.size).toBe(i - 1);
       expect(s.t.find(kb('k' + (i - 1)))).toBe(-1);
       expect(s.ks.itemCount).toBe(s.t.size);
-      expect(s.ks.queueCount + s.ks.mainCount).toBe(s.ks.itemCount);
+      expect(s.ks.queues.count + s.ks.queues.mainCount).toBe(s.ks.itemCount);
       expect(s.ks.usedBytes).toBeLessThanOrEqual(s.budget);
       expect(s.ks.slabs.check()).toBeNull();
       // A key with a TTL can be evicted (and then only it).
       const ttlKey = 'k0';
       let h = s.t.find(kb(ttlKey));
-      s.ks.pin(h);
+      s.ks.pins.pin(h);
       h = s.t.setExpireAt(h, s.clock.now + 1000);
-      s.ks.unpinAll();
+      s.ks.pins.unpinAll();
       expect(s.ks.policy.victim()).toBe(h);
     });
   }
@@ -169,7 +169,7 @@ describe('pins', () => {
       for (const r of refs) s.t.touch(r, s.clock.now);
       while (s.t.maintain(1)); // (a running rehash hides keys from sampling: tested on its own)
       // A third pinned: victims are always unpinned, live items.
-      for (let i = 0; i < 60; i += 3) s.ks.pin(refs[i]);
+      for (let i = 0; i < 60; i += 3) s.ks.pins.pin(refs[i]);
       for (let round = 0; round < 200; round++) {
         const v = s.ks.policy.victim();
         expect(v).not.toBe(0);
@@ -177,16 +177,16 @@ describe('pins', () => {
         expect(s.t.find(s.t.key(v))).toBe(v);
       }
       // All pinned: nothing.
-      for (let i = 0; i < 60; i++) if (i % 3 !== 0) s.ks.pin(refs[i]);
+      for (let i = 0; i < 60; i++) if (i % 3 !== 0) s.ks.pins.pin(refs[i]);
       expect(s.ks.policy.victim()).toBe(0);
       expect(s.ks.evictOne()).toBe(false);
       // All but one pinned: that one, or nothing (sampling policies may give up).
-      s.ks.unpinAll();
-      for (let i = 0; i < 59; i++) s.ks.pin(refs[i]);
+      s.ks.pins.unpinAll();
+      for (let i = 0; i < 59; i++) s.ks.pins.pin(refs[i]);
       for (let round = 0; round < 20; round++) expect([0, refs[59]]).toContain(s.ks.policy.victim());
-      s.ks.unpinAll();
+      s.ks.pins.unpinAll();
       expect(s.ks.slabs.check()).toBeNull();
-      expect(s.ks.queueCount + s.ks.mainCount).toBe(60);
+      expect(s.ks.queues.count + s.ks.queues.mainCount).toBe(60);
     });
   }
 });
@@ -217,7 +217,7 @@ describe('LRU and LFU', () => {
     expect(order).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0].map((i) => 'k' + i));
   });
 
-  // Regression (fixed): SlabKeyTable.sample, while a rehash runs, samples one of the
+  // Regression (fixed): KeyIndex.sample, while a rehash runs, samples one of the
   // two bucket arrays only (always the new one once half the old one has
   // moved), and removals do not advance the rehash. When the remaining keys
   // all sit in the other array, every round samples nothing and victim()
@@ -241,7 +241,7 @@ describe('LRU and LFU', () => {
 
   // Regression (allkeys-lru and allkeys-lfu, fixed): a table that has just lost
   // most of its keys to eviction is sparse (16384 buckets, a hundred keys),
-  // SlabKeyTable.sample looks at 50 consecutive buckets, and SampledPolicy
+  // KeyIndex.sample looks at 50 consecutive buckets, and SampledPolicy
   // gives up after 16 empty rounds: the write gets OOM with keys left to evict.
   // (The volatile ones sample the dense TTL array; Redis keeps sampling while
   // keys remain.)
@@ -253,7 +253,7 @@ describe('LRU and LFU', () => {
       const keys = s.t.size;
       expect(keys).toBeGreaterThan(5000);
       s.t.insert(kb('big'), 0, Buffer.alloc(Math.floor(budget * 0.9)), 0, s.clock.now);
-      s.ks.unpinAll();
+      s.ks.pins.unpinAll();
       expect(s.t.find(kb('big'))).toBeGreaterThan(0);
       expect(s.evicted.length).toBeGreaterThan(keys * 0.9);
       expect(s.ks.usedBytes).toBeLessThanOrEqual(budget + s.t.volatileBytes);
@@ -311,11 +311,11 @@ describe('SIEVE', () => {
     s.t.remove(s.t.find(kb('C')));
     // D moves: the hand follows it (else it would point at D's old chunk).
     let d = s.t.find(kb('D'));
-    s.ks.pin(d);
+    s.ks.pins.pin(d);
     const before = d;
     d = s.t.setExpireAt(d, s.clock.now + 1000);
     expect(d).not.toBe(before);
-    s.ks.unpinAll();
+    s.ks.pins.unpinAll();
     expect(evict(s)).toBe('D');
     expect(evict(s)).toBe('E');
     expect(evict(s)).toBe('A');
@@ -331,10 +331,10 @@ describe('S3-FIFO', () => {
     expect(evict(s)).toBe('B');
     expect(s.ks.items.inMain(s.t.find(kb('A')))).toBe(true);
     expect(keysOfQueue(s, true)).toEqual(['A']);
-    expect(s.ks.mainCount).toBe(1);
+    expect(s.ks.queues.mainCount).toBe(1);
     // The small queue still holds 8 of 9 items, well over its tenth: it is evicted from, not main.
     expect(evict(s)).toBe('C');
-    expect(s.ks.queueCount + s.ks.mainCount).toBe(s.ks.itemCount);
+    expect(s.ks.queues.count + s.ks.queues.mainCount).toBe(s.ks.itemCount);
   });
 
   it('a key evicted from the small queue and inserted again goes to the main queue (ghost)', () => {
@@ -357,7 +357,7 @@ describe('S3-FIFO', () => {
     // All four are read: the first eviction moves them all to main, then takes the main tail.
     touch(s, 'B'); // B has 2 hits in the small queue; moving to main clears them
     expect(evict(s)).toBe('A');
-    expect(s.ks.mainCount).toBe(3);
+    expect(s.ks.queues.mainCount).toBe(3);
     touch(s, 'C');
     touch(s, 'C');
     // Main tail is B (no hits since promotion): goes. Then C has 2 hits: two trips round, D goes first.
@@ -375,25 +375,25 @@ describe('S3-FIFO', () => {
     for (const k of 'ABCDEFGHIJ') set(s, k);
     for (const k of 'ABCDEFGHIJ') touch(s, k);
     expect(evict(s)).toBe('A'); // all ten promoted, then the main tail goes
-    expect(s.ks.mainCount).toBe(9);
+    expect(s.ks.queues.mainCount).toBe(9);
     // One command inserts two keys (pinned until it ends) and needs memory.
     s.t.insert(kb('K'), 0, Buffer.alloc(10), 0, s.clock.now);
     s.t.insert(kb('L'), 0, Buffer.alloc(10), 0, s.clock.now);
-    expect(s.ks.queueCount).toBe(2);
+    expect(s.ks.queues.count).toBe(2);
     const v = s.ks.policy.victim();
     expect(v).not.toBe(0);
     expect(s.ks.isPinned(v)).toBe(false);
     expect(s.t.key(v).toString()).toBe('B');
-    s.ks.unpinAll();
+    s.ks.pins.unpinAll();
   });
 
   it('a pinned item at the tail is passed over, not evicted', () => {
     const s = makeStore('allkeys-s3fifo');
     for (const k of 'ABC') set(s, k);
-    s.ks.pin(s.t.find(kb('A')));
+    s.ks.pins.pin(s.t.find(kb('A')));
     expect(evict(s)).toBe('B');
     expect(s.t.find(kb('A'))).toBeGreaterThan(0);
-    s.ks.unpinAll();
+    s.ks.pins.unpinAll();
   });
 });
 

@@ -9,9 +9,11 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Keyspace, OutOfMemoryError, KeyTooLongError } from '../../src/store/keyspace.js';
-import { SlabKeyTable } from '../../src/store/slab-table.js';
-import { createPolicy, POLICY_NAMES } from '../../src/store/eviction/policy.js';
+import { Keyspace } from '../../src/store/keyspace.js';
+import { KeyTooLongError, OutOfMemoryError } from '../../src/store/errors.js';
+import { KeyIndex } from '../../src/store/key-index.js';
+import { RESIZE_GROW, RESIZE_ZERO } from '../../src/store/types.js';
+import { createPolicy, POLICY_NAMES } from '../../src/store/eviction/registry.js';
 import { MAX_INLINE_VALUE } from '../../src/store/items.js';
 
 const KB = 1024;
@@ -31,7 +33,7 @@ interface Evicted {
 
 interface Store {
   ks: Keyspace;
-  tables: SlabKeyTable[];
+  tables: KeyIndex[];
   clock: { now: number };
   budget: number;
   evicted: Evicted[];
@@ -57,23 +59,23 @@ function makeStore(o: StoreOptions = {}): Store {
   const models: Map<string, Entry>[] = [];
   const ks: Keyspace = new Keyspace(o.pageSize ?? 64 * KB, o.factor ?? 1.25, {
     mayGrow: (bytes) => budget === 0 || ks.usedBytes + bytes <= budget,
-    evicting: (table, ref) => {
+    evicting: (id, ref) => {
+      const table = tables[id];
       const key = table.key(ref).toString('latin1');
-      evicted.push({ db: table.id, key, hadTtl: table.expireAt(ref) !== 0, pinned: ks.isPinned(ref) });
-      models[table.id]?.delete(key);
+      evicted.push({ db: id, key, hadTtl: table.expireAt(ref) !== 0, pinned: ks.isPinned(ref) });
+      models[id]?.delete(key);
     },
     now: () => clock.now,
   });
-  const tables: SlabKeyTable[] = [];
+  const tables: KeyIndex[] = [];
   for (let i = 0; i < (o.dbs ?? 1); i++) {
-    const t = new SlabKeyTable(ks, i);
+    const t = new KeyIndex(ks, i);
     ks.tables.push(t);
-    t.owner = { db: i };
     tables.push(t);
     models.push(new Map());
   }
   const policy = o.policy ?? 'noeviction';
-  ks.lfu = policy.endsWith('-lfu') ? { logFactor: 10, decayMinutes: 1 } : null;
+  ks.access.lfu = policy.endsWith('-lfu') ? { logFactor: 10, decayMinutes: 1 } : null;
   ks.setPolicy(createPolicy(policy, ks, { samples: o.samples ?? 5 }));
   if (budget > 0) ks.slabs.holdEmptyPages = true;
   return { ks, tables, clock, budget, evicted, models, meta0: ks.slabs.metadataBytes };
@@ -96,8 +98,8 @@ function pattern(len: number, seed: number): Buffer {
 function walkQueue(ks: Keyspace, main: boolean): number[] | string {
   const items = ks.items;
   const out: number[] = [];
-  const head = main ? ks.mainHead : ks.head;
-  const tail = main ? ks.mainTail : ks.tail;
+  const head = main ? ks.queues.mainHead : ks.queues.head;
+  const tail = main ? ks.queues.mainTail : ks.queues.tail;
   const limit = ks.itemCount + 2;
   let newer = 0;
   for (let r = head; r !== 0; r = items.older(r)) {
@@ -182,13 +184,13 @@ function verify(s: Store, slack = 0): string | null {
     if (seen.size !== model.size || [...model.keys()].some((k) => !seen.has(k))) return `db ${d}: SCAN saw ${seen.size} keys, model has ${model.size}`;
   }
   if (ks.itemCount !== total) return `itemCount ${ks.itemCount}, model ${total}`;
-  if (ks.queueCount + ks.mainCount !== ks.itemCount) return `queueCount ${ks.queueCount} + mainCount ${ks.mainCount} != itemCount ${ks.itemCount}`;
+  if (ks.queues.count + ks.queues.mainCount !== ks.itemCount) return `queueCount ${ks.queues.count} + mainCount ${ks.queues.mainCount} != itemCount ${ks.itemCount}`;
   const first = walkQueue(ks, false);
   if (typeof first === 'string') return first;
   const main = walkQueue(ks, true);
   if (typeof main === 'string') return main;
-  if (first.length !== ks.queueCount) return `first queue has ${first.length} items, queueCount ${ks.queueCount}`;
-  if (main.length !== ks.mainCount) return `main queue has ${main.length} items, mainCount ${ks.mainCount}`;
+  if (first.length !== ks.queues.count) return `first queue has ${first.length} items, queueCount ${ks.queues.count}`;
+  if (main.length !== ks.queues.mainCount) return `main queue has ${main.length} items, mainCount ${ks.queues.mainCount}`;
   for (const r of [...first, ...main]) if (!refs.has(r)) return `queued item ${r} is not in any index`;
   if (ks.large.count !== largeCount) return `${ks.large.count} large blocks, ${largeCount} large items`;
   if (ks.large.bytes !== largeBytes) return `large bytes ${ks.large.bytes}, blocks hold ${largeBytes}`;
@@ -247,7 +249,7 @@ function cmdArb(dbs: number, withRename: boolean): fc.Arbitrary<Cmd> {
 /** Looks a key up as Db.find does: the handle is pinned until unpinAll. */
 function lookup(s: Store, db: number, key: string): number {
   const h = s.tables[db].find(kb(key));
-  if (h >= 0) s.ks.pin(h);
+  if (h >= 0) s.ks.pins.pin(h);
   return h;
 }
 
@@ -283,7 +285,7 @@ function apply(s: Store, c: Cmd): boolean {
         if (h < 0) break;
         const e = model.get(key) as Entry;
         const old = e.value;
-        const nh = t.resizeValue(h, c.size, c.zero, c.grow);
+        const nh = t.resizeValue(h, c.size, (c.zero ? RESIZE_ZERO : 0) | (c.grow ? RESIZE_GROW : 0));
         let value: Buffer;
         if (c.zero || c.size <= old.length) {
           value = Buffer.concat([old.subarray(0, Math.min(old.length, c.size)), Buffer.alloc(Math.max(0, c.size - old.length))]);
@@ -354,7 +356,7 @@ function apply(s: Store, c: Cmd): boolean {
     if (e instanceof OutOfMemoryError) return false;
     throw e;
   } finally {
-    s.ks.unpinAll();
+    s.ks.pins.unpinAll();
     s.clock.now += 7;
   }
 }
@@ -389,20 +391,20 @@ describe('keyspace and index against a model, no budget', () => {
     const t = s.tables[0];
     for (const k of ['a', 'b', 'c']) {
       t.insert(kb(k), 0, kb('v' + k), 0, s.clock.now);
-      s.ks.unpinAll();
+      s.ks.pins.unpinAll();
     }
     const h = lookup(s, 0, 'b');
     t.rename(h, kb('d'));
-    s.ks.unpinAll();
+    s.ks.pins.unpinAll();
     const q = walkQueue(s.ks, false);
     expect(typeof q === 'string' ? q : q.map((r) => t.key(r).toString())).toEqual(['c', 'd', 'a']);
     // Deleting the neighbours afterwards must not write into the freed chunk of the old 'b'.
     t.remove(lookup(s, 0, 'a'));
     t.remove(lookup(s, 0, 'c'));
-    s.ks.unpinAll();
-    expect(s.ks.head).toBe(t.find(kb('d')));
-    expect(s.ks.tail).toBe(t.find(kb('d')));
-    expect(s.ks.queueCount).toBe(1);
+    s.ks.pins.unpinAll();
+    expect(s.ks.queues.head).toBe(t.find(kb('d')));
+    expect(s.ks.queues.tail).toBe(t.find(kb('d')));
+    expect(s.ks.queues.count).toBe(1);
   });
 
   it('setExpireAt gives an item the EXT fields, moving it when its chunk is too small, and keeps everything else', () => {
@@ -413,7 +415,7 @@ describe('keyspace and index against a model, no budget', () => {
     const sizes = [0, 1, 10, 20, 27, 30, 40, 60, 100, 200, 1000, 32768 - 21 - 1, 32768 - 21 - 10, 40000, 70000];
     sizes.forEach((n, i) => {
       t.insert(kb('k' + i), i % 5, pattern(n, i), 0, now);
-      s.ks.unpinAll();
+      s.ks.pins.unpinAll();
       s.models[0].set('k' + i, { value: pattern(n, i), type: i % 5, expireAt: 0 });
     });
     let moved = 0;
@@ -424,7 +426,7 @@ describe('keyspace and index against a model, no budget', () => {
       if (nh === h) stayed++;
       else moved++;
       expect(s.ks.items.hasExt(nh)).toBe(true);
-      s.ks.unpinAll();
+      s.ks.pins.unpinAll();
       (s.models[0].get('k' + i) as Entry).expireAt = now + 1000 + i;
       expect(verify(s)).toBeNull();
     });
@@ -434,7 +436,7 @@ describe('keyspace and index against a model, no budget', () => {
     for (let i = 0; i < sizes.length; i += 2) {
       const h = lookup(s, 0, 'k' + i);
       expect(t.setExpireAt(h, 0)).toBe(h);
-      s.ks.unpinAll();
+      s.ks.pins.unpinAll();
       (s.models[0].get('k' + i) as Entry).expireAt = 0;
     }
     expect(verify(s)).toBeNull();
@@ -446,12 +448,12 @@ describe('keyspace and index against a model, no budget', () => {
     for (const n of [40, 300, 2000, 30000]) {
       let h = t.insert(kb('k' + n), 0, pattern(n, n), 0, s.clock.now);
       const chunk = s.ks.slabs.chunkSize(h);
-      h = t.resizeValue(h, n - 8, true, false);
+      h = t.resizeValue(h, n - 8, RESIZE_ZERO);
       expect(s.ks.slabs.chunkSize(h)).toBe(chunk);
-      h = t.resizeValue(h, n, true, false);
+      h = t.resizeValue(h, n, RESIZE_ZERO);
       expect(s.ks.slabs.chunkSize(h)).toBe(chunk);
       expect(t.value(h).equals(Buffer.concat([pattern(n, n).subarray(0, n - 8), Buffer.alloc(8)])), `${n}`).toBe(true);
-      s.ks.unpinAll();
+      s.ks.pins.unpinAll();
     }
   });
 
@@ -486,7 +488,7 @@ describe('long keys', () => {
     } catch (e) {
       err = e;
     }
-    s.ks.unpinAll();
+    s.ks.pins.unpinAll();
     if (err !== null) expect(err).toBeInstanceOf(KeyTooLongError);
     const h2 = t.find(key);
     expect(h2).toBeGreaterThan(0);
@@ -509,7 +511,7 @@ describe('long keys', () => {
     } catch (e) {
       err = e;
     }
-    s.ks.unpinAll();
+    s.ks.pins.unpinAll();
     if (err !== null) {
       expect(err).toBeInstanceOf(KeyTooLongError);
       expect(t.value(t.find(kb('short'))).equals(value)).toBe(true);
@@ -543,11 +545,11 @@ describe('large values', () => {
       expect(s.ks.items.isLarge(h)).toBe(n > MAX_INLINE_VALUE);
       expect(t.value(h).equals(v)).toBe(true);
       expect(t.valueLength(h)).toBe(n);
-      s.ks.unpinAll();
+      s.ks.pins.unpinAll();
     }
     expect(s.ks.large.count).toBe(3);
     const h = lookup(s, 0, 'k100000');
-    const nh = t.resizeValue(h, 1000, false, false);
+    const nh = t.resizeValue(h, 1000, 0);
     expect(s.ks.items.isLarge(nh)).toBe(false);
     expect(t.value(nh).equals(pattern(100000, 100000).subarray(0, 1000))).toBe(true);
     expect(s.ks.large.count).toBe(2);
@@ -565,7 +567,7 @@ describe('large values', () => {
         // Dirty the spare capacity first: zero-fill must not rely on it being zero.
         const b = s.ks.large.get(s.ks.items.largeId(h));
         b.buf.fill(0xee, b.len);
-        h = t.resizeValue(h, len, true, grow);
+        h = t.resizeValue(h, len, RESIZE_ZERO | (grow ? RESIZE_GROW : 0));
         expected = Buffer.concat([expected.subarray(0, Math.min(len, expected.length)), Buffer.alloc(Math.max(0, len - expected.length))]);
         expect(t.valueLength(h)).toBe(len);
         expect(t.value(h).equals(expected), `grow=${grow} len=${len}`).toBe(true);
@@ -573,7 +575,7 @@ describe('large values', () => {
       }
       // An inline value growing past 64 KiB moves into a block with its bytes.
       let h2 = t.insert(kb('small'), 0, kb('hello'), 0, s.clock.now);
-      h2 = t.resizeValue(h2, 70000, true, grow);
+      h2 = t.resizeValue(h2, 70000, RESIZE_ZERO | (grow ? RESIZE_GROW : 0));
       expect(s.ks.items.isLarge(h2)).toBe(true);
       expect(t.value(h2).equals(Buffer.concat([kb('hello'), Buffer.alloc(70000 - 5)]))).toBe(true);
       expect(s.ks.slabs.check()).toBeNull();
@@ -614,15 +616,15 @@ describe('large values', () => {
     let view = Buffer.from(span.buf.subarray(span.start, span.end));
     const live = span.buf.subarray(span.start, span.end);
     (span.block as NonNullable<typeof span.block>).readers = 1;
-    h = t.resizeValue(h, 210000, true, true);
+    h = t.resizeValue(h, 210000, RESIZE_ZERO | RESIZE_GROW);
     expect(live.equals(view)).toBe(true);
     // Shrink then grow again, with a view of the long value still queued.
     span = t.valueSpan(h);
     view = Buffer.from(span.buf.subarray(span.start, span.end));
     const queued = span.buf.subarray(span.start, span.end);
     (span.block as NonNullable<typeof span.block>).readers = 1;
-    h = t.resizeValue(h, 150000, true, false);
-    h = t.resizeValue(h, 200000, true, false);
+    h = t.resizeValue(h, 150000, RESIZE_ZERO);
+    h = t.resizeValue(h, 200000, RESIZE_ZERO);
     expect(t.value(h).subarray(150000).every((x) => x === 0)).toBe(true);
     expect(queued.equals(view), 'the queued view of the 210000-byte value changed').toBe(true);
   });
@@ -639,7 +641,7 @@ describe('pins', () => {
       const key = 's' + n++;
       t.insert(kb(key), 0, pattern(30, n), 0, s.clock.now);
       model.set(key, { value: pattern(30, n), type: 0, expireAt: 0 });
-      s.ks.unpinAll();
+      s.ks.pins.unpinAll();
     }
     s.evicted.length = 0;
     const survivors = [...model.keys()].filter((_, i) => i % 5 === 0);
@@ -648,7 +650,7 @@ describe('pins', () => {
       t.remove(lookup(s, 0, key));
       model.delete(key);
     }
-    s.ks.unpinAll();
+    s.ks.pins.unpinAll();
     expect(verify(s)).toBeNull();
     const before = new Map(survivors.map((k) => [k, t.find(kb(k))]));
     // One "command": pin a few survivors, each the last chunk of its slab (so that an evacuation
@@ -682,7 +684,7 @@ describe('pins', () => {
     for (const e of s.evicted) expect(e.pinned).toBe(false);
     const movedUnpinned = survivors.filter((k) => !pinned.includes(k) && model.has(k) && t.find(kb(k)) !== before.get(k));
     expect(movedUnpinned.length, 'compaction moved no unpinned item: the test did not exercise it').toBeGreaterThan(0);
-    s.ks.unpinAll();
+    s.ks.pins.unpinAll();
     expect(verify(s)).toBeNull();
   });
 });
@@ -714,7 +716,7 @@ describe('budget and eviction', () => {
             const at = volatile || i % 2 === 0 ? s.clock.now + 50000 + i : 0;
             t[i % 2].insert(kb(key), 0, pattern(300 + (i % 7) * 100, i), at, s.clock.now);
             s.models[i % 2].set(key, { value: pattern(300 + (i % 7) * 100, i), type: 0, expireAt: at });
-            s.ks.unpinAll();
+            s.ks.pins.unpinAll();
           }
           expect(verify(s, unreservedBytes(s))).toBeNull();
           let ooms = 0;
@@ -756,7 +758,7 @@ describe('budget and eviction', () => {
                 (model.get(key) as Entry).expireAt = at;
               } else if (h >= 0 && c.op === 'grow') {
                 const e = model.get(key) as Entry;
-                t[db].resizeValue(h, e.value.length + c.size, true, true);
+                t[db].resizeValue(h, e.value.length + c.size, RESIZE_ZERO | RESIZE_GROW);
                 model.set(key, { ...e, value: Buffer.concat([e.value, Buffer.alloc(c.size)]) });
               }
             } catch (e) {
@@ -773,7 +775,7 @@ describe('budget and eviction', () => {
               expect(ev.pinned, `step ${step}: evicted a pinned key`).toBe(false);
               if (volatile) expect(ev.hadTtl, `step ${step}: ${policy} evicted ${ev.key}, which has no TTL`).toBe(true);
             }
-            s.ks.unpinAll();
+            s.ks.pins.unpinAll();
             s.clock.now += 13;
             const err = verify(s, unreservedBytes(s));
             if (err !== null) throw new Error(`step ${step} ${JSON.stringify(c)}: ${err}`);
@@ -796,7 +798,7 @@ describe('budget and eviction', () => {
       const s = makeStore({ budget, policy: 'allkeys-lru' });
       for (let i = 0; s.evicted.length < 50; i++) {
         s.tables[0].insert(kb('k' + i), 0, pattern(300 + (i % 7) * 100, i), 0, s.clock.now);
-        s.ks.unpinAll();
+        s.ks.pins.unpinAll();
         if (s.ks.usedBytes > budget) {
           over.push(`budget ${budget}: ${s.ks.usedBytes - budget} bytes over (${s.ks.slabs.pageCount} pages, metadata ${s.ks.slabs.metadataBytes})`);
           break;
@@ -806,7 +808,7 @@ describe('budget and eviction', () => {
     expect(over).toEqual([]);
   });
 
-  // Regression (fixed): SlabKeyTable.addVolatile grows the TTL array (RefArray: its
+  // Regression (fixed): KeyIndex.addVolatile grows the TTL array (RefArray: its
   // first segment doubles up to 64K entries, then 256 KiB segments are added),
   // and S3-FIFO's fitGhost doubles the ghost table, adding to ks.indexBytes
   // without asking the budget (ks.reserve), so usedBytes passes maxmemory by
@@ -825,7 +827,7 @@ describe('budget and eviction', () => {
           const ttl = policy === 'allkeys-lru';
           const size = ttl ? (big ? 100000 : 300 + (i % 7) * 100) : 20 + (i % 5) * 10;
           s.tables[i % 2].insert(kb('fill:' + i), 0, pattern(size, i), ttl ? s.clock.now + 50000 : 0, s.clock.now);
-          s.ks.unpinAll();
+          s.ks.pins.unpinAll();
           if (s.ks.usedBytes > budget) {
             over.push(`budget ${budget}: ${s.ks.usedBytes - budget} bytes over after insert ${i} (${s.ks.itemCount} items, index ${s.ks.indexBytes}, TTL arrays ${s.tables[0].volatileBytes}+${s.tables[1].volatileBytes})`);
             break;
@@ -854,7 +856,7 @@ describe('budget and eviction', () => {
         ooms++;
         expect(t.find(kb(key))).toBe(-1);
       }
-      s.ks.unpinAll();
+      s.ks.pins.unpinAll();
       if (i % 25 === 0 || ooms > 0) {
         const err = verify(s);
         if (err !== null) throw new Error(`after insert ${i}: ${err}`);
@@ -865,18 +867,18 @@ describe('budget and eviction', () => {
     // Growing a value past the budget fails too, leaving it unchanged.
     const key = [...model.keys()][0];
     const h = lookup(s, 0, key);
-    expect(() => t.resizeValue(h, 10 * 1024 * KB, true, false)).toThrow(OutOfMemoryError);
-    s.ks.unpinAll();
+    expect(() => t.resizeValue(h, 10 * 1024 * KB, RESIZE_ZERO)).toThrow(OutOfMemoryError);
+    s.ks.pins.unpinAll();
     expect(verify(s)).toBeNull();
     // Deleting makes room again.
     for (const k of [...model.keys()].slice(0, model.size / 2)) {
       t.remove(lookup(s, 0, k));
       model.delete(k);
     }
-    s.ks.unpinAll();
+    s.ks.pins.unpinAll();
     t.insert(kb('after'), 0, pattern(1000, 1), 0, s.clock.now);
     model.set('after', { value: pattern(1000, 1), type: 0, expireAt: 0 });
-    s.ks.unpinAll();
+    s.ks.pins.unpinAll();
     expect(verify(s)).toBeNull();
   });
 
@@ -893,7 +895,7 @@ describe('budget and eviction', () => {
       t.insert(kb('a' + n), 0, pattern(40, n), 0, s.clock.now);
       model.set('a' + n, { value: pattern(40, n), type: 0, expireAt: 0 });
       n++;
-      s.ks.unpinAll();
+      s.ks.pins.unpinAll();
     }
     const evictedFilling = s.evicted.length;
     let i = 0;
@@ -903,7 +905,7 @@ describe('budget and eviction', () => {
         model.delete(k);
       }
     }
-    s.ks.unpinAll();
+    s.ks.pins.unpinAll();
     return { s, t, model, n, evictedFilling };
   }
 
@@ -916,7 +918,7 @@ describe('budget and eviction', () => {
       t.insert(kb('b' + j), 0, pattern(1500, j), 0, s.clock.now);
       model.set('b' + j, { value: pattern(1500, j), type: 0, expireAt: 0 });
       bytes += s.ks.slabs.chunkSize(t.find(kb('b' + j)));
-      s.ks.unpinAll();
+      s.ks.pins.unpinAll();
     }
     expect(s.evicted.length).toBe(evictedFilling);
     expect(verify(s)).toBeNull();
@@ -963,7 +965,7 @@ describe('budget and eviction', () => {
       t.insert(kb('b' + j), 0, pattern(1500, j), 0, s.clock.now);
       model.set('b' + j, { value: pattern(1500, j), type: 0, expireAt: 0 });
       bytes += s.ks.slabs.chunkSize(t.find(kb('b' + j)));
-      s.ks.unpinAll();
+      s.ks.pins.unpinAll();
     }
     expect(s.evicted.length - evictedFilling, 'items evicted while half the idle memory would have done').toBe(0);
     expect(verify(s)).toBeNull();
@@ -975,18 +977,18 @@ describe('budget and eviction', () => {
     for (let i = 0; i < 20; i++) {
       t.insert(kb('k' + i), 0, pattern(10, i), 0, s.clock.now);
       s.models[0].set('k' + i, { value: pattern(10, i), type: 0, expireAt: 0 });
-      s.ks.unpinAll();
+      s.ks.pins.unpinAll();
     }
     for (let i = 0; i < 20; i += 3) t.touch(t.find(kb('k' + i)), s.clock.now);
     // Evict a few: read items go to the main queue on the way.
     for (let i = 0; i < 5; i++) {
       expect(s.ks.evictOne()).toBe(true);
     }
-    expect(s.ks.mainCount).toBeGreaterThan(0);
+    expect(s.ks.queues.mainCount).toBeGreaterThan(0);
     expect(verify(s)).toBeNull();
     s.ks.setPolicy(createPolicy('allkeys-lru', s.ks, { samples: 5 }));
-    expect(s.ks.mainCount).toBe(0);
-    expect(s.ks.queueCount).toBe(s.ks.itemCount);
+    expect(s.ks.queues.mainCount).toBe(0);
+    expect(s.ks.queues.count).toBe(s.ks.itemCount);
     expect(verify(s)).toBeNull();
   });
 });

@@ -4,11 +4,14 @@
 // redis-server 7.0.15 with a raw socket (ZSCORE on a skiplist-encoded zset for
 // doubles, DEBUG PROTOCOL for the RESP3 types, ECHO/INCR/GET for the rest).
 //
-// A new ReplyWriter starts on the process-wide shared reply buffer, so every
-// helper here copies its bytes out before another writer is made.
+// Each writer has a buffer of its own (the server hands its connections the
+// shared one instead).
 
 import { describe, expect, it } from 'vitest';
-import { formatDouble, INITIAL_REPLY_BUFFER, ReplyWriter } from '../../src/server/reply.js';
+import { formatDouble, ReplyWriter } from '../../src/protocol/reply-writer.js';
+
+/** A writer's first buffer size (the growth tests write past it). */
+const INITIAL_REPLY_BUFFER = 16 * 1024;
 
 type Span = Parameters<ReplyWriter['addBulkSpan']>[0];
 type Block = NonNullable<Span['block']>;
@@ -251,8 +254,28 @@ describe('reply writer: doubles', () => {
       [281474976710656.375, '281474976710656.38'],
     ];
     expect(cases.map(([d]) => [d, formatDouble(d)])).toEqual(cases);
-    // Not pinned here: values in [1e-6, 1e-4) such as 1e-5, ties at the 17th digit, and -0.0,
-    // where formatDouble and Redis's %.17g differ today (reported separately).
+  });
+
+  it('uses exponent form for 1e-6 <= |d| < 1e-4, as %.17g does (Redis 7.0.15: ZSCORE)', () => {
+    expect(formatDouble(1e-5)).toBe('1.0000000000000001e-05');
+    expect(formatDouble(5e-5)).toBe('5.0000000000000002e-05');
+    expect(formatDouble(9.99e-5)).toBe('9.9900000000000002e-05');
+    expect(formatDouble(-9.6350364546398437e-5)).toBe('-9.6350364546398437e-05');
+    expect(formatDouble(1.0062064216174681e-6)).toBe('1.0062064216174681e-06');
+    expect(formatDouble(0.0000152587890625)).toBe('1.52587890625e-05');
+    expect(formatDouble(6.103515625e-5)).toBe('6.103515625e-05');
+  });
+
+  it('rounds a tie at the 17th significant digit to even, as glibc printf does (Redis 7.0.15: ZSCORE)', () => {
+    expect(formatDouble(281474976710656.125)).toBe('281474976710656.12');
+    expect(formatDouble(-281474976710656.125)).toBe('-281474976710656.12');
+    expect(formatDouble(21216390380719.5625)).toBe('21216390380719.562');
+    // Not a tie: rounds as usual.
+    expect(formatDouble(281474976710656.375)).toBe('281474976710656.38');
+  });
+
+  it('prints -0.0 as "-0" (Redis 7.0.15: ZADD z -0 m on a skiplist zset; ZSCORE)', () => {
+    expect(formatDouble(-0)).toBe('-0');
   });
 
   it('inf and -inf as Redis 7.0.15 spells them (ZSCORE), nan as %.17g prints a NaN', () => {

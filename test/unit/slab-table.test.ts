@@ -7,38 +7,37 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Keyspace } from '../../src/store/keyspace.js';
-import { SlabKeyTable } from '../../src/store/slab-table.js';
-import { createPolicy } from '../../src/store/eviction/policy.js';
+import { KeyIndex } from '../../src/store/key-index.js';
+import { createPolicy } from '../../src/store/eviction/registry.js';
 
 const KB = 1024;
 
-function makeTable(pageSize = 64 * KB): { ks: Keyspace; t: SlabKeyTable; now: number } {
+function makeTable(pageSize = 64 * KB): { ks: Keyspace; t: KeyIndex; now: number } {
   const now = Date.now();
   const ks = new Keyspace(pageSize, 1.25, { mayGrow: () => true, evicting: () => {}, now: () => now });
-  const t = new SlabKeyTable(ks, 0);
+  const t = new KeyIndex(ks, 0);
   ks.tables.push(t);
-  t.owner = { db: 0 };
   ks.setPolicy(createPolicy('noeviction', ks, { samples: 5 }));
   return { ks, t, now };
 }
 
 const kb = (s: string) => Buffer.from(s, 'latin1');
 
-function insert(ks: Keyspace, t: SlabKeyTable, key: string, value = 'v', expireAt = 0): number {
+function insert(ks: Keyspace, t: KeyIndex, key: string, value = 'v', expireAt = 0): number {
   const h = t.insert(kb(key), 0, kb(value), expireAt, Date.now());
-  ks.unpinAll();
+  ks.pins.unpinAll();
   return h;
 }
 
-function remove(ks: Keyspace, t: SlabKeyTable, key: string): void {
+function remove(ks: Keyspace, t: KeyIndex, key: string): void {
   const h = t.find(kb(key));
   expect(h).toBeGreaterThan(0);
   t.remove(h);
-  ks.unpinAll();
+  ks.pins.unpinAll();
 }
 
 /** Keys visited by one scan step, read at once (the visitor must not write). */
-function scanStep(t: SlabKeyTable, cursor: number, live: Set<string>, seen: Set<string>): number {
+function scanStep(t: KeyIndex, cursor: number, live: Set<string>, seen: Set<string>): number {
   return t.scan(cursor, (h) => {
     const k = t.key(h).toString('latin1');
     if (!live.has(k)) throw new Error(`SCAN visited ${JSON.stringify(k)}, which is not in the table`);
@@ -47,7 +46,7 @@ function scanStep(t: SlabKeyTable, cursor: number, live: Set<string>, seen: Set<
 }
 
 /** Chain lengths of every bucket, by SCAN (one bucket per step when no rehash runs). */
-function chainLengths(t: SlabKeyTable): number[] {
+function chainLengths(t: KeyIndex): number[] {
   expect(t.rehashing).toBe(false);
   const out: number[] = [];
   let cursor = 0;
@@ -70,14 +69,14 @@ describe('growth', () => {
     const n = 100_000;
     for (let i = 0; i < n; i++) {
       t.insert(kb('key:' + i), 0, value, 0, 0);
-      if (i % 64 === 0) ks.unpinAll();
+      if (i % 64 === 0) ks.pins.unpinAll();
       // While growing, the new array is twice the old: two thirds of all buckets.
       const newest = t.rehashing ? (t.buckets * 2) / 3 : t.buckets;
       maxLoad = Math.max(maxLoad, t.size / newest);
       if (t.rehashing && !wasRehashing) rehashes++;
       wasRehashing = t.rehashing;
     }
-    ks.unpinAll();
+    ks.pins.unpinAll();
     expect(t.size).toBe(n);
     expect(maxLoad).toBeLessThanOrEqual(1);
     expect(rehashes).toBeGreaterThanOrEqual(14); // 4 -> 131072 buckets
@@ -85,10 +84,10 @@ describe('growth', () => {
     let more = 0;
     while (t.rehashing) {
       t.insert(kb('more:' + more++), 0, value, 0, 0);
-      if (more % 64 === 0) ks.unpinAll();
+      if (more % 64 === 0) ks.pins.unpinAll();
       expect(more).toBeLessThanOrEqual(65536);
     }
-    ks.unpinAll();
+    ks.pins.unpinAll();
     expect(t.buckets).toBeGreaterThanOrEqual(t.size);
     const chains = chainLengths(t);
     const nonEmpty = chains.filter((c) => c > 0);
@@ -351,7 +350,7 @@ describe('keys', () => {
     const handles = keys.map((k, i) => {
       expect(t.find(k)).toBe(-1);
       const h = t.insert(k, 0, Buffer.from('value ' + i), 0, 0);
-      ks.unpinAll();
+      ks.pins.unpinAll();
       return h;
     });
     keys.forEach((k, i) => {
@@ -370,9 +369,9 @@ describe('keys', () => {
     const expiries = keys.map((_, i) => 1_900_000_000_000 + i);
     keys.forEach((k, i) => {
       let h = t.find(k);
-      ks.pin(h);
+      ks.pins.pin(h);
       h = t.setExpireAt(h, expiries[i]);
-      ks.unpinAll();
+      ks.pins.unpinAll();
       expect(t.find(k)).toBe(h);
       expect(t.key(h).equals(k)).toBe(true);
       expect(t.value(h).toString()).toBe('value ' + i);
@@ -382,9 +381,9 @@ describe('keys', () => {
     keys.forEach((k, i) => {
       if (keys.some((o) => o.equals(renamed[i]))) return; // would collide with another key
       const h = t.find(k);
-      ks.pin(h);
+      ks.pins.pin(h);
       const nh = t.rename(h, renamed[i]);
-      ks.unpinAll();
+      ks.pins.unpinAll();
       expect(t.find(k)).toBe(-1);
       expect(t.find(renamed[i])).toBe(nh);
       expect(t.value(nh).toString()).toBe('value ' + i);
@@ -401,7 +400,7 @@ describe('keys', () => {
       const { ks, t } = makeTable();
       const keys = arrays.map((a) => Buffer.from(a));
       keys.forEach((k, i) => t.insert(k, 0, Buffer.from([i & 255]), 0, 0));
-      ks.unpinAll();
+      ks.pins.unpinAll();
       keys.forEach((k, i) => {
         const h = t.find(k);
         expect(h).toBeGreaterThan(0);

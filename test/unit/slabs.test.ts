@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MIN_CHUNK, SlabAllocator, UNITS_PER_PAGE, classSizes } from '../../src/store/slabs.js';
+import { SlabMover } from '../../src/store/slab-mover.js';
 
 const KB = 1024;
 const PAGE = 64 * KB;
@@ -371,9 +372,9 @@ describe('random alloc/free/evacuation sequences against a model', () => {
           const emptyBefore = slab.emptyPages;
           const unitsBefore = unitsHeld(slab);
           const move = mover(refused, moved);
-          const ok = op.kind === 'idle' ? slab.reclaimFromIdleClass(op.need, move)
-            : op.kind === 'run' ? slab.reclaimRun(op.need, move)
-            : slab.reclaimPage(move);
+          const ok = op.kind === 'idle' ? new SlabMover(slab).reclaimFromIdleClass(op.need, move)
+            : op.kind === 'run' ? new SlabMover(slab).reclaimRun(op.need, move)
+            : new SlabMover(slab).reclaimPage(move);
           // Refused chunks stay where they were, with their bytes.
           for (const r of refused) if (before.has(r) && !live.has(r)) fail(step, `refused chunk ${r} was dropped`);
           // Every chunk is still there (moved or not), with its marker.
@@ -486,7 +487,7 @@ describe('evacuation', () => {
     const { slab, live, budget } = fragmented(cls, 3);
     const slabsBefore = slab.slabs(cls);
     const calls: number[] = [];
-    const ok = slab.reclaimFromIdleClass(1, copyingMover(slab, live, () => false, calls));
+    const ok = new SlabMover(slab).reclaimFromIdleClass(1, copyingMover(slab, live, () => false, calls));
     expect(ok).toBe(true);
     expect(calls.length).toBeGreaterThan(0);
     expect(slab.slabs(cls)).toBe(slabsBefore - 1);
@@ -503,11 +504,11 @@ describe('evacuation', () => {
     const cls = probeClass(100);
     const refs = Array.from({ length: slab.perSlab[cls] + 1 }, () => slab.alloc(cls));
     const calls: number[] = [];
-    expect(slab.reclaimFromIdleClass(1, (r) => { calls.push(r); return true; })).toBe(false);
+    expect(new SlabMover(slab).reclaimFromIdleClass(1, (r) => { calls.push(r); return true; })).toBe(false);
     expect(calls).toEqual([]);
     for (const r of refs.slice(0, slab.perSlab[cls] - 1)) slab.release(r);
     // Idle chunks now exceed a slab, but one-unit slabs cannot give 2 units.
-    expect(slab.reclaimFromIdleClass(2, (r) => { calls.push(r); return true; })).toBe(false);
+    expect(new SlabMover(slab).reclaimFromIdleClass(2, (r) => { calls.push(r); return true; })).toBe(false);
     expect(calls).toEqual([]);
     expect(slab.check()).toBeNull();
   });
@@ -516,7 +517,7 @@ describe('evacuation', () => {
     const small = probeClass(100);
     const { slab, live, budget } = fragmented(small, 2);
     const calls: number[] = [];
-    const ok = slab.reclaimRun(4, copyingMover(slab, live, () => false, calls));
+    const ok = new SlabMover(slab).reclaimRun(4, copyingMover(slab, live, () => false, calls));
     expect(ok).toBe(true);
     expect(verify(slab, live, budget)).toBeNull();
     const cls4 = probeClass(1500);
@@ -550,7 +551,7 @@ describe('evacuation', () => {
       }
     }
     const calls: number[] = [];
-    expect(slab.reclaimPage(copyingMover(slab, live, () => false, calls))).toBe(true);
+    expect(new SlabMover(slab).reclaimPage(copyingMover(slab, live, () => false, calls))).toBe(true);
     expect(slab.emptyPages).toBe(1);
     expect(verify(slab, live, budget)).toBeNull();
     const emptied = [...Array(slab.bufs.length).keys()].filter((p) => p > 0 && slab.bufs[p] !== undefined && ![...live.keys()].some((r) => pageOf(slab, r) === p));
@@ -576,7 +577,7 @@ describe('evacuation', () => {
         }
         return false;
       }, calls);
-      const ok = kind === 'idle' ? slab.reclaimFromIdleClass(1, mover) : kind === 'run' ? slab.reclaimRun(1, mover) : slab.reclaimPage(mover);
+      const ok = kind === 'idle' ? new SlabMover(slab).reclaimFromIdleClass(1, mover) : kind === 'run' ? new SlabMover(slab).reclaimRun(1, mover) : new SlabMover(slab).reclaimPage(mover);
       expect(ok, kind).toBe(false);
       expect(calls.length, kind).toBe(2); // it stops at the first refusal
       expect(live.has(refusedRef), kind).toBe(true);
@@ -614,7 +615,7 @@ describe('evacuation', () => {
       live.set(to, entry);
       return true;
     };
-    expect(slab.reclaimPage(mover)).toBe(true);
+    expect(new SlabMover(slab).reclaimPage(mover)).toBe(true);
     const sourcePages = new Set(sources.map((r) => pageOf(slab, r)));
     expect(sourcePages.size).toBe(1);
     for (const t of targets) expect(sourcePages.has(pageOf(slab, t))).toBe(false);

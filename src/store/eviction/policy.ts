@@ -1,19 +1,14 @@
-// The interface every eviction policy implements, and the registry of
-// policies by their maxmemory-policy name. A new policy is one file that
-// exports a factory and one line in POLICIES below.
+// What an eviction policy is, and what it sees of the keyspace. A policy only
+// chooses victims; it never frees anything itself, and it sees the keyspace
+// through PolicyView: the queues, the databases' indexes for sampling, and
+// each item's access data, but not the accounting (its own arrays are
+// charged through chargeMetadata). A new policy is one file that exports a
+// factory, and one line in registry.ts.
 //
 // The keyspace keeps, for every item and whatever the policy, what any
-// policy may want: the last access time, the LFU counter, a visited bit and
-// the item's place in one queue of all items in insertion order. A policy
-// only chooses victims; it never frees anything itself.
-
-import type { Keyspace } from '../keyspace.js';
-import { createLruPolicy } from './lru.js';
-import { createLfuPolicy } from './lfu.js';
-import { createRandomPolicy } from './random.js';
-import { createTtlPolicy } from './ttl.js';
-import { createSievePolicy } from './sieve.js';
-import { createS3FifoPolicy } from './s3fifo.js';
+// policy may want: the last access time, the LFU counter, a hit count (SIEVE's
+// visited bit, S3-FIFO's frequency) and the item's place in one queue of all
+// items in insertion order.
 
 export interface EvictionPolicy {
   readonly name: string;
@@ -23,7 +18,7 @@ export interface EvictionPolicy {
   victim(): number;
   /** Item `ref` is about to be freed. */
   forget?(ref: number): void;
-  /** Item `from` now lives at `to` (the allocator compacted it). */
+  /** Item `from` now lives at `to` (the allocator compacted it, or a write moved it). */
   moved?(from: number, to: number): void;
   /** Item `ref` was just inserted (linked at the head of the first queue). */
   inserted?(ref: number): void;
@@ -37,34 +32,66 @@ export interface PolicySettings {
   samples: number;
 }
 
-export type PolicyFactory = (ks: Keyspace, volatileOnly: boolean, settings: PolicySettings) => EvictionPolicy;
-
-/** Policy families by the part of the name after "allkeys-" / "volatile-". */
-const FAMILIES: Record<string, PolicyFactory> = {
-  lru: createLruPolicy,
-  lfu: createLfuPolicy,
-  random: createRandomPolicy,
-  ttl: createTtlPolicy,
-  sieve: createSievePolicy,
-  s3fifo: createS3FifoPolicy,
-};
-
-/** Every maxmemory-policy name, Redis's first (in Redis's order), then kvslab's. */
-export const POLICY_NAMES = [
-  'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl',
-  'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction',
-  'allkeys-sieve', 'volatile-sieve', 'allkeys-s3fifo',
-];
-
-const NO_EVICTION: EvictionPolicy = { name: 'noeviction', volatileOnly: false, victim: () => 0 };
-
-export function createPolicy(name: string, ks: Keyspace, settings: PolicySettings): EvictionPolicy {
-  if (name === 'noeviction') return NO_EVICTION;
-  const dash = name.indexOf('-');
-  const scope = name.slice(0, dash);
-  const factory = FAMILIES[name.slice(dash + 1)];
-  if (factory === undefined || (scope !== 'allkeys' && scope !== 'volatile') || !POLICY_NAMES.includes(name)) {
-    throw new Error(`unknown maxmemory-policy ${name}`);
-  }
-  return factory(ks, scope === 'volatile', settings);
+/** One database's index, for sampling. */
+export interface TableView {
+  readonly size: number;
+  readonly volatileSize: number;
+  /** Up to `n` items for a sample (Redis's dictGetSomeKeys); appends to `out`, returns how many. */
+  sample(n: number, volatileOnly: boolean, out: number[]): number;
+  /** A random item, or -1 when empty. */
+  randomEntry(): number;
+  /** A random item with a TTL, or -1. */
+  randomVolatile(): number;
+  /** The i-th item with a TTL. */
+  volatileAt(i: number): number;
 }
+
+/** The keyspace's queues in insertion order (item-queues.ts). */
+export interface QueueView {
+  readonly tail: number;
+  readonly count: number;
+  readonly mainTail: number;
+  readonly mainCount: number;
+  newer(ref: number): number;
+  requeue(ref: number, main: boolean): void;
+}
+
+/** What a policy reads and marks in an item's header (items.ts). */
+export interface ItemView {
+  expireAt(ref: number): number;
+  hits(ref: number): number;
+  setHits(ref: number, n: number): void;
+  visited(ref: number): boolean;
+  clearVisited(ref: number): void;
+  /** A hash of the item's key: tells a candidate apart from another key reusing its chunk. */
+  keyHash(ref: number, seed: number): number;
+}
+
+/** Recency and frequency of an item (access-clock.ts). */
+export interface AccessView {
+  idleMs(ref: number, nowMs: number): number;
+  lfuCounter(ref: number, nowMs: number): number;
+}
+
+export interface PolicyView {
+  readonly tables: readonly TableView[];
+  readonly queues: QueueView;
+  readonly items: ItemView;
+  readonly access: AccessView;
+  readonly itemCount: number;
+  readonly volatileCount: number;
+  /** A seed for hashes the policy keeps (chosen at start, as the index's). */
+  readonly seed: number;
+  /** The store's clock, in ms. */
+  now(): number;
+  /** Pinned by the running command or leased (KV.PIN): may not be evicted. */
+  isPinned(ref: number): boolean;
+  /** Whether `ref` is a chunk in use. */
+  isLive(ref: number): boolean;
+  /** Whether `bytes` more fit within the budget as it is. */
+  canGrow(bytes: number): boolean;
+  /** The policy's own arrays grew (or shrank, negative) by `bytes`: counted against maxmemory. */
+  chargeMetadata(bytes: number): void;
+}
+
+export type PolicyFactory = (view: PolicyView, volatileOnly: boolean, settings: PolicySettings) => EvictionPolicy;

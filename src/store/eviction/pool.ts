@@ -3,9 +3,7 @@
 // best candidates seen so far, kept sorted by score, and evicts the best one
 // that still exists. A policy of this kind is only its score function.
 
-import type { Keyspace } from '../keyspace.js';
-import { hashBytes } from '../hash.js';
-import type { EvictionPolicy, PolicySettings } from './policy.js';
+import type { EvictionPolicy, PolicySettings, PolicyView } from './policy.js';
 
 const POOL_SIZE = 16;
 /** Sampling rounds before giving up when every candidate is pinned or gone. */
@@ -28,7 +26,7 @@ export class SampledPolicy implements EvictionPolicy {
   constructor(
     readonly name: string,
     readonly volatileOnly: boolean,
-    private readonly ks: Keyspace,
+    private readonly ks: PolicyView,
     private readonly settings: PolicySettings,
     private readonly score: ScoreFn,
   ) {}
@@ -68,13 +66,12 @@ export class SampledPolicy implements EvictionPolicy {
   }
 
   private keyHash(ref: number): number {
-    const items = this.ks.items;
-    return hashBytes(items.buf(ref), items.keyStart(ref), items.keyLength(ref), 0);
+    return this.ks.items.keyHash(ref, 0);
   }
 
   private stillValid(ref: number, hash: number): boolean {
     const ks = this.ks;
-    if (!ks.slabs.isLive(ref) || ks.isPinned(ref) || this.keyHash(ref) !== hash) return false;
+    if (!ks.isLive(ref) || ks.isPinned(ref) || this.keyHash(ref) !== hash) return false;
     return !this.volatileOnly || ks.items.expireAt(ref) !== 0;
   }
 

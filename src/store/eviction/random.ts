@@ -1,13 +1,12 @@
 // allkeys-random / volatile-random: evict a key picked at random, taking the
 // databases in turn as Redis does.
 
-import type { Keyspace } from '../keyspace.js';
-import type { EvictionPolicy } from './policy.js';
+import type { EvictionPolicy, PolicyView } from './policy.js';
 
 /** Picks per database before moving on when the picks are pinned. */
 const TRIES = 16;
 
-export function createRandomPolicy(ks: Keyspace, volatileOnly: boolean): EvictionPolicy {
+export function createRandomPolicy(ks: PolicyView, volatileOnly: boolean): EvictionPolicy {
   let next = 0;
   return {
     name: volatileOnly ? 'volatile-random' : 'allkeys-random',

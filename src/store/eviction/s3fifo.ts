@@ -12,22 +12,19 @@
 // for about as many evictions as the cache holds items, as the paper's ghost
 // queue (sized like the main queue) does.
 
-import type { Keyspace } from '../keyspace.js';
-import { hashBytes } from '../hash.js';
-import type { EvictionPolicy } from './policy.js';
+import type { EvictionPolicy, PolicyView } from './policy.js';
 
 /** The small queue's share of the items. */
 const SMALL_SHARE = 0.1;
 const MIN_GHOST = 1024;
 
-export function createS3FifoPolicy(ks: Keyspace): EvictionPolicy {
+export function createS3FifoPolicy(ks: PolicyView): EvictionPolicy {
   const items = ks.items;
   const seed = ks.seed ^ 0x9e3779b9;
   let ghost = new Uint32Array(MIN_GHOST);
-  ks.indexBytes += ghost.byteLength;
+  ks.chargeMetadata(ghost.byteLength);
 
-  const keyHash = (ref: number): number =>
-    (hashBytes(items.buf(ref), items.keyStart(ref), items.keyLength(ref), seed) | 1) >>> 0;
+  const keyHash = (ref: number): number => (items.keyHash(ref, seed) | 1) >>> 0;
 
   /** Keeps about one ghost slot per item (a resize forgets the ghosts, which only costs a few promotions). */
   const fitGhost = (): void => {
@@ -35,7 +32,7 @@ export function createS3FifoPolicy(ks: Keyspace): EvictionPolicy {
     while (n < ks.itemCount) n *= 2;
     if (n === ghost.length || (n < ghost.length && n * 4 > ghost.length)) return;
     if (n > ghost.length && !ks.canGrow(n * 4 - ghost.byteLength)) return;
-    ks.indexBytes += n * 4 - ghost.byteLength;
+    ks.chargeMetadata(n * 4 - ghost.byteLength);
     ghost = new Uint32Array(n);
   };
 
@@ -48,7 +45,7 @@ export function createS3FifoPolicy(ks: Keyspace): EvictionPolicy {
       const i = h & (ghost.length - 1);
       if (ghost[i] === h) {
         ghost[i] = 0;
-        ks.requeue(ref, true);
+        ks.queues.requeue(ref, true);
       }
     },
     victim(): number {
@@ -56,20 +53,20 @@ export function createS3FifoPolicy(ks: Keyspace): EvictionPolicy {
       // Pinned items met in a row at the small queue's tail: once they are all of it, main's turn.
       let pinnedRun = 0;
       for (let steps = 4 * ks.itemCount + 4; steps > 0; steps--) {
-        const fromSmall = ks.queueCount > pinnedRun && (ks.queueCount >= ks.itemCount * SMALL_SHARE || ks.mainCount === 0);
-        const t = fromSmall ? ks.tail : ks.mainTail;
+        const fromSmall = ks.queues.count > pinnedRun && (ks.queues.count >= ks.itemCount * SMALL_SHARE || ks.queues.mainCount === 0);
+        const t = fromSmall ? ks.queues.tail : ks.queues.mainTail;
         if (t === 0) return 0;
         const hits = items.hits(t);
         if (ks.isPinned(t)) {
           if (fromSmall) pinnedRun++;
-          ks.requeue(t, !fromSmall);
+          ks.queues.requeue(t, !fromSmall);
           continue;
         }
         if (fromSmall) pinnedRun = 0;
         if (fromSmall) {
           if (hits > 0) {
             items.setHits(t, 0);
-            ks.requeue(t, true);
+            ks.queues.requeue(t, true);
             continue;
           }
           fitGhost();
@@ -79,7 +76,7 @@ export function createS3FifoPolicy(ks: Keyspace): EvictionPolicy {
         }
         if (hits > 0) {
           items.setHits(t, hits - 1);
-          ks.requeue(t, true);
+          ks.queues.requeue(t, true);
           continue;
         }
         return t;
@@ -87,7 +84,7 @@ export function createS3FifoPolicy(ks: Keyspace): EvictionPolicy {
       return 0;
     },
     dispose(): void {
-      ks.indexBytes -= ghost.byteLength;
+      ks.chargeMetadata(-ghost.byteLength);
     },
   };
 }

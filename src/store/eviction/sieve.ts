@@ -11,12 +11,11 @@
 // it then samples keys with a TTL and takes the first unvisited one,
 // clearing the bits it passes (CLOCK on a sample).
 
-import type { Keyspace } from '../keyspace.js';
-import type { EvictionPolicy } from './policy.js';
+import type { EvictionPolicy, PolicyView } from './policy.js';
 
 const SAMPLE_TRIES = 32;
 
-export function createSievePolicy(ks: Keyspace, volatileOnly: boolean): EvictionPolicy {
+export function createSievePolicy(ks: PolicyView, volatileOnly: boolean): EvictionPolicy {
   const items = ks.items;
   let hand = 0;
 
@@ -53,11 +52,11 @@ export function createSievePolicy(ks: Keyspace, volatileOnly: boolean): Eviction
         if (v === 0) return 0;
         if (v * 8 < n) return sampledVolatile(v);
       }
-      let h = hand !== 0 ? hand : ks.tail;
+      let h = hand !== 0 ? hand : ks.queues.tail;
       // Two laps at most: the first clears every bit, the second must find a victim.
       for (let steps = 2 * n + 1; steps > 0; steps--) {
-        if (h === 0) h = ks.tail;
-        const newer = items.newer(h);
+        if (h === 0) h = ks.queues.tail;
+        const newer = ks.queues.newer(h);
         if ((volatileOnly && items.expireAt(h) === 0) || ks.isPinned(h)) {
           h = newer;
           continue;
@@ -73,7 +72,7 @@ export function createSievePolicy(ks: Keyspace, volatileOnly: boolean): Eviction
       return 0;
     },
     forget(ref: number): void {
-      if (ref === hand) hand = items.newer(ref);
+      if (ref === hand) hand = ks.queues.newer(ref);
     },
     moved(from: number, to: number): void {
       if (hand === from) hand = to;

@@ -5,30 +5,53 @@
 
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Config } from '../config/config.js';
-import type { CommandTable } from '../commands/table.js';
-import type { Client } from '../server/client.js';
-import type { Server } from '../server/server.js';
-import { AclCommandIndex } from './commands.js';
-import { AclLog, LogContext, LogReason } from './log.js';
+import type { Config } from '../config/configuration.js';
+import type { AclCommandIndex } from './command-index.js';
+import { AclLog, type LogContext, type LogReason } from './acl-log.js';
 import { passwordMatches } from './password.js';
 import { hasSpaces, mergeSelectorArgs, RuleError, ruleErrorText } from './rules.js';
 import { AclUser } from './user.js';
 
+/** A connection as the ACL sees it (the server's client connections are). */
+export interface AclSession {
+  user: AclUser;
+  authenticated: boolean;
+  /** The command being run, for the log's client info. */
+  lastCommand: string;
+  /** The commands queued by MULTI, null outside a transaction. */
+  readonly multi: readonly unknown[] | null;
+  /** Close once the current reply is written. */
+  closing: boolean;
+  /** The CLIENT INFO line. */
+  describe(): string;
+  /** Close at once. */
+  close(): void;
+}
+
+/** What the ACL needs of the server that uses it: its connections, and its log. */
+export interface AclHost {
+  sessions(): Iterable<AclSession>;
+  log(level: string, msg: string): void;
+}
+
 export class Acl {
-  readonly index: AclCommandIndex;
   /** Every user, the default one included. */
   private users = new Map<string, AclUser>();
   /** The same object for the server's whole life: ACL LOAD copies new rules into it. */
   readonly defaultUser: AclUser;
   readonly log = new AclLog();
-  private server: Server | null = null;
+  private host: AclHost | null = null;
 
-  constructor(table: CommandTable, readonly config: Config) {
-    this.index = new AclCommandIndex(table);
+  constructor(readonly index: AclCommandIndex, readonly config: Config) {
     this.defaultUser = this.createDefaultUser();
     this.users.set('default', this.defaultUser);
     this.setDefaultPassword(config.str('requirepass'));
+    config.onChange((name, value) => {
+      if (name === 'requirepass') this.setDefaultPassword(String(value));
+    });
+    // CONFIG REWRITE keeps the users as `user` lines, unless they live in the ACL file.
+    config.rewriteUsers = () => (this.fileName !== '' ? null
+      : this.allUsers().map((u) => Buffer.from(`user ${u.name} ${u.describe()}`, 'latin1').toString('utf8')));
   }
 
   /** "user default on nopass ~* &* +@all". */
@@ -39,16 +62,9 @@ export class Acl {
     return u;
   }
 
-  /** The server whose clients are disconnected when their user goes away; `requirepass` follows CONFIG SET. */
-  attach(server: Server): void {
-    if (this.server === server) return;
-    this.server = server;
-    // CONFIG REWRITE keeps the users as `user` lines, unless they live in the ACL file.
-    server.config.rewriteUsers = () => (this.fileName !== '' ? null
-      : this.allUsers().map((u) => Buffer.from(`user ${u.name} ${u.describe()}`, 'latin1').toString('utf8')));
-    server.config.onChange((name, value) => {
-      if (name === 'requirepass') this.setDefaultPassword(String(value));
-    });
+  /** The server whose connections are closed when their user goes away, and whose log tells of ACL SAVE failures. */
+  attach(host: AclHost): void {
+    this.host = host;
   }
 
   /** requirepass: the default user's only password, or nopass when empty (ACLUpdateDefaultUserPassword). */
@@ -75,7 +91,7 @@ export class Acl {
   }
 
   /** A new connection (or RESET): the default user, authenticated when it needs no password. */
-  resetClient(c: Client): void {
+  resetSession(c: AclSession): void {
     c.user = this.defaultUser;
     c.authenticated = !this.authRequired();
   }
@@ -99,7 +115,7 @@ export class Acl {
   }
 
   /** ACL DELUSER of one user; its connections are closed. */
-  deleteUser(name: string, current: Client): boolean {
+  deleteUser(name: string, current: AclSession): boolean {
     const u = this.users.get(name);
     if (!u) return false;
     this.users.delete(name);
@@ -111,9 +127,9 @@ export class Acl {
    * Closes the connections authenticated as these users (ACLFreeUserAndKillClients):
    * the current one after its reply, the others at once.
    */
-  private disconnectUsersOf(gone: Set<AclUser>, current: Client | null): void {
-    if (!this.server) return;
-    for (const c of [...this.server.clients.values()]) {
+  private disconnectUsersOf(gone: Set<AclUser>, current: AclSession | null): void {
+    if (!this.host) return;
+    for (const c of [...this.host.sessions()]) {
       if (!gone.has(c.user)) continue;
       c.user = this.defaultUser;
       c.authenticated = false;
@@ -131,7 +147,7 @@ export class Acl {
   }
 
   /** AUTH and HELLO AUTH: on success the connection becomes that user; a failure is logged. */
-  authenticate(c: Client, name: Buffer, password: Buffer, commandName: Buffer): boolean {
+  authenticate(c: AclSession, name: Buffer, password: Buffer, commandName: Buffer): boolean {
     const user = this.checkCredentials(name.toString('latin1'), password.toString('latin1'));
     if (user) {
       c.user = user;
@@ -142,7 +158,7 @@ export class Acl {
     return false;
   }
 
-  addLog(c: Client, reason: LogReason, context: LogContext, object: string, username = c.user.name): void {
+  addLog(c: AclSession, reason: LogReason, context: LogContext, object: string, username = c.user.name): void {
     this.log.add({ reason, context, object, username, clientInfo: c.describe() }, Date.now(), this.config.int('acllog-max-len'));
   }
 
@@ -188,7 +204,7 @@ export class Acl {
    * users are replaced and connections of the old users (other than the
    * default one) are closed.
    */
-  loadFile(current: Client | null): string | null {
+  loadFile(current: AclSession | null): string | null {
     const file = this.fileName;
     let text: string;
     try {
@@ -259,7 +275,7 @@ export class Acl {
       renameSync(tmp, path);
       return true;
     } catch (e) {
-      this.server?.log('warning', `Writing ACL file for ACL SAVE: ${(e as Error).message}`);
+      this.host?.log('warning', `Writing ACL file for ACL SAVE: ${(e as Error).message}`);
       try { unlinkSync(tmp); } catch { /* not created */ }
       return false;
     }
@@ -274,23 +290,4 @@ function errnoText(e: NodeJS.ErrnoException): string {
     case 'EISDIR': return 'Is a directory';
     default: return e.message;
   }
-}
-
-/** One ACL state per loaded configuration (made at start-up when users are configured). */
-const bySetup = new WeakMap<Config, Acl>();
-
-/** Registers the ACL state built from a configuration at start-up. */
-export function setConfiguredAcl(config: Config, acl: Acl): void {
-  bySetup.set(config, acl);
-}
-
-/** The ACL state of a server: the one set up from its config, or a fresh one (only the default user). */
-export function aclOf(server: Server): Acl {
-  let acl = bySetup.get(server.config);
-  if (acl === undefined) {
-    acl = new Acl(server.commands, server.config);
-    bySetup.set(server.config, acl);
-  }
-  acl.attach(server);
-  return acl;
 }

@@ -1,44 +1,28 @@
-// RESP2/RESP3 reply encoder. Replies are appended to one growable output
-// buffer per client; networking flushes it once per read batch.
+// The RESP2/RESP3 reply encoder. Replies are appended to one growable output
+// buffer; the connection (server/client-connection.ts) hands the buffer to
+// its socket once per read batch, and a test reads it directly. Values long
+// enough, in blocks the store keeps still while a view of them is queued,
+// are queued as views instead of being copied.
 
-import type { ByteSpan } from '../store/keytable.js';
-import type { LargeBlock } from '../store/large.js';
 import { copyBytes } from '../util/bytes.js';
 
+/** A block of stored bytes that must not change while views of it are queued: `readers` counts them. */
+export interface ViewedBlock {
+  readers: number;
+}
+
+/** Bytes to reply: buf[start, end), from `block` when they are a stored block's (the store's ByteSpan is one). */
+export interface ReplySpan {
+  buf: Buffer;
+  start: number;
+  end: number;
+  block: ViewedBlock | null;
+}
+
 const CRLF = 0x0d0a;
-/** The shared reply buffer's first size, and what it goes back to after a very big reply. */
-export const INITIAL_REPLY_BUFFER = 16 * 1024;
-/** A shared reply buffer grown past this goes back to the first size once its reply is sent. */
-const KEEP_REPLY_BUFFER = 128 * 1024;
+/** A writer's first buffer, when none is given. */
+const INITIAL_BUFFER = 16 * 1024;
 
-/**
- * One reply buffer for every client. A client writes replies only while it
- * handles its own reads, and flushes them before it returns: once the kernel
- * has taken them the buffer is free for the next client. A client whose
- * write is left pending keeps the buffer it wrote from (the socket holds it)
- * and a new one is shared from then on. So an idle client holds no reply
- * buffer (Redis keeps 16 KB each), and a big reply does not leave one behind.
- */
-export const sharedReply: { buf: Buffer; grownAt: number } = { buf: Buffer.allocUnsafe(INITIAL_REPLY_BUFFER), grownAt: 0 };
-
-/** The shared buffer was handed to a socket with `buf`'s bytes still to send, or grew: take the one to share next. */
-export function settleSharedReply(buf: Buffer, pending: boolean): void {
-  if (pending) sharedReply.buf = Buffer.allocUnsafe(INITIAL_REPLY_BUFFER);
-  else sharedReply.buf = buf.length > KEEP_REPLY_BUFFER ? Buffer.allocUnsafe(INITIAL_REPLY_BUFFER) : buf;
-  if (sharedReply.buf.length > INITIAL_REPLY_BUFFER) sharedReply.grownAt = Date.now();
-}
-
-/**
- * Gives back a shared buffer grown for big replies (between reads, when no
- * reply is in it): when memory is short, or `idleMs` after it was last needed.
- * Returns the bytes given back.
- */
-export function shrinkSharedReply(idleMs = 0): number {
-  const n = sharedReply.buf.length - INITIAL_REPLY_BUFFER;
-  if (n <= 0 || Date.now() - sharedReply.grownAt < idleMs) return 0;
-  sharedReply.buf = Buffer.allocUnsafe(INITIAL_REPLY_BUFFER);
-  return n;
-}
 /** A value at least this long, held in a large block, is sent as a view of the block rather than copied. */
 const VIEW_MIN = 16 * 1024;
 const TWO32 = 4294967296;
@@ -63,32 +47,43 @@ for (let i = 0; i < 100; i++) SHARED_MBULK_HDR.push(Buffer.from(`*${i}\r\n`));
 
 export type Resp = 2 | 3;
 
-/** Formats a double the way Redis 7 does for RESP3 doubles and RESP2 bulk replies (%.17g, inf/-inf/nan). */
+/**
+ * A double as Redis 7 formats it for RESP3 doubles and RESP2 bulk replies:
+ * printf's %.17g (17 significant digits; exponent form below 1e-4 and from
+ * 1e17; trailing zeros dropped), inf, -inf, nan.
+ */
 export function formatDouble(d: number): string {
   if (Number.isNaN(d)) return 'nan';
   if (d === Infinity) return 'inf';
   if (d === -Infinity) return '-inf';
-  // %.17g: exponent notation below 1e-4 or at/above 1e17.
-  const abs = Math.abs(d);
-  if (d !== 0 && (abs < 1e-4 || abs >= 1e17)) {
-    let s = d.toPrecision(17);
-    // toPrecision gives e.g. 1.0000000000000000e+21; %g trims trailing zeros and pads exponent to 2 digits.
-    const m = /^(-?)(\d)(?:\.(\d*?))?0*e([+-])(\d+)$/.exec(s);
-    if (m) {
-      const frac = m[3] ? `.${m[3]}` : '';
-      const exp = m[5].length < 2 ? `0${m[5]}` : m[5];
-      s = `${m[1]}${m[2]}${frac}e${m[4]}${exp}`;
-    }
-    return s;
+  if (d === 0) return Object.is(d, -0) ? '-0' : '0';
+  const neg = d < 0;
+  const a = neg ? -d : d;
+  // 17 significant digits; JS rounds a tie up where glibc's printf rounds it to even.
+  let e = a.toExponential(16);
+  // A tie has a short exact expansion: "d.<16 digits>5" then zeros (101 digits show it exactly).
+  const exact = a.toExponential(100);
+  if (/^\d\.\d{16}50*e/.test(exact) && (exact.charCodeAt(17) - 48) % 2 === 0) e = exact.slice(0, 18) + exact.slice(exact.indexOf('e'));
+  const at = e.indexOf('e');
+  const x = Number(e.slice(at + 1));
+  const digits = e[0] + e.slice(2, at);
+  let out: string;
+  if (x < -4 || x >= 17) {
+    const m = digits.replace(/0+$/, '');
+    const ax = Math.abs(x);
+    out = `${m[0]}${m.length > 1 ? `.${m.slice(1)}` : ''}e${x < 0 ? '-' : '+'}${ax < 10 ? '0' : ''}${ax}`;
+  } else if (x >= 0) {
+    const frac = digits.slice(x + 1).replace(/0+$/, '');
+    out = frac === '' ? digits.slice(0, x + 1) : `${digits.slice(0, x + 1)}.${frac}`;
+  } else {
+    out = `0.${'0'.repeat(-x - 1)}${digits.replace(/0+$/, '')}`;
   }
-  let s = d.toPrecision(17);
-  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
-  return s;
+  return neg ? `-${out}` : out;
 }
 
 export class ReplyWriter {
-  /** Output buffer and the number of bytes in it not yet handed to the socket. */
-  out: Buffer = sharedReply.buf;
+  /** Output buffer and the number of bytes in it not yet handed on. */
+  out: Buffer;
   outLen = 0;
   resp: Resp = 2;
   /**
@@ -99,7 +94,11 @@ export class ReplyWriter {
    */
   protected views: Buffer[] = [];
   protected viewAt: number[] = [];
-  protected viewBlocks: LargeBlock[] = [];
+  protected viewBlocks: ViewedBlock[] = [];
+
+  constructor(out: Buffer = Buffer.allocUnsafe(INITIAL_BUFFER)) {
+    this.out = out;
+  }
 
   /** A point to roll the reply back to (replyRollback). */
   replyMark(): number {
@@ -113,7 +112,7 @@ export class ReplyWriter {
     while (this.views.length > views) {
       this.views.pop();
       this.viewAt.pop();
-      (this.viewBlocks.pop() as LargeBlock).readers--;
+      (this.viewBlocks.pop() as ViewedBlock).readers--;
     }
   }
 
@@ -199,7 +198,7 @@ export class ReplyWriter {
   }
 
   /** Bulk reply of a stored value's bytes: copied, or for a long one in a large block, a view of it. */
-  addBulkSpan(s: ByteSpan): void {
+  addBulkSpan(s: ReplySpan): void {
     const len = s.end - s.start;
     if (s.block === null || len < VIEW_MIN) return this.addBulkRange(s.buf, s.start, s.end);
     this.addBulkHeader(len);
@@ -214,7 +213,7 @@ export class ReplyWriter {
   }
 
   /** Part of a bulk reply: stored bytes, queued as a view when long and in a large block, else copied. */
-  addBulkPart(s: ByteSpan): void {
+  addBulkPart(s: ReplySpan): void {
     const len = s.end - s.start;
     if (s.block === null || len < VIEW_MIN) {
       this.ensure(len);

@@ -1,15 +1,29 @@
 // WATCH bookkeeping: which clients watch which keys, and marking them dirty
-// when a watched key (or its whole db) changes, so their EXEC fails.
+// when a watched key (or its whole db) changes, so that their EXEC fails.
+// The store tells of every change (Db's events), so no command has to.
 
 import type { Db } from '../store/db.js';
-import type { Client } from './client.js';
+
+export interface WatchedKey {
+  db: Db;
+  key: Buffer;
+  /** Whether the key was already logically expired when watched. */
+  expired: boolean;
+}
+
+/** A connection as WATCH sees it. */
+export interface Watcher {
+  watched: WatchedKey[];
+  /** A watched key changed: EXEC must fail. */
+  dirtyCas: boolean;
+}
 
 export class WatchRegistry {
-  /** Per db: latin1 key -> clients watching it. */
-  private readonly byDb = new Map<Db, Map<string, Set<Client>>>();
+  /** Per db: latin1 key -> connections watching it. */
+  private readonly byDb = new Map<Db, Map<string, Set<Watcher>>>();
 
   /** `expired`: the key exists but its time has passed (Redis treats it as absent). */
-  watch(c: Client, db: Db, key: Buffer, expired: boolean): void {
+  watch(c: Watcher, db: Db, key: Buffer, expired: boolean): void {
     const k = key.toString('latin1', 0, key.length);
     let keys = this.byDb.get(db);
     if (!keys) {
@@ -27,7 +41,7 @@ export class WatchRegistry {
     c.watched.push({ db, key: Buffer.from(key), expired });
   }
 
-  unwatchAll(c: Client): void {
+  unwatchAll(c: Watcher): void {
     for (const w of c.watched) {
       const keys = this.byDb.get(w.db);
       const k = w.key.toString('latin1', 0, w.key.length);
@@ -41,10 +55,11 @@ export class WatchRegistry {
     c.dirtyCas = false;
   }
 
+  /** `key` of `db` changed (called only when the db has watchers). */
   touch(db: Db, key: Buffer): void {
     const set = this.byDb.get(db)?.get(key.toString('latin1', 0, key.length));
     if (!set) return;
-    const gone = db.table.find(key) < 0;
+    const gone = db.peekExpireAt(key) < 0;
     for (const c of set) {
       // A key already expired when watched, now deleted: logically nothing changed.
       const w = gone ? c.watched.find((x) => x.db === db && x.key.equals(key)) : undefined;
@@ -64,13 +79,13 @@ export class WatchRegistry {
   touchDb(db: Db, replacedWith?: Db): void {
     const keys = this.byDb.get(db);
     if (!keys) return;
-    const clients = new Set<Client>();
+    const clients = new Set<Watcher>();
     for (const set of keys.values()) for (const c of set) clients.add(c);
     for (const c of clients) {
       for (const w of c.watched) {
         if (w.db !== db) continue;
-        const existsNow = db.table.find(w.key) >= 0;
-        const existsAfter = replacedWith !== undefined && replacedWith.table.find(w.key) >= 0;
+        const existsNow = db.peekExpireAt(w.key) >= 0;
+        const existsAfter = replacedWith !== undefined && replacedWith.peekExpireAt(w.key) >= 0;
         if (!existsNow && !existsAfter) continue;
         // A key already expired when watched that is simply dropped changes nothing.
         if (w.expired && !existsAfter) {

@@ -12,7 +12,7 @@
 // child. --pid names kvslab as the main PID, and as the sender when allowed.
 
 import { spawn } from 'node:child_process';
-import type { Logger } from './log.js';
+import type { Logger } from './logger.js';
 
 export type Supervision = 'systemd' | 'upstart' | 'no';
 

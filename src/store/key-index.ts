@@ -11,8 +11,9 @@
 // keeps its guarantee (every key present for the whole scan is returned)
 // across resizes, with the same argument as Redis's dictScan.
 
-import type { KeyTable, ValueType } from './keytable.js';
-import { ByteSpan, Keyspace, OutOfMemoryError } from './keyspace.js';
+import type { ByteSpan, ValueType } from './types.js';
+import type { ItemIndex, Keyspace } from './keyspace.js';
+import { OutOfMemoryError } from './errors.js';
 import { hashBytes } from './hash.js';
 import { copyBytes } from '../util/bytes.js';
 import { RefArray } from './ref-array.js';
@@ -42,7 +43,15 @@ function nextCursor(v: number, m: number): number {
   return reverseBits((reverseBits((v | ~m) >>> 0) + 1) >>> 0);
 }
 
-export class SlabKeyTable implements KeyTable {
+/**
+ * Handle lifetime: a handle (an item's ref) stays valid until its own entry
+ * is removed or changed by a call that returns a handle (replace,
+ * resizeValue, rename, setExpireAt): use the one returned. Removing or
+ * inserting *other* entries never invalidates it, even when an insert evicts
+ * or compacts: the store pins every handle a command looked up until the
+ * next command starts.
+ */
+export class KeyIndex implements ItemIndex {
   private ht0: Uint32Array = new Uint32Array(MIN_BUCKETS);
   /** The table being grown or shrunk into, while a rehash runs. */
   private ht1: Uint32Array | null = null;
@@ -50,11 +59,10 @@ export class SlabKeyTable implements KeyTable {
   private rehashIdx = 0;
   size = 0;
   private readonly vol = new RefArray();
-  /** The database currently using this table (SWAPDB exchanges tables between databases). */
-  owner: unknown = null;
 
+  /** `id` is written in each item of this index (an item's way back to its database). */
   constructor(private readonly ks: Keyspace, readonly id: number) {
-    ks.indexBytes += this.ht0.byteLength + this.vol.bytes;
+    ks.chargeMetadata(this.ht0.byteLength + this.vol.bytes);
   }
 
   private hashKey(key: Buffer): number {
@@ -153,9 +161,24 @@ export class SlabKeyTable implements KeyTable {
     if (this.ht1 === null && this.size + 1 > this.ht0.length) this.startRehash(this.ht0.length * 2);
   }
 
+  /**
+   * Bytes of bucket arrays that inserting `n` more keys may make this index
+   * allocate even when memory is short (the growth that load forces: see
+   * FORCE_RESIZE_LOAD), for Keyspace.reserveItems.
+   */
+  growthBytes(n: number): number {
+    let buckets = this.ht1?.length ?? this.ht0.length;
+    let bytes = 0;
+    while (this.size + n >= buckets * FORCE_RESIZE_LOAD) {
+      buckets *= 2;
+      bytes += buckets * 4;
+    }
+    return bytes;
+  }
+
   private startRehash(buckets: number): void {
     this.ht1 = new Uint32Array(buckets);
-    this.ks.indexBytes += this.ht1.byteLength;
+    this.ks.chargeMetadata(this.ht1.byteLength);
     this.rehashIdx = 0;
   }
 
@@ -187,8 +210,8 @@ export class SlabKeyTable implements KeyTable {
   }
 
   private finishRehash(): void {
-    this.ks.indexBytes -= this.ht0.byteLength;
-    this.ks.droppedBytes += this.ht0.byteLength;
+    this.ks.chargeMetadata(-this.ht0.byteLength);
+    this.ks.noteDropped(this.ht0.byteLength);
     this.ht0 = this.ht1 as Uint32Array;
     this.ht1 = null;
     this.rehashIdx = 0;
@@ -227,13 +250,13 @@ export class SlabKeyTable implements KeyTable {
     if (bytes === 0) return;
     if (!this.ks.reserve(bytes)) throw new OutOfMemoryError();
     // Grown now, while the room is there (a page taken next would use it).
-    this.ks.indexBytes += this.vol.ensureRoom();
+    this.ks.chargeMetadata(this.vol.ensureRoom());
   }
 
   private addVolatile(ref: number): void {
     const before = this.vol.bytes;
     this.ks.items.setVpos(ref, this.vol.push(ref));
-    this.ks.indexBytes += this.vol.bytes - before;
+    this.ks.chargeMetadata(this.vol.bytes - before);
   }
 
   private dropVolatile(ref: number): void {
@@ -245,7 +268,7 @@ export class SlabKeyTable implements KeyTable {
       this.vol.set(p, last);
       items.setVpos(last, p);
     }
-    this.ks.indexBytes += this.vol.bytes - before;
+    this.ks.chargeMetadata(this.vol.bytes - before);
   }
 
   private isVolatile(ref: number): boolean {
@@ -254,7 +277,7 @@ export class SlabKeyTable implements KeyTable {
   }
 
   // ---------------------------------------------------------------------------
-  // KeyTable.
+  // Entries: keys and values by handle.
 
   key(h: number): Buffer {
     const items = this.ks.items;
@@ -273,9 +296,12 @@ export class SlabKeyTable implements KeyTable {
   type(h: number): ValueType { return this.ks.items.type(h); }
   expireAt(h: number): number { return this.ks.items.expireAt(h); }
   expireAtExact(h: number): bigint { return this.ks.items.expireAtExact(h); }
-  idleMs(h: number, now: number): number { return this.ks.idleMs(h, now); }
-  lfuCounter(h: number, now: number): number { return this.ks.lfuCounter(h, now); }
-  touch(h: number, now: number): void { this.ks.touch(h, now); }
+  /** Milliseconds since the last access, at time `now` (OBJECT IDLETIME, LRU). */
+  idleMs(h: number, now: number): number { return this.ks.access.idleMs(h, now); }
+  /** The logarithmic access counter (LFU, 0..255) after its decay by `now`; meaningful under an LFU policy. */
+  lfuCounter(h: number, now: number): number { return this.ks.access.lfuCounter(h, now); }
+  /** Records an access at `now` (time, LFU counter, SIEVE's bit). */
+  touch(h: number, now: number): void { this.ks.access.touch(h, now); }
 
   setExpireAt(h: number, at: number): number {
     const items = this.ks.items;
@@ -306,7 +332,7 @@ export class SlabKeyTable implements KeyTable {
   }
 
   replaceSized(h: number, type: ValueType, len: number, now: number): number {
-    const nh = this.ks.resizeValue(h, len, 0, false, false);
+    const nh = this.ks.resizeValue(h, len, 0);
     this.ks.items.setType(nh, type);
     this.touch(nh, now);
     return nh;
@@ -330,7 +356,7 @@ export class SlabKeyTable implements KeyTable {
 
   replace(h: number, type: ValueType, value: Buffer, now: number): number {
     const ks = this.ks;
-    const nh = ks.resizeValue(h, value.length, 0, false, false);
+    const nh = ks.resizeValue(h, value.length, 0);
     const s = ks.writableSpan(nh);
     copyBytes(value, 0, value.length, s.buf, s.start);
     ks.items.setType(nh, type);
@@ -338,8 +364,13 @@ export class SlabKeyTable implements KeyTable {
     return nh;
   }
 
-  resizeValue(h: number, len: number, zero: boolean, grow: boolean, keep = this.ks.valueLength(h)): number {
-    return this.ks.resizeValue(h, len, keep, zero, grow);
+  /**
+   * Changes the value's length to `len`, keeping its bytes up to the shorter
+   * of the two lengths (or only the first `keep`); `how` as Db.resize. Returns
+   * the (possibly new) handle.
+   */
+  resizeValue(h: number, len: number, how = 0, keep = this.ks.valueLength(h)): number {
+    return this.ks.resizeValue(h, len, keep, how);
   }
 
   rename(h: number, key: Buffer): number {
@@ -390,12 +421,12 @@ export class SlabKeyTable implements KeyTable {
 
   /** Drops the index without freeing items (the keyspace was reset as a whole). */
   forgetAll(): void {
-    this.ks.indexBytes -= this.ht0.byteLength + (this.ht1?.byteLength ?? 0) + this.vol.bytes;
+    this.ks.chargeMetadata(-(this.ht0.byteLength + (this.ht1?.byteLength ?? 0) + this.vol.bytes));
     this.ht0 = new Uint32Array(MIN_BUCKETS);
     this.ht1 = null;
     this.rehashIdx = 0;
     this.vol.clear();
-    this.ks.indexBytes += this.ht0.byteLength + this.vol.bytes;
+    this.ks.chargeMetadata(this.ht0.byteLength + this.vol.bytes);
     this.size = 0;
   }
 

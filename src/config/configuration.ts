@@ -1,9 +1,11 @@
 // Runtime configuration: loading a redis.conf-style file plus command-line
-// overrides, CONFIG GET/SET, and CONFIG REWRITE back into the file.
+// overrides, CONFIG GET/SET, and CONFIG REWRITE back into the file. `user`
+// lines are kept as they are read (checked by the ACL through a callback, so
+// that a bad one stops start-up at its line); the ACL is built from them once
+// the whole configuration is read (src/main.ts).
 
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { splitInlineArgs } from '../protocol/inline.js';
-import { checkUserLine, setupAcl } from '../acl/startup.js';
 import { matchString } from '../util/glob.js';
 import {
   ConfigValue, Directive, DIRECTIVES, findDirective, formatDirectiveValue, formatMemoryForFile, parseDirectiveValue,
@@ -36,6 +38,12 @@ export class ConfigFileError extends Error {
 
 export type ChangeListener = (name: string, value: ConfigValue) => void;
 
+/**
+ * Checks a `user <name> <rule>...` line as it is read, given the users read
+ * before it: the user as [name, ...rules], or the reason start-up stops.
+ */
+export type UserLineCheck = (line: string[], earlier: string[][]) => { user: string[] } | { error: string };
+
 /** Whether a CONFIG GET pattern has glob characters (otherwise it names one directive). */
 function isGlob(p: string): boolean {
   return /[*?[]/.test(p);
@@ -48,10 +56,11 @@ export class Config {
   private readonly listeners: ChangeListener[] = [];
   /** `user` lines (the ACL's users) as [name, ...rules], in order: the file's, then the command line's. */
   readonly users: string[][] = [];
-  /** The users as `user` lines for CONFIG REWRITE, set by the ACL; null from it: leave such lines alone (aclfile). */
+  /** The users as `user` lines for CONFIG REWRITE, set by the server from the ACL; null from it: leave such lines alone (aclfile). */
   rewriteUsers: (() => string[] | null) | null = null;
 
-  constructor() {
+  /** `checkUserLine` checks `user` lines as they are read; without it they are kept as they are. */
+  constructor(private readonly checkUserLine: UserLineCheck = (line) => ({ user: line.slice(1) })) {
     for (const d of DIRECTIVES) this.values.set(d.name, d.default);
   }
 
@@ -75,13 +84,6 @@ export class Config {
    * as Redis does). Throws ConfigFileError on the first bad line.
    */
   load(text: string, source: string): void {
-    this.loadLines(text, source);
-    // With every line read: the ACL users of `user` lines or of the aclfile.
-    const why = setupAcl(this, this.users);
-    if (why !== null) throw new ConfigFileError(source, 0, '', why);
-  }
-
-  private loadLines(text: string, source: string): void {
     const lines = text.split('\n');
     // `save` lines add up within one load, like Redis's: the first one replaces the default.
     let saveSeen = false;
@@ -103,12 +105,12 @@ export class Config {
         } catch (e) {
           fail(`Fatal error, can't open config file '${argv[1]}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
         }
-        this.loadLines(included, argv[1]);
+        this.load(included, argv[1]);
         continue;
       }
       if (name === 'user' && argv.length >= 2) {
         // Passwords and patterns are bytes: latin1 keeps them so.
-        const checked = checkUserLine(args.map((a) => a.toString('latin1')), this.users);
+        const checked = this.checkUserLine(args.map((a) => a.toString('latin1')), this.users);
         if ('error' in checked) fail(checked.error);
         else this.users.push(checked.user);
         continue;

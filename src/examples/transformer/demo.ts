@@ -1,6 +1,6 @@
 // The toy transformer (model.ts) against a running kvslab:
 //
-//   node dist/examples/transformer/main.js [--port 6379] [--host 127.0.0.1] [--tokens 16] [--ttft 1024]
+//   node dist/examples/transformer/demo.js [--port 6379] [--host 127.0.0.1] [--tokens 16] [--ttft 1024]
 //
 // 1. Generation: N tokens (greedy) two ways, a cold forward over the whole
 //    sequence for every token, and incremental decoding whose K/V live in
@@ -261,7 +261,7 @@ const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 async function main(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
-    console.log('usage: node dist/examples/transformer/main.js [--port 6379] [--host 127.0.0.1] [--tokens 16] [--ttft 1024 (0: skip)]');
+    console.log('usage: node dist/examples/transformer/demo.js [--port 6379] [--host 127.0.0.1] [--tokens 16] [--ttft 1024 (0: skip)]');
     return 0;
   }
   const port = option(args, 'port', 6379);

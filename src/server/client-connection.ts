@@ -1,29 +1,37 @@
-// One client connection: its socket, request reader, reply buffer, and the
-// per-connection state commands use (selected db, protocol version, name,
-// transaction). Replies produced while handling one read batch leave in one
-// socket write.
+// One client connection: its socket, request reader, output (the reply
+// writer over the shared reply buffer, views of large values, the output
+// limits), and the per-connection state commands use: it is the
+// CommandContext handlers run on. Replies produced while handling one read
+// batch leave in one socket write.
 
 import type { Socket } from 'node:net';
-import { RequestReader, RequestSink } from '../protocol/request-reader.js';
+import { RequestReader, type RequestSink } from '../protocol/request-reader.js';
+import { ReplyWriter, type ViewedBlock } from '../protocol/reply-writer.js';
 import type { Db } from '../store/db.js';
-import type { Server } from './server.js';
-import { ReplyWriter, settleSharedReply, sharedReply, shrinkSharedReply } from './reply.js';
-import { adoptSocket, READ_BUFFER } from './socket.js';
-import type { CommandSpec } from '../commands/table.js';
-import type { LargeBlock } from '../store/large.js';
-import { aclOf } from '../acl/acl.js';
 import type { AclUser } from '../acl/user.js';
+import { processCommand } from '../commands/dispatch.js';
+import { REPLY_OFF, REPLY_SKIP, REPLY_SKIP_NEXT, type CommandContext, type QueuedCommand } from '../commands/context.js';
+import type { WatchedKey } from '../commands/watch-registry.js';
+import type { OutputLimit } from '../config/directives.js';
+import type { ServerContext } from '../commands/context.js';
+import { adoptSocket } from './socket.js';
+import type { SharedBuffers } from './shared-buffers.js';
 
-export interface QueuedCommand {
-  spec: CommandSpec;
-  argv: Buffer[];
-}
-
-export interface WatchedKey {
-  db: Db;
-  key: Buffer;
-  /** Whether the key was already logically expired when watched. */
-  expired: boolean;
+/** What a connection needs of the server beyond what its commands see (the Server is one). */
+export interface ConnectionHost extends ServerContext {
+  readonly buffers: SharedBuffers;
+  /** The store's clock, read per read batch (updateClock). */
+  readonly clock: number;
+  updateClock(): void;
+  /** Bytes of all clients' buffers, kept up to date by each client, and their recent peak. */
+  clientsMemory: number;
+  clientsPeak: number;
+  readonly outputLimitNormal: OutputLimit;
+  /** Whether used_memory is over maxmemory now. */
+  overBudget(): boolean;
+  /** An error reply was sent (INFO errorstats). */
+  recordError(msg: string): void;
+  removeClient(c: Client): void;
 }
 
 /** Work a client keeps filling its reads for before others are served (ms). */
@@ -32,12 +40,7 @@ const FAIR_SLICE_MS = 1;
 /** How long CLIENT LIST's rbp remembers a reply peak (Redis resets its buffer peak every 5 s). */
 const REPLY_PEAK_MS = 5000;
 
-/** CLIENT REPLY state bits. */
-export const REPLY_OFF = 1;
-export const REPLY_SKIP_NEXT = 2;
-const REPLY_SKIP = 4;
-
-export class Client extends ReplyWriter implements RequestSink {
+export class Client extends ReplyWriter implements CommandContext, RequestSink {
   readonly id: number;
   readonly reader: RequestReader;
   db: Db;
@@ -73,18 +76,18 @@ export class Client extends ReplyWriter implements RequestSink {
 
   /** `accepted` is a connection accepted paused; the client takes it over and starts reading. */
   constructor(
-    readonly server: Server,
+    readonly server: ConnectionHost,
     accepted: Socket,
     id: number,
     /** "path:0" for a unix-socket client (its addr and laddr, as Redis shows them), else null. */
     unixPath: string | null = null,
   ) {
-    super();
-    const socket = adoptSocket(accepted, (chunk, shared) => this.onData(chunk, shared));
+    super(server.buffers.reply);
+    const socket = adoptSocket(accepted, server.buffers.read, (chunk, shared) => this.onData(chunk, shared));
     this.socket = socket;
     this.id = id;
-    this.db = server.dbs[0];
-    aclOf(server).resetClient(this);
+    this.db = server.store.dbs[0];
+    server.acl.resetSession(this);
     this.unix = unixPath !== null;
     this.addr = unixPath ?? `${socket.remoteAddress}:${socket.remotePort}`;
     this.laddr = unixPath ?? `${socket.localAddress}:${socket.localPort}`;
@@ -106,7 +109,19 @@ export class Client extends ReplyWriter implements RequestSink {
     });
   }
 
-  get dbIndex(): number { return this.db.id; }
+  /** Loopback or the unix socket (Redis's islocalClient): "local" for protected features. */
+  get local(): boolean {
+    const a = this.socket.remoteAddress;
+    // Only a unix-socket connection has no peer address.
+    if (a === undefined) return true;
+    return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
+  }
+
+  discardTransaction(): void {
+    this.multi = null;
+    this.multiError = false;
+    this.server.watches.unwatchAll(this);
+  }
 
   /** Bytes still arriving after the client was closed with a reply (see onData). */
   private sentAfterClose = 0;
@@ -121,13 +136,13 @@ export class Client extends ReplyWriter implements RequestSink {
       return;
     }
     // A read that filled the buffer means more is waiting (see the end).
-    const full = shared && chunk.length === READ_BUFFER.length;
+    const full = shared && chunk.length === this.server.buffers.read.length;
     if (full && this.busySince === 0) this.busySince = performance.now();
     // One clock read per read batch: every command of a pipeline sees the same "now".
     this.server.updateClock();
     // Replies are built in the shared buffer (see sharedReply); nothing of ours is in another.
     if (this.outLen === 0 && this.views.length === 0) {
-      this.out = sharedReply.buf;
+      this.out = this.server.buffers.reply;
       this.borrowed = true;
     }
     this.lastInteraction = this.server.clock;
@@ -165,7 +180,7 @@ export class Client extends ReplyWriter implements RequestSink {
   // RequestSink
   onCommand(argv: Buffer[]): boolean {
     this.argv = argv;
-    if (this.replyFlags === 0) this.server.dispatch(this, argv);
+    if (this.replyFlags === 0) processCommand(this, argv);
     else this.dispatchWithReplyFlags(argv);
     this.argv = null;
     // A pipeline of big replies must not pile up before the flush checks it (Redis checks each reply).
@@ -249,7 +264,7 @@ export class Client extends ReplyWriter implements RequestSink {
   private dispatchWithReplyFlags(argv: Buffer[]): void {
     const before = this.replyMark();
     if (this.replyFlags & REPLY_SKIP_NEXT) this.replyFlags = (this.replyFlags & ~REPLY_SKIP_NEXT) | REPLY_SKIP;
-    this.server.dispatch(this, argv);
+    processCommand(this, argv);
     if (this.replyFlags & (REPLY_OFF | REPLY_SKIP)) this.replyRollback(before);
     this.replyFlags &= ~REPLY_SKIP;
   }
@@ -267,7 +282,7 @@ export class Client extends ReplyWriter implements RequestSink {
 
   /** Dynamic, as in Redis: a default user that stops needing a password lets waiting connections in. */
   authRequired(): boolean {
-    return !this.authenticated && aclOf(this.server).authRequired();
+    return !this.authenticated && this.server.acl.authRequired();
   }
 
   protected override onError(msg: string): void {
@@ -291,14 +306,15 @@ export class Client extends ReplyWriter implements RequestSink {
       // client; otherwise it belongs to the pending write.
       const pending = this.socket.writableLength > 0;
       // The shared buffer (grown, maybe) goes back, or is given up to the pending write.
+      const buffers = this.server.buffers;
       if (this.borrowed) {
-        settleSharedReply(this.out, pending);
+        buffers.settleReply(this.out, pending);
         // Over maxmemory, a buffer kept grown for the next big reply goes back at once.
-        if (this.server.overBudget()) shrinkSharedReply();
+        if (this.server.overBudget()) buffers.shrinkReply();
       }
       this.borrowed = false;
       // Replies are built in the shared buffer again next time: a grown one is not kept here.
-      this.out = sharedReply.buf;
+      this.out = buffers.reply;
       if (pending) {
         if (this.outputLimited && this.overOutputLimit(0)) return this.closeForOutputLimit();
         this.queuedWrites += queued;
@@ -369,7 +385,7 @@ export class Client extends ReplyWriter implements RequestSink {
   private borrowed = false;
 
   /** Large blocks with views handed to the socket that may not have left yet. */
-  private sentBlocks: LargeBlock[] = [];
+  private sentBlocks: ViewedBlock[] = [];
 
   /** Called when the socket drained: the views are sent, their blocks may change again. */
   private releaseViews(): void {
@@ -425,7 +441,7 @@ export class Client extends ReplyWriter implements RequestSink {
     this.replyRollback(0);
     this.server.clientsMemory -= this.memCounted;
     this.memCounted = 0;
-    this.server.unwatchAll(this);
+    this.server.watches.unwatchAll(this);
     this.server.removeClient(this);
     if (!this.socket.destroyed && !this.closing) this.socket.destroy();
   }

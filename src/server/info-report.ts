@@ -5,10 +5,13 @@
 // idle standalone Redis shows.
 
 import os from 'node:os';
-import type { Server } from './server.js';
 import { REDIS_VERSION, KVSLAB_VERSION } from '../version.js';
 import { formatNumber } from '../config/directives.js';
-import { sharedReply } from './reply.js';
+import type { Config } from '../config/configuration.js';
+import type { Store } from '../store/store.js';
+import type { Handler, MemoryReport, ServerStats } from '../commands/context.js';
+import type { CommandTable } from '../commands/model/command-table.js';
+import type { StatsSampler } from '../monitor/stats-sampler.js';
 
 export const DEFAULT_SECTIONS = [
   'server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace',
@@ -19,100 +22,20 @@ export const ALL_SECTIONS = [
   'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace',
 ];
 
-const SAMPLES = 16;
-const SAMPLE_PERIOD_MS = 100;
-
-/** Per-server figures INFO needs beyond Server.stats: rate samples and the memory peak. */
-interface InfoState {
-  ops: number[];
-  netIn: number[];
-  netOut: number[];
-  last: { at: number; ops: number; netIn: number; netOut: number } | null;
-  peakMemory: number;
-  startupMemory: number;
-  timer: NodeJS.Timeout | null;
-}
-
-const states = new WeakMap<Server, InfoState>();
-
-function state(server: Server): InfoState {
-  let s = states.get(server);
-  if (!s) {
-    s = { ops: [], netIn: [], netOut: [], last: null, peakMemory: 0, startupMemory: server.usedMemory(), timer: null };
-    states.set(server, s);
-  }
-  return s;
-}
-
-/** Samples throughput every 100 ms, as Redis's cron does, for the instantaneous_* fields. */
-export function startStatsSampler(server: Server): void {
-  const s = state(server);
-  if (s.timer) return;
-  s.timer = setInterval(() => sample(server, s), SAMPLE_PERIOD_MS);
-  s.timer.unref();
-}
-
-function sample(server: Server, s: InfoState): void {
-  const now = Date.now();
-  const st = server.stats;
-  if (s.last && now > s.last.at) {
-    const dt = (now - s.last.at) / 1000;
-    push(s.ops, (st.totalCommands - s.last.ops) / dt);
-    push(s.netIn, (st.netInputBytes - s.last.netIn) / dt);
-    push(s.netOut, (st.netOutputBytes - s.last.netOut) / dt);
-  }
-  s.last = { at: now, ops: st.totalCommands, netIn: st.netInputBytes, netOut: st.netOutputBytes };
-  trackPeak(server);
-}
-
-function push(a: number[], v: number): void {
-  // CONFIG RESETSTAT can make a delta negative once.
-  a.push(Math.max(0, v));
-  if (a.length > SAMPLES) a.shift();
-}
-
-function mean(a: number[]): number {
-  return a.length === 0 ? 0 : a.reduce((x, y) => x + y, 0) / a.length;
-}
-
-/** Current keyspace memory, updating the recorded peak. */
-export function trackPeak(server: Server): number {
-  const s = state(server);
-  const used = server.usedMemory();
-  if (used > s.peakMemory) s.peakMemory = used;
-  return used;
-}
-
-/** The highest used_memory seen. */
-export function infoPeak(server: Server): number {
-  return state(server).peakMemory;
-}
-
-/** instantaneous_ops_per_sec: commands per second over the last 1.6 s. */
-export function instantaneousOps(server: Server): number {
-  return Math.round(mean(state(server).ops));
-}
-
-/** Where used_memory goes, as INFO memory shows it (also read by /metrics and the status page). */
-export function memoryParts(server: Server): { slabs: number; index: number; large: number; clients: number; jsHeap: number } {
-  const ks = server.keyspace;
-  return {
-    slabs: ks.slabs.pageBytes,
-    index: ks.indexBytes + ks.slabs.metadataBytes,
-    large: ks.large.bytes,
-    clients: server.clientsMemory + sharedReply.buf.length,
-    jsHeap: process.memoryUsage().heapUsed,
-  };
-}
-
-/** CONFIG RESETSTAT: the peak starts again from the current figure. */
-export function resetInfoState(server: Server): void {
-  const s = state(server);
-  s.peakMemory = server.usedMemory();
-  s.ops.length = 0;
-  s.netIn.length = 0;
-  s.netOut.length = 0;
-  s.last = null;
+/** What INFO reads of the server (the Server is one). */
+export interface InfoSource {
+  readonly config: Config;
+  readonly store: Store;
+  readonly stats: ServerStats;
+  readonly sampler: StatsSampler;
+  readonly commands: CommandTable<Handler>;
+  /** Error replies by their code (ERR, WRONGTYPE...), for errorstats. */
+  readonly errorCodes: ReadonlyMap<string, number>;
+  readonly clients: ReadonlyMap<number, { readonly reader: { pendingBytes(): number }; readonly pendingOutput: number }>;
+  readonly runId: string;
+  readonly port: number;
+  readonly startTime: number;
+  memoryReport(): MemoryReport;
 }
 
 /** Bytes as Redis's bytesToHuman prints them: 512B, 1.23K, 4.00M, 1.50G. */
@@ -150,7 +73,7 @@ export function selectSections(args: string[]): Set<string> {
 type Fields = [string, string | number][];
 
 /** The INFO text for the chosen sections: "# Name" headers, CRLF lines, a blank line between sections. */
-export function buildInfo(server: Server, sections: Set<string>): string {
+export function buildInfo(server: InfoSource, sections: Set<string>): string {
   const parts: string[] = [];
   for (const name of ALL_SECTIONS) {
     if (!sections.has(name)) continue;
@@ -163,7 +86,7 @@ export function buildInfo(server: Server, sections: Set<string>): string {
   return parts.join('\r\n');
 }
 
-function serverSection(server: Server): Fields {
+function serverSection(server: InfoSource): Fields {
   const now = Date.now();
   const uptime = Math.floor((now - server.startTime) / 1000);
   const hz = server.config.int('hz');
@@ -198,7 +121,7 @@ function serverSection(server: Server): Fields {
   ];
 }
 
-function clientsSection(server: Server): Fields {
+function clientsSection(server: InfoSource): Fields {
   let maxIn = 0;
   let maxOut = 0;
   for (const c of server.clients.values()) {
@@ -217,14 +140,13 @@ function clientsSection(server: Server): Fields {
   ];
 }
 
-function memorySection(server: Server): Fields {
-  const used = trackPeak(server);
-  const s = state(server);
-  const rss = process.memoryUsage.rss();
-  const parts = memoryParts(server);
+function memorySection(server: InfoSource): Fields {
+  const m = server.memoryReport();
+  const used = m.used;
+  const rss = m.rss;
   const maxmemory = server.config.int('maxmemory');
   const total = os.totalmem();
-  const startup = Math.min(s.startupMemory, used);
+  const startup = Math.min(m.startup, used);
   const dataset = used - startup;
   const pct = (a: number, b: number) => `${(b === 0 ? 0 : (a * 100) / b).toFixed(2)}%`;
   return [
@@ -232,9 +154,9 @@ function memorySection(server: Server): Fields {
     ['used_memory_human', bytesToHuman(used)],
     ['used_memory_rss', rss],
     ['used_memory_rss_human', bytesToHuman(rss)],
-    ['used_memory_peak', s.peakMemory],
-    ['used_memory_peak_human', bytesToHuman(s.peakMemory)],
-    ['used_memory_peak_perc', pct(used, s.peakMemory)],
+    ['used_memory_peak', m.peak],
+    ['used_memory_peak_human', bytesToHuman(m.peak)],
+    ['used_memory_peak_perc', pct(used, m.peak)],
     ['used_memory_overhead', startup],
     ['used_memory_startup', startup],
     ['used_memory_dataset', dataset],
@@ -246,13 +168,13 @@ function memorySection(server: Server): Fields {
     ['maxmemory_policy', server.config.str('maxmemory-policy')],
     ['mem_fragmentation_ratio', (used === 0 ? 0 : rss / used).toFixed(2)],
     ['mem_not_counted_for_evict', 0],
-    ['mem_clients_normal', parts.clients],
+    ['mem_clients_normal', m.clientBuffers + m.replyBuffer],
     ['mem_allocator', 'slab'],
     // kvslab's own: where used_memory goes, and the runtime's heap (not counted in used_memory).
-    ['used_memory_slabs', parts.slabs],
-    ['used_memory_index', parts.index],
-    ['used_memory_large', parts.large],
-    ['used_memory_js_heap', parts.jsHeap],
+    ['used_memory_slabs', m.store.pages],
+    ['used_memory_index', m.store.index],
+    ['used_memory_large', m.store.large],
+    ['used_memory_js_heap', m.jsHeap],
     ['lazyfree_pending_objects', 0],
     ['lazyfreed_objects', 0],
   ];
@@ -262,33 +184,31 @@ function memorySection(server: Server): Fields {
 const AGE_SLABS = 64;
 
 /** kvslab's slab allocator: totals, then one line per size class in use. */
-function slabsSection(server: Server): Fields {
-  const ks = server.keyspace;
-  const slabs = ks.slabs;
-  const now = server.now();
+function slabsSection(server: InfoSource): Fields {
+  const r = server.store.slabs();
   const out: Fields = [
-    ['slab_page_size', slabs.pageSize],
+    ['slab_page_size', r.pageSize],
     ['slab_growth_factor', server.config.num('slab-growth-factor')],
-    ['slab_classes', slabs.classCount],
-    ['slab_pages', slabs.pageCount],
-    ['slab_pages_empty', slabs.emptyPages],
-    ['slab_max_chunk', slabs.maxChunk],
-    ['slab_idle_chunk_bytes', ks.idleChunkBytes()],
-    ['large_values', ks.large.count],
-    ['large_bytes', ks.large.bytes],
-    ['items', ks.itemCount],
-    ['evictions', ks.evictions],
+    ['slab_classes', r.classCount],
+    ['slab_pages', r.pages],
+    ['slab_pages_empty', r.emptyPages],
+    ['slab_max_chunk', r.maxChunk],
+    ['slab_idle_chunk_bytes', r.idleChunkBytes],
+    ['large_values', r.largeValues],
+    ['large_bytes', r.largeBytes],
+    ['items', r.items],
+    ['evictions', r.evictions],
   ];
-  for (const c of slabs.stats()) {
-    const age = Math.floor(ks.oldestIdleMs(c.cls, now, AGE_SLABS) / 1000);
-    out.push([`class_${c.cls}`, `chunk_size=${c.chunkSize},slab_size=${c.unitsPerSlab * slabs.unitSize},slabs=${c.slabs},`
+  for (const c of r.classes) {
+    const age = Math.floor(server.store.oldestIdleMs(c.cls, AGE_SLABS) / 1000);
+    out.push([`class_${c.cls}`, `chunk_size=${c.chunkSize},slab_size=${c.unitsPerSlab * r.unitSize},slabs=${c.slabs},`
       + `chunks_per_slab=${c.chunksPerSlab},used_chunks=${c.used},free_chunks=${c.free},`
-      + `evictions=${ks.classEvictions[c.cls]},oldest_item_age=${age}`]);
+      + `evictions=${c.evictions},oldest_item_age=${age}`]);
   }
   return out;
 }
 
-function persistenceSection(server: Server): Fields {
+function persistenceSection(server: InfoSource): Fields {
   return [
     ['loading', 0],
     ['async_loading', 0],
@@ -311,33 +231,34 @@ function persistenceSection(server: Server): Fields {
   ];
 }
 
-function statsSection(server: Server): Fields {
+function statsSection(server: InfoSource): Fields {
   const st = server.stats;
-  const s = state(server);
+  const ks = server.store.stats;
+  const s = server.sampler;
   return [
     ['total_connections_received', st.totalConnections],
     ['total_commands_processed', st.totalCommands],
-    ['instantaneous_ops_per_sec', instantaneousOps(server)],
+    ['instantaneous_ops_per_sec', s.opsPerSec],
     ['total_net_input_bytes', st.netInputBytes],
     ['total_net_output_bytes', st.netOutputBytes],
     ['total_net_repl_input_bytes', 0],
     ['total_net_repl_output_bytes', 0],
-    ['instantaneous_input_kbps', (mean(s.netIn) / 1024).toFixed(2)],
-    ['instantaneous_output_kbps', (mean(s.netOut) / 1024).toFixed(2)],
+    ['instantaneous_input_kbps', s.inputKbps.toFixed(2)],
+    ['instantaneous_output_kbps', s.outputKbps.toFixed(2)],
     ['instantaneous_input_repl_kbps', '0.00'],
     ['instantaneous_output_repl_kbps', '0.00'],
     ['rejected_connections', st.rejectedConnections],
     ['sync_full', 0],
     ['sync_partial_ok', 0],
     ['sync_partial_err', 0],
-    ['expired_keys', st.expiredKeys],
+    ['expired_keys', ks.expiredKeys],
     ['expired_stale_perc', '0.00'],
     ['expired_time_cap_reached_count', 0],
-    ['evicted_keys', st.evictedKeys],
-    ['kv_tail_trims', server.keyspace.trims],
+    ['evicted_keys', ks.evictedKeys],
+    ['kv_tail_trims', server.store.trims],
     ['evicted_clients', 0],
-    ['keyspace_hits', st.keyspaceHits],
-    ['keyspace_misses', st.keyspaceMisses],
+    ['keyspace_hits', ks.keyspaceHits],
+    ['keyspace_misses', ks.keyspaceMisses],
     ['pubsub_channels', 0],
     ['pubsub_patterns', 0],
     ['pubsubshard_channels', 0],
@@ -354,7 +275,7 @@ function statsSection(server: Server): Fields {
   ];
 }
 
-function replicationSection(server: Server): Fields {
+function replicationSection(server: InfoSource): Fields {
   return [
     ['role', 'master'],
     ['connected_slaves', 0],
@@ -384,9 +305,9 @@ function cpuSection(): Fields {
   ];
 }
 
-function keyspaceSection(server: Server): Fields {
+function keyspaceSection(server: InfoSource): Fields {
   const out: Fields = [];
-  for (const db of server.dbs) {
+  for (const db of server.store.dbs) {
     if (db.size === 0) continue;
     out.push([`db${db.id}`, `keys=${db.size},expires=${db.volatileSize},avg_ttl=0`]);
   }
@@ -396,12 +317,12 @@ function keyspaceSection(server: Server): Fields {
 const none = (): Fields => [];
 
 /** cmdstat_<name>:calls=..,usec=..,usec_per_call=..,rejected_calls=..,failed_calls=.. for commands used. */
-function commandstatsSection(s: Server): Fields {
+function commandstatsSection(s: InfoSource): Fields {
   const out: Fields = [];
   for (const spec of s.commands.all) {
-    for (const x of [spec, ...(spec.subcommands ?? [])]) {
+    for (const x of [spec, ...spec.subcommands]) {
       const st = x.stats;
-      if (!st || (st.calls === 0 && st.rejected === 0 && st.failed === 0)) continue;
+      if (st.calls === 0 && st.rejected === 0 && st.failed === 0) continue;
       const usec = Math.round(st.usec);
       const per = st.calls ? (st.usec / st.calls).toFixed(2) : '0.00';
       out.push([`cmdstat_${x.name}`, `calls=${st.calls},usec=${usec},usec_per_call=${per},rejected_calls=${st.rejected},failed_calls=${st.failed}`]);
@@ -410,11 +331,11 @@ function commandstatsSection(s: Server): Fields {
   return out;
 }
 
-function errorstatsSection(s: Server): Fields {
+function errorstatsSection(s: InfoSource): Fields {
   return [...s.errorCodes].map(([code, n]) => [`errorstat_${code}`, `count=${n}`] as [string, string]);
 }
 
-const SECTION_BUILDERS: Record<string, (s: Server) => Fields> = {
+const SECTION_BUILDERS: Record<string, (s: InfoSource) => Fields> = {
   server: serverSection,
   clients: clientsSection,
   memory: memorySection,
