@@ -30,7 +30,7 @@ function quoteArg(a: string): string {
 }
 
 /** Turns ["--port", "7000", "--save", "", ""] into config lines. */
-export function optionsToConfig(args: string[]): string {
+function optionsToConfig(args: string[]): string {
   const lines: string[] = [];
   let cur: string[] | null = null;
   for (const a of args) {

@@ -188,7 +188,7 @@ function renameGeneric(c: CommandContext, argv: Buffer[], nx: boolean): void {
   if (src.equals(dst)) return nx ? c.addZero() : c.addOk();
   if (db.lookupWrite(dst) >= 0) {
     if (nx) return c.addZero();
-    // Deleting another entry leaves h valid (KeyTable contract).
+    // Deleting another entry leaves h valid (see key-index.ts on handles).
     db.delete(dst);
   }
   // The entry keeps its value and TTL under the new name; dst's TTL goes with dst.

@@ -90,17 +90,17 @@ function exactInt(b: Buffer): number | bigint | null {
 // parseExtendedStringArgumentsOrReply. Conflicting options are a syntax error;
 // repeating the same option is allowed (the last value wins).
 
-export const OPT_NX = 1;
-export const OPT_XX = 2;
-export const OPT_GET = 4;
-export const OPT_KEEPTTL = 8;
+const OPT_NX = 1;
+const OPT_XX = 2;
+const OPT_GET = 4;
+const OPT_KEEPTTL = 8;
 export const OPT_EX = 16;
 export const OPT_PX = 32;
-export const OPT_EXAT = 64;
-export const OPT_PXAT = 128;
-export const OPT_PERSIST = 256;
+const OPT_EXAT = 64;
+const OPT_PXAT = 128;
+const OPT_PERSIST = 256;
 
-export interface StringOptions {
+interface StringOptions {
   flags: number;
   /** argv index of the EX/PX/EXAT/PXAT value, or -1. */
   expireArg: number;
@@ -113,7 +113,7 @@ const parsed: StringOptions = { flags: 0, expireArg: -1 };
  * Parses SET's options (`forSet`: NX XX GET KEEPTTL EX PX EXAT PXAT) or
  * GETEX's (EX PX EXAT PXAT PERSIST) from argv[from]. Null after replying.
  */
-export function parseStringOptions(c: CommandContext, argv: Buffer[], from: number, forSet: boolean): StringOptions | null {
+function parseStringOptions(c: CommandContext, argv: Buffer[], from: number, forSet: boolean): StringOptions | null {
   let flags = 0;
   let expireArg = -1;
   for (let j = from; j < argv.length; j++) {

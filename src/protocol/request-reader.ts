@@ -21,7 +21,7 @@
 import { splitInlineArgs } from './inline.js';
 
 /** Longest unterminated inline command or header line Redis waits for (PROTO_INLINE_MAX_SIZE). */
-export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
+const PROTO_INLINE_MAX_SIZE = 64 * 1024;
 const INT_MAX = 2147483647;
 /** proto-max-bulk-len cannot be set below this: shorter lengths need no look at the config. */
 const MIN_PROTO_MAX_BULK_LEN = 1024 * 1024;

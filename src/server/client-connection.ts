@@ -140,7 +140,7 @@ export class Client extends ReplyWriter implements CommandContext, RequestSink {
     if (full && this.busySince === 0) this.busySince = performance.now();
     // One clock read per read batch: every command of a pipeline sees the same "now".
     this.server.updateClock();
-    // Replies are built in the shared buffer (see sharedReply); nothing of ours is in another.
+    // Replies are built in the shared reply buffer (shared-buffers.ts); nothing of ours is in another.
     if (this.outLen === 0 && this.views.length === 0) {
       this.out = this.server.buffers.reply;
       this.borrowed = true;

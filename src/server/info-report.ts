@@ -13,11 +13,11 @@ import type { Handler, MemoryReport, ServerStats } from '../commands/context.js'
 import type { CommandTable } from '../commands/model/command-table.js';
 import type { StatsSampler } from '../monitor/stats-sampler.js';
 
-export const DEFAULT_SECTIONS = [
+const DEFAULT_SECTIONS = [
   'server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace',
 ];
 /** Every section, in the order INFO prints them; `slabs` is kvslab's own (one line per size class). */
-export const ALL_SECTIONS = [
+const ALL_SECTIONS = [
   'server', 'clients', 'memory', 'slabs', 'persistence', 'stats', 'replication', 'cpu', 'modules',
   'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace',
 ];
@@ -39,7 +39,7 @@ export interface InfoSource {
 }
 
 /** Bytes as Redis's bytesToHuman prints them: 512B, 1.23K, 4.00M, 1.50G. */
-export function bytesToHuman(n: number): string {
+function bytesToHuman(n: number): string {
   if (n < 1024) return `${n}B`;
   const units = ['K', 'M', 'G', 'T', 'P'];
   let v = n / 1024;

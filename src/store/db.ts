@@ -171,6 +171,8 @@ export class Db {
    * OutOfMemoryError before anything changes: MSET is all or nothing.
    */
   reserveStrings(argv: Buffer[], first: number): void {
+    // Without maxmemory every write fits: nothing to work out.
+    if (!this.ks.budgeted) return;
     const pairs: number[] = [];
     for (let i = first; i + 1 < argv.length; i += 2) pairs.push(argv[i].length, argv[i + 1].length);
     if (!this.ks.reserveItems(pairs, this.index.growthBytes((argv.length - first) / 2))) throw new OutOfMemoryError();

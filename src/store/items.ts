@@ -25,7 +25,7 @@ import { hashBytes } from './hash.js';
 
 export const HEADER = 21;
 /** Where the key starts when the item has the EXT fields. */
-export const EXT_HEADER = 36;
+const EXT_HEADER = 36;
 export const EXT_BYTES = EXT_HEADER - HEADER;
 /** Longest value kept inside the chunk; longer ones get a large block. */
 export const MAX_INLINE_VALUE = (1 << 16) - 1;
@@ -44,7 +44,7 @@ const KLEN_MASK = 0xff;
 const VLEN_SHIFT = 8;
 const VLEN_MASK = MAX_INLINE_VALUE;
 const TYPE_SHIFT = 24;
-export const TYPE_MASK = 7;
+const TYPE_MASK = 7;
 export const ITEM_EXT = 1 << 27;
 export const ITEM_LARGE = 1 << 28;
 const HITS_SHIFT = 29;

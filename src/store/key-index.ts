@@ -88,6 +88,7 @@ export class KeyIndex implements ItemIndex {
   // ---------------------------------------------------------------------------
   // Lookup and links.
 
+  /** Handle of `key`, or -1. Does not look at expiry. */
   find(key: Buffer): number {
     if (this.size === 0) return -1;
     if (this.ht1 !== null) this.rehashStep();
@@ -279,21 +280,30 @@ export class KeyIndex implements ItemIndex {
   // ---------------------------------------------------------------------------
   // Entries: keys and values by handle.
 
+  /**
+   * The key bytes, as a view: read them before the next write to the table.
+   * The bytes read just before remove(h) stay intact until the next insert,
+   * because Db hands them to the WATCH event after removing the entry.
+   */
   key(h: number): Buffer {
     const items = this.ks.items;
     const start = items.keyStart(h);
     return items.buf(h).subarray(start, start + items.keyLength(h));
   }
 
+  /** The value bytes as a view into store memory: read it before the next write, copy it to keep it. */
   value(h: number): Buffer {
     const s = this.ks.valueSpan(h);
     return s.buf.subarray(s.start, s.end);
   }
 
+  /** The value bytes as a span, without making a view (the reply path's way); valid until the next call. */
   valueSpan(h: number): ByteSpan { return this.ks.valueSpan(h); }
+  /** The value bytes to change in place (a large block with queued views is copied first); valid until the next call. */
   writableSpan(h: number): ByteSpan { return this.ks.writableSpan(h); }
   valueLength(h: number): number { return this.ks.valueLength(h); }
   type(h: number): ValueType { return this.ks.items.type(h); }
+  /** Absolute expiry in ms, 0 when none; beyond 2^53 the nearest double (expireAtExact has the exact value). */
   expireAt(h: number): number { return this.ks.items.expireAt(h); }
   expireAtExact(h: number): bigint { return this.ks.items.expireAtExact(h); }
   /** Milliseconds since the last access, at time `now` (OBJECT IDLETIME, LRU). */
@@ -303,6 +313,7 @@ export class KeyIndex implements ItemIndex {
   /** Records an access at `now` (time, LFU counter, SIEVE's bit). */
   touch(h: number, now: number): void { this.ks.access.touch(h, now); }
 
+  /** Sets the expiry in ms (0 removes it). Returns the handle, which changes if the entry had to move. */
   setExpireAt(h: number, at: number): number {
     const items = this.ks.items;
     if (at === 0) {
@@ -320,6 +331,7 @@ export class KeyIndex implements ItemIndex {
     return h;
   }
 
+  /** setExpireAt with the exact int64 time (Redis accepts any int64). */
   setExpireAtExact(h: number, at: bigint): number {
     if (at === 0n) return this.setExpireAt(h, 0);
     h = this.setExpireAt(h, 1);
@@ -327,6 +339,11 @@ export class KeyIndex implements ItemIndex {
     return h;
   }
 
+  /**
+   * insert and replace with a value of `len` bytes left for the caller to
+   * write (writableSpan), so that a big value is copied once, from the request
+   * into the store, not first into a Buffer of its own.
+   */
   insertSized(key: Buffer, type: ValueType, len: number, expireAt: number, now: number): number {
     return this.insert(key, type, len, expireAt, now);
   }
@@ -338,6 +355,7 @@ export class KeyIndex implements ItemIndex {
     return nh;
   }
 
+  /** Adds a key that is not present; the bytes are copied. Returns its handle. */
   insert(key: Buffer, type: ValueType, value: Buffer | number, expireAt: number, now: number): number {
     // Every insert moves a bucket too: the rehash ends before the new array fills up.
     if (this.ht1 !== null) this.rehashStep();
@@ -354,6 +372,7 @@ export class KeyIndex implements ItemIndex {
     return ref;
   }
 
+  /** Replaces the value of an existing entry, keeping its expiry. Returns the (possibly new) handle. */
   replace(h: number, type: ValueType, value: Buffer, now: number): number {
     const ks = this.ks;
     const nh = ks.resizeValue(h, value.length, 0);
@@ -373,6 +392,10 @@ export class KeyIndex implements ItemIndex {
     return this.ks.resizeValue(h, len, keep, how);
   }
 
+  /**
+   * Gives an entry a new key (RENAME), keeping value, type, expiry and access
+   * data. `key` must not be present. Returns the (possibly new) handle.
+   */
   rename(h: number, key: Buffer): number {
     const hash = this.hashOf(h);
     this.replaceLink(h, null, hash);
@@ -388,6 +411,7 @@ export class KeyIndex implements ItemIndex {
     return nh;
   }
 
+  /** Unlinks and frees an entry. */
   remove(h: number): void {
     this.replaceLink(h, null, this.hashOf(h));
     if (this.isVolatile(h)) this.dropVolatile(h);
@@ -395,6 +419,11 @@ export class KeyIndex implements ItemIndex {
     this.ks.freeItem(h);
   }
 
+  /**
+   * Cuts a value held in a large block to its first `len` bytes, giving the
+   * rest of the block back, without moving the entry or allocating from the
+   * slabs (trimming under memory pressure). Returns the bytes freed.
+   */
   shrinkLarge(h: number, len: number): number {
     return this.ks.items.isLarge(h) ? this.ks.shrinkBlock(h, len) : 0;
   }
@@ -404,6 +433,7 @@ export class KeyIndex implements ItemIndex {
     this.remove(ref);
   }
 
+  /** Frees every entry (FLUSHDB). */
   clear(): void {
     const items = this.ks.items;
     for (const tab of [this.ht0, this.ht1]) {
@@ -430,6 +460,12 @@ export class KeyIndex implements ItemIndex {
     this.size = 0;
   }
 
+  /**
+   * Visits the entries of one step of a SCAN from `cursor` and returns the
+   * next cursor (0 when done; 0 also starts a scan). An entry present for the
+   * whole scan is visited at least once; one may be visited twice. Entries
+   * are visited whether expired or not. The visitor must not write the table.
+   */
   scan(cursor: number, visit: (h: number) => void): number {
     if (this.size === 0) return 0;
     let v = cursor >>> 0;
@@ -465,6 +501,7 @@ export class KeyIndex implements ItemIndex {
     }
   }
 
+  /** A random entry, or -1 when empty. */
   randomEntry(): number {
     if (this.size === 0) return -1;
     const items = this.ks.items;
@@ -485,11 +522,17 @@ export class KeyIndex implements ItemIndex {
     }
   }
 
+  /** A random entry with an expiry time, or -1. */
   randomVolatile(): number {
     if (this.vol.length === 0) return -1;
     return this.vol.get(Math.floor(Math.random() * this.vol.length));
   }
 
+  /**
+   * The i-th entry with an expiry time (0 <= i < volatileSize), for the
+   * active expiry cycle's sequential walk. Removing an entry may move another
+   * one into its position.
+   */
   volatileAt(i: number): number {
     return this.vol.get(i);
   }
@@ -529,6 +572,7 @@ export class KeyIndex implements ItemIndex {
     return added;
   }
 
+  /** Bytes used by one entry (MEMORY USAGE): its chunk, its share of the index, a large block. */
   entryBytes(h: number): number {
     const ks = this.ks;
     const items = ks.items;

@@ -109,6 +109,11 @@ export class Keyspace implements PolicyView {
     return this.hooks.mayGrow(bytes);
   }
 
+  /** Whether there is a budget at all (maxmemory): without one, any size fits. */
+  get budgeted(): boolean {
+    return !this.hooks.mayGrow(Number.MAX_SAFE_INTEGER);
+  }
+
   get volatileCount(): number {
     let n = 0;
     for (const t of this.tables) n += t.volatileSize;
@@ -457,8 +462,6 @@ export class Keyspace implements PolicyView {
    * False when the room cannot be had.
    */
   reserveItems(lengths: number[], extraBytes: number): boolean {
-    // No budget: any size fits.
-    if (this.hooks.mayGrow(Number.MAX_SAFE_INTEGER)) return true;
     const slabs = this.slabs;
     const chunks = new Map<number, number>();
     let bytes = extraBytes;

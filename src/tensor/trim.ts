@@ -8,7 +8,7 @@ import type { Db } from '../store/db.js';
 import { layerLength, minLength, moveStreams, readTensor, setLayerLength, valueBytes } from './layout.js';
 
 /** Tokens are trimmed in multiples of this (vLLM's block size). */
-export const TRIM_BLOCK = 16;
+const TRIM_BLOCK = 16;
 
 /** Halves tensor `h` (whose value is in a large block); false when it is too short to trim. */
 export function trimTail(db: Db, h: number): boolean {

@@ -120,6 +120,26 @@ describe('ACL DRYRUN', () => {
   });
 });
 
+describe('key permissions by the access each key spec asks for', () => {
+  it('%W~ and %R~ patterns: SET needs only write unless GET is given; RENAME and COPY check source and destination apart', async () => {
+    await pair.same(['ACL', 'SETUSER', 'split', 'on', '>x', '%W~w:*', '%R~r:*', '~rw:*', '+@all']);
+    const cases: Argv[] = [
+      ['set', 'w:1', 'v'], ['set', 'w:1', 'v', 'GET'], ['set', 'w:1', 'v', 'get'], ['set', 'w:1', 'GET'], ['set', 'r:1', 'v'],
+      ['set', 'w:1', 'v', 'EX', '10'], ['set', 'w:1', 'v', 'NX', 'GET'], ['set', 'rw:1', 'v', 'GET'],
+      ['rename', 'rw:1', 'w:2'], ['rename', 'w:1', 'w:2'], ['rename', 'r:1', 'w:2'], ['renamenx', 'rw:1', 'w:2'],
+      ['copy', 'r:1', 'w:2'], ['copy', 'w:1', 'w:2'], ['copy', 'r:1', 'r:2'],
+      ['getdel', 'w:1'], ['getdel', 'rw:1'], ['del', 'w:1'], ['get', 'w:1'], ['get', 'r:1'], ['exists', 'w:1'],
+      ['mset', 'w:1', 'a', 'w:2', 'b'], ['mset', 'w:1', 'a', 'r:2', 'b'], ['incr', 'w:1'], ['append', 'w:1', 'x'],
+    ];
+    for (const c of cases) await pair.same(['ACL', 'DRYRUN', 'split', ...c]);
+    // The same checks when the commands run (the keys need not exist for the permission to be decided).
+    const [k, r] = await connectAs('split', 'x');
+    await sameOn(k, r, [['SET', 'w:1', 'v'], ['SET', 'w:1', 'v', 'GET'], ['RENAME', 'w:1', 'w:2'], ['COPY', 'w:2', 'r:9']]);
+    k.close();
+    r.close();
+  });
+});
+
 describe('authentication and permission errors', () => {
   it('NOAUTH and WRONGPASS, with users and requirepass', async () => {
     await pair.sequence([

@@ -301,7 +301,7 @@ describe('WATCH and keyspace commands', () => {
     await watchCase([['SELECT', '1'], ['SET', 'a', '1'], ['SELECT', '0']], [0, 'a'], [['SWAPDB', '0', '1']]);
   });
 
-  // Db calls DbHooks.dbModified(db, replacedWith?) *before* the contents
+  // Db tells DbContext.dbModified(db, replacedWith?) *before* the contents
   // change; Redis dirties only watchers whose key exists in db or in
   // replacedWith. Enable once WatchRegistry.touchDb checks that (it dirties
   // every watcher of the db today).

@@ -204,6 +204,43 @@ describe('noeviction', () => {
   });
 });
 
+describe('multi-key writes at the limit', () => {
+  // Redis checks memory once, before the command: an MSET that passes runs whole. kvslab's budget
+  // is hard, so it makes room for every key first (evicting as the policy allows) or refuses the
+  // command before writing any (it once wrote the keys that fitted, then failed).
+  it('MSET and MSETNX under noeviction write all of their keys or none', async () => {
+    const { r } = await start('4mb', 'noeviction');
+    const value = (k: string) => valueOf(k, 1000);
+    const res = await fill(r, { prefix: 'f:', count: 8000, size: () => 1000, stopAfterErrors: 20 });
+    expect(res.errors.length).toBeGreaterThanOrEqual(20);
+    // Room for about 20 values of this size again.
+    expect(await r.del(...res.accepted.slice(0, 20).map((x) => x.key))).toBe(20);
+    const many = Array.from({ length: 200 }, (_, i) => `m:${i}`);
+    await expect(r.mset(...many.flatMap((k) => [k, value(k)]))).rejects.toThrow(OOM);
+    expect(await r.exists(...many)).toBe(0);
+    await expect(r.msetnx(...many.flatMap((k) => [k, value(k)]))).rejects.toThrow(OOM);
+    expect(await r.exists(...many)).toBe(0);
+    // What fits is written whole.
+    const few = many.slice(0, 5);
+    expect(await r.mset(...few.flatMap((k) => [k, value(k)]))).toBe('OK');
+    expect(await r.exists(...few)).toBe(5);
+    for (const k of few) expect((await r.getBuffer(k))!.equals(value(k))).toBe(true);
+    const st = await memState(r);
+    expect(st.used).toBeLessThanOrEqual(st.max);
+  });
+
+  it('under an eviction policy the same MSET evicts to make room and writes every key', async () => {
+    const { r } = await start('4mb', 'allkeys-lru');
+    await fill(r, { prefix: 'f:', count: 6000, size: () => 1000 });
+    const many = Array.from({ length: 200 }, (_, i) => `m:${i}`);
+    expect(await r.mset(...many.flatMap((k) => [k, valueOf(k, 1000)]))).toBe('OK');
+    expect(await r.exists(...many)).toBe(200);
+    const st = await memState(r);
+    expect(st.evicted).toBeGreaterThan(0);
+    expect(st.used).toBeLessThanOrEqual(st.max);
+  });
+});
+
 describe('volatile policies', () => {
   it.each(VOLATILE)('%s never evicts a key without a TTL, and answers OOM when no key has one', async (policy) => {
     const { r } = await start('4mb', policy);

@@ -1,5 +1,5 @@
 // The keyspace arena (src/store/keyspace.ts) with its per-database indexes
-// (src/store/slab-table.ts), built as the server builds them, driven by random
+// (src/store/key-index.ts), built as the server builds them, driven by random
 // command sequences and checked against a Map per database of
 // key -> { value, type, expireAt }. After every command: each key's value,
 // type and expiry match the model, the table sizes and TTL counts match, the

@@ -1,4 +1,4 @@
-// A database's index over the keyspace (src/store/slab-table.ts): the chained
+// A database's index over the keyspace (src/store/key-index.ts): the chained
 // hash table in typed arrays, its incremental rehash (inserts, lookups and the
 // cron each move buckets), the reverse-binary SCAN cursor that must return
 // every key present for a whole scan while the table grows and shrinks
