@@ -1,0 +1,118 @@
+// LZF, the compression of RDB strings (Redis ships liblzf). The stream is a
+// run of items: a control byte below 32 is a literal run of ctrl + 1 bytes;
+// otherwise its top 3 bits are the match length - 2 (7: one more byte adds to
+// it) and its low 5 bits with the next byte the distance - 1 back into the
+// output (up to 8 KiB). Any valid stream decompresses anywhere, so the
+// compressor need only be valid and reasonably greedy, not liblzf's twin.
+
+const HLOG = 14;
+const MAX_OFF = 1 << 13;
+/** Longest match an item can hold: 2 + 7 + 255. */
+const MAX_REF = (1 << 8) + (1 << 3);
+const MAX_LIT = 1 << 5;
+
+export class LzfError extends Error {}
+
+/**
+ * Compresses src[start, end) into dst[dstStart, dstEnd). Returns the bytes
+ * written, or 0 when the output would not fit (Redis then stores the string
+ * as it is). `table` is scratch the caller keeps (its contents need not be
+ * cleared: a stale entry is only a candidate whose bytes are checked).
+ */
+export function lzfCompress(src: Uint8Array, start: number, end: number, dst: Uint8Array, dstStart: number, dstEnd: number, table: Int32Array = newTable()): number {
+  let ip = start;
+  let op = dstStart;
+  let lit = 0;
+  // A byte for the length of the literal run being gathered.
+  if (op >= dstEnd) return 0;
+  op++;
+  while (ip + 2 < end) {
+    const h = (Math.imul((src[ip] << 16) | (src[ip + 1] << 8) | src[ip + 2], 0x9e3779b1) >>> (32 - HLOG));
+    const ref = table[h];
+    table[h] = ip;
+    const off = ip - ref - 1;
+    if (ref >= start && off >= 0 && off < MAX_OFF && src[ref] === src[ip] && src[ref + 1] === src[ip + 1] && src[ref + 2] === src[ip + 2]) {
+      let maxlen = end - ip;
+      if (maxlen > MAX_REF) maxlen = MAX_REF;
+      let len = 3;
+      while (len < maxlen && src[ref + len] === src[ip + len]) len++;
+      // An item of 2 (or 3) bytes, and the next literal run's length byte.
+      if (op + 4 > dstEnd) return 0;
+      // Close the literal run (or take back its length byte when it is empty).
+      if (lit > 0) dst[op - lit - 1] = lit - 1;
+      else op--;
+      lit = 0;
+      const code = len - 2;
+      if (code < 7) {
+        dst[op++] = (off >>> 8) | (code << 5);
+      } else {
+        dst[op++] = (off >>> 8) | (7 << 5);
+        dst[op++] = code - 7;
+      }
+      dst[op++] = off & 0xff;
+      op++;
+      ip += len;
+      continue;
+    }
+    if (op >= dstEnd) return 0;
+    dst[op++] = src[ip++];
+    if (++lit === MAX_LIT) {
+      dst[op - lit - 1] = lit - 1;
+      lit = 0;
+      if (op >= dstEnd) return 0;
+      op++;
+    }
+  }
+  while (ip < end) {
+    if (op >= dstEnd) return 0;
+    dst[op++] = src[ip++];
+    if (++lit === MAX_LIT) {
+      dst[op - lit - 1] = lit - 1;
+      lit = 0;
+      if (op >= dstEnd) return 0;
+      op++;
+    }
+  }
+  if (lit > 0) dst[op - lit - 1] = lit - 1;
+  else op--;
+  return op - dstStart;
+}
+
+/** Scratch for lzfCompress. */
+export function newTable(): Int32Array {
+  return new Int32Array(1 << HLOG).fill(-1 << 30);
+}
+
+/**
+ * Decompresses src[start, end) into dst[dstStart, dstStart + len), which it
+ * must fill exactly. Throws LzfError on a stream that is not valid LZF or
+ * does not decompress to exactly `len` bytes.
+ */
+export function lzfDecompress(src: Uint8Array, start: number, end: number, dst: Uint8Array, dstStart: number, len: number): void {
+  let ip = start;
+  let op = dstStart;
+  const outEnd = dstStart + len;
+  while (ip < end) {
+    let ctrl = src[ip++];
+    if (ctrl < 32) {
+      ctrl++;
+      if (op + ctrl > outEnd) throw new LzfError('LZF data longer than its declared length');
+      if (ip + ctrl > end) throw new LzfError('LZF literal run past the end of the input');
+      for (let i = 0; i < ctrl; i++) dst[op++] = src[ip++];
+      continue;
+    }
+    let n = ctrl >>> 5;
+    if (n === 7) {
+      if (ip >= end) throw new LzfError('LZF item cut at the end of the input');
+      n += src[ip++];
+    }
+    if (ip >= end) throw new LzfError('LZF item cut at the end of the input');
+    const ref = op - ((ctrl & 0x1f) << 8) - src[ip++] - 1;
+    n += 2;
+    if (ref < dstStart) throw new LzfError('LZF back reference before the start of the output');
+    if (op + n > outEnd) throw new LzfError('LZF data longer than its declared length');
+    // Byte by byte: the reference may overlap what it writes (runs).
+    for (let i = 0; i < n; i++) dst[op++] = dst[ref + i];
+  }
+  if (op !== outEnd) throw new LzfError(`LZF data decompressed to ${op - dstStart} bytes, ${len} declared`);
+}
