@@ -1,5 +1,5 @@
 // Architecture check of src/ (make check-arch, part of make test; npm run check:arch): no import
-// circles, and the layering server -> commands -> (acl, config, monitor) -> store -> (protocol, util).
+// circles, and the layering server -> commands -> (acl, config, monitor, persistence) -> store -> (protocol, util).
 // Paths are relative to the repository root.
 // Type-only imports (`import type {...}`, `import { type X }`) count: tsPreCompilationDeps reads the
 // TypeScript source, before tsc erases them.
@@ -38,10 +38,10 @@ module.exports = {
     {
       // src/store: the keyspace; knows nothing of commands, the server or the layers above it.
       name: 'store-not-upward',
-      comment: 'src/store may not import src/commands, src/server, src/acl, src/config, src/tensor, src/monitor, src/main.ts.',
+      comment: 'src/store may not import src/commands, src/server, src/acl, src/config, src/tensor, src/monitor, src/persistence, src/main.ts.',
       severity: 'error',
       from: { path: '^src/store/' },
-      to: { path: ['^src/(commands|server|acl|config|tensor|monitor)/', '^src/main\\.ts$'] },
+      to: { path: ['^src/(commands|server|acl|config|tensor|monitor|persistence)/', '^src/main\\.ts$'] },
     },
     {
       // src/store's public face: everything else in it is internal to it.
@@ -98,6 +98,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/tensor/' },
       to: { path: '^src/(commands|server)/' },
+    },
+    {
+      // src/persistence: a subsystem below the commands (SAVE, DUMP, RESTORE call it) and the
+      // server (which owns it); it reads the store's public API, the config and the tensor layout.
+      name: 'persistence-not-upward',
+      comment: 'src/persistence may not import src/commands, src/server, src/acl or src/main.ts.',
+      severity: 'error',
+      from: { path: '^src/persistence/' },
+      to: { path: ['^src/(commands|server|acl)/', '^src/main\\.ts$'] },
     },
   ],
   options: {

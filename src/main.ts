@@ -142,17 +142,9 @@ Examples:
   };
 
   let stopping = false;
-  const stop = (why: string) => {
-    if (stopping) {
-      // A second signal does not wait for anything (Redis's "You insist").
-      if (why === 'SHUTDOWN') return;
-      logger.log('warning', 'You insist... exiting now.');
-      removePidfile();
-      process.exit(1);
-    }
+  /** The last step of a shutdown, once the final save is done (Server.shutdown): replies go out, then exit. */
+  const stop = () => {
     stopping = true;
-    if (why !== 'SHUTDOWN') logger.log('warning', `Received ${why} scheduling shutdown...`);
-    logger.log('warning', 'User requested shutdown...');
     const exit = () => {
       removePidfile();
       logger.log('warning', 'kvslab is now ready to exit, bye bye...');
@@ -161,13 +153,32 @@ Examples:
     const done = Promise.all([supervisor.stopping(), server.stop(SHUTDOWN_GRACE_MS), metrics?.close()]);
     void Promise.race([done, new Promise((r) => { setTimeout(r, SHUTDOWN_DEADLINE_MS); })]).then(exit);
   };
+  const onSignal = (sig: string) => {
+    if (stopping) {
+      // A second signal does not wait for anything (Redis's "You insist").
+      logger.log('warning', 'You insist... exiting now.');
+      removePidfile();
+      process.exit(1);
+    }
+    logger.log('warning', `Received ${sig} scheduling shutdown...`);
+    // As Redis: when the final save fails, the server goes on running.
+    if (!server.shutdown(sig, 'rules', false)) {
+      logger.log('warning', `${sig} received but errors trying to shut down the server, check the logs for more information`);
+    }
+  };
   // From before listening on: a signal that comes as soon as kvslab says it is ready must find these.
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   // A terminal that goes away does not stop the server (Redis ignores SIGHUP too).
   process.on('SIGHUP', () => {});
-  server.onShutdown = (why) => stop(why);
+  server.onShutdown = () => { if (!stopping) stop(); };
 
+  // The dump before the listeners: no client sees a half-loaded keyspace (a bad dump stops start-up).
+  try {
+    server.persistence.loadAtStart();
+  } catch (e) {
+    failStart(new Error(`Fatal error loading the DB from ${server.persistence.path}: ${(e as Error).message}. Exiting.`));
+  }
   try {
     await server.listen();
   } catch (e) {

@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     root: new URL('..', import.meta.url).pathname,
     include: ['test/**/*.test.ts'],
+    // A scratch working directory per test (see the file).
+    setupFiles: ['test/helpers/sandbox.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

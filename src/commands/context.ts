@@ -10,6 +10,7 @@ import type { Db } from '../store/db.js';
 import type { ActiveExpireCycle, Store, StoreMemory } from '../store/store.js';
 import type { Config } from '../config/configuration.js';
 import type { Acl } from '../acl/access-control.js';
+import type { Persistence, ShutdownSave } from '../persistence/persistence.js';
 import type { AclUser } from '../acl/user.js';
 import type { SlowLog } from '../monitor/slow-log.js';
 import type { LatencyMonitor } from '../monitor/latency-monitor.js';
@@ -113,6 +114,8 @@ export interface ServerContext {
   readonly store: Store;
   /** Active expiry (DEBUG SET-ACTIVE-EXPIRE turns it off). */
   readonly expireCycle: ActiveExpireCycle;
+  /** Snapshots: SAVE, LASTSAVE, DUMP's options, the save at shutdown. */
+  readonly persistence: Persistence;
   readonly acl: Acl;
   readonly slowLog: SlowLog;
   readonly latency: LatencyMonitor;
@@ -140,6 +143,10 @@ export interface ServerContext {
   configSet(pairs: [string, string][], allowProtected: boolean): string | null;
   /** CONFIG RESETSTAT. */
   resetStats(): void;
-  /** SHUTDOWN: replies due go out, then the process ends. */
-  shutdown(reason: string): void;
+  /**
+   * SHUTDOWN (and the signals): the final save as `save` says, then replies
+   * due go out and the process ends. False when the save failed and `force`
+   * is not set: the server goes on.
+   */
+  shutdown(reason: string, save: ShutdownSave, force: boolean): boolean;
 }

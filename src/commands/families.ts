@@ -10,6 +10,7 @@
 //                    DBSIZE FLUSHDB FLUSHALL SWAPDB
 //   expire.ts        EXPIRE PEXPIRE EXPIREAT PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME PERSIST
 //   object.ts        OBJECT
+//   dump.ts          DUMP RESTORE
 //   transactions.ts  MULTI EXEC DISCARD WATCH UNWATCH
 //   tensor.ts        KV.CREATE KV.PUT KV.APPEND KV.SLICE KV.MSLICE KV.LEN KV.INFO KV.META KV.TRUNCATE
 //                    KV.PREFIX KV.PIN
@@ -18,6 +19,7 @@
 //   debug.ts         DEBUG
 //   memory.ts        MEMORY
 //   shutdown.ts      SHUTDOWN
+//   save.ts          SAVE LASTSAVE
 //   command.ts       COMMAND
 //   client.ts        CLIENT
 //   slowlog.ts       SLOWLOG
@@ -37,6 +39,8 @@ import { debugCommands } from './debug.js';
 import { memoryCommands } from './memory.js';
 import { objectCommands } from './object.js';
 import { shutdownCommands } from './shutdown.js';
+import { saveCommands } from './save.js';
+import { dumpCommands } from './dump.js';
 import { commandCommands } from './command.js';
 import { clientCommands } from './client.js';
 import { transactionCommands } from './transactions.js';
@@ -48,7 +52,7 @@ import { aclCommands } from './acl.js';
 /** The families in table order: COMMAND, ACL CAT and the ACL's command ids follow it. */
 const FAMILIES = [
   connectionCommands, stringCommands, bitCommands, keyCommands, expireCommands,
-  infoCommands, configCommands, debugCommands, memoryCommands, objectCommands, shutdownCommands,
+  infoCommands, configCommands, debugCommands, memoryCommands, objectCommands, shutdownCommands, saveCommands, dumpCommands,
   commandCommands, clientCommands, transactionCommands, tensorCommands,
   slowlogCommands, latencyCommands, aclCommands,
 ];

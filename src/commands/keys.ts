@@ -278,6 +278,8 @@ function flushdb(c: CommandContext, argv: Buffer[]): void {
 function flushall(c: CommandContext, argv: Buffer[]): void {
   if (!flushArgsOk(c, argv)) return;
   c.server.store.flushAll();
+  // As Redis: with save rules, the empty dataset is saved at once.
+  if (c.server.persistence.hasSaveRules) c.server.persistence.save();
   c.addOk();
 }
 

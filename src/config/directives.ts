@@ -83,6 +83,11 @@ function parseSave(args: string[]): string {
   return a.map((x) => String(Number(x))).join(' ');
 }
 
+/** dbfilename is a file name in `dir`, not a path (Redis's isValidDBfilename). */
+function checkDbFilename(v: ConfigValue): string | null {
+  return String(v).includes('/') ? "dbfilename can't be a path, just a filename" : null;
+}
+
 /** `bind`: up to 16 addresses (Redis's CONFIG_BINDADDR_MAX); a single "" means none. */
 function parseBind(args: string[]): string {
   if (args.length > 16) throw new Error('Too many bind addresses specified.');
@@ -126,10 +131,21 @@ export const DIRECTIVES: Directive[] = [
   // DEBUG is a protected command: "local" allows it from loopback connections only.
   { name: 'enable-debug-command', type: 'enum', default: 'local', mutable: false, values: ['no', 'yes', 'local'] },
   { name: 'enable-protected-configs', type: 'enum', default: 'no', mutable: false, values: ['no', 'yes', 'local'] },
-  // Persistence is not part of kvslab: accepted so stock configs load.
-  { name: 'save', type: 'string', default: '', mutable: true, multiArg: true, parse: parseSave, compatOnly: true },
+  // Persistence: RDB snapshots (src/persistence). Redis 7.0's defaults: with no config file the
+  // same save rules as Redis. AOF is not part of kvslab: appendonly is accepted so stock configs load.
+  { name: 'save', type: 'string', default: '3600 1 300 100 60 10000', mutable: true, multiArg: true, parse: parseSave },
+  { name: 'dbfilename', type: 'string', default: 'dump.rdb', mutable: true, protected: true, check: checkDbFilename },
+  { name: 'rdbcompression', type: 'bool', default: true, mutable: true },
+  { name: 'rdbchecksum', type: 'bool', default: true, mutable: false },
+  { name: 'stop-writes-on-bgsave-error', type: 'bool', default: true, mutable: true },
+  { name: 'rdb-del-sync-files', type: 'bool', default: false, mutable: true, compatOnly: true },
+  { name: 'rdb-save-incremental-fsync', type: 'bool', default: true, mutable: true, compatOnly: true },
+  { name: 'sanitize-dump-payload', type: 'enum', default: 'no', mutable: true, values: ['no', 'yes', 'clients'], compatOnly: true },
+  // kvslab's own: dumps without the tensors (stock Redis refuses module data it has no module for),
+  // and loading a Redis dump whose lists, sets, hashes... kvslab has no type for.
+  { name: 'rdb-save-tensors', type: 'bool', default: true, mutable: true },
+  { name: 'rdb-load-skip-unknown-types', type: 'bool', default: false, mutable: true },
   { name: 'appendonly', type: 'bool', default: false, mutable: true, compatOnly: true },
-  { name: 'dbfilename', type: 'string', default: 'dump.rdb', mutable: true, protected: true, compatOnly: true },
   // Security
   { name: 'requirepass', type: 'string', default: '', mutable: true },
   // ACL users come from `user` lines (read by config.ts, not a directive of this table) or from this file.

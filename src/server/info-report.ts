@@ -12,6 +12,7 @@ import type { Store } from '../store/store.js';
 import type { Handler, MemoryReport, ServerStats } from '../commands/context.js';
 import type { CommandTable } from '../commands/model/command-table.js';
 import type { StatsSampler } from '../monitor/stats-sampler.js';
+import type { Persistence } from '../persistence/persistence.js';
 
 const DEFAULT_SECTIONS = [
   'server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace',
@@ -29,6 +30,7 @@ export interface InfoSource {
   readonly stats: ServerStats;
   readonly sampler: StatsSampler;
   readonly commands: CommandTable<Handler>;
+  readonly persistence: Persistence;
   /** Error replies by their code (ERR, WRONGTYPE...), for errorstats. */
   readonly errorCodes: ReadonlyMap<string, number>;
   readonly clients: ReadonlyMap<number, { readonly reader: { pendingBytes(): number }; readonly pendingOutput: number }>;
@@ -209,26 +211,7 @@ function slabsSection(server: InfoSource): Fields {
 }
 
 function persistenceSection(server: InfoSource): Fields {
-  return [
-    ['loading', 0],
-    ['async_loading', 0],
-    ['rdb_changes_since_last_save', 0],
-    ['rdb_bgsave_in_progress', 0],
-    ['rdb_last_save_time', Math.floor(server.startTime / 1000)],
-    ['rdb_last_bgsave_status', 'ok'],
-    ['rdb_last_bgsave_time_sec', -1],
-    ['rdb_current_bgsave_time_sec', -1],
-    ['rdb_saves', 0],
-    ['aof_enabled', 0],
-    ['aof_rewrite_in_progress', 0],
-    ['aof_rewrite_scheduled', 0],
-    ['aof_last_rewrite_time_sec', -1],
-    ['aof_current_rewrite_time_sec', -1],
-    ['aof_last_bgrewrite_status', 'ok'],
-    ['aof_rewrites', 0],
-    ['aof_last_write_status', 'ok'],
-    ['module_fork_in_progress', 0],
-  ];
+  return server.persistence.infoFields();
 }
 
 function statsSection(server: InfoSource): Fields {

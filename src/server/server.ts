@@ -14,6 +14,7 @@ import type { Db } from '../store/db.js';
 import { ValueType } from '../store/types.js';
 import { trimTail } from '../tensor/trim.js';
 import type { Acl, AclHost } from '../acl/access-control.js';
+import { Persistence, type PersistenceHost, type ShutdownSave } from '../persistence/persistence.js';
 import type { Handler, MemoryReport, ServerContext, ServerStats } from '../commands/context.js';
 import type { CommandTable } from '../commands/model/command-table.js';
 import { freshStats } from '../commands/model/command-table.js';
@@ -29,13 +30,15 @@ import type { Logger } from './logger.js';
 import { refusedByProtectedMode } from './protected-mode.js';
 import { SharedBuffers } from './shared-buffers.js';
 
-export class Server implements ServerContext, ConnectionHost, ListenerHost, InfoSource, StoreHooks, AclHost {
+export class Server implements ServerContext, ConnectionHost, ListenerHost, InfoSource, StoreHooks, AclHost, PersistenceHost {
   readonly config: Config;
   readonly commands: CommandTable<Handler>;
   readonly logger: Logger;
   /** Every database's keys and values, in one keyspace with one memory budget. */
   readonly store: Store;
   readonly expireCycle: ActiveExpireCycle;
+  /** RDB snapshots: the dump's place, saving, INFO persistence. */
+  readonly persistence: Persistence;
   readonly acl: Acl;
   readonly slowLog: SlowLog;
   readonly latency: LatencyMonitor;
@@ -73,7 +76,7 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
   private maxmemory = 0;
   private nextClientId = 1;
   private cron: NodeJS.Timeout | null = null;
-  /** Installed by main: SHUTDOWN and signals end the process through it. */
+  /** Installed by main: SHUTDOWN and signals end the process through it (after the final save). */
   onShutdown: (reason: string) => void = () => {};
 
   constructor(config: Config, commands: CommandTable<Handler>, acl: Acl, logger: Logger) {
@@ -83,6 +86,7 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
     this.logger = logger;
     this.store = new Store(config.int('slab-page-size'), config.num('slab-growth-factor'), config.int('databases'), this);
     this.expireCycle = new ActiveExpireCycle(this.store.dbs);
+    this.persistence = new Persistence(this);
     this.slowLog = new SlowLog(() => config.int('slowlog-max-len'));
     this.latency = new LatencyMonitor(() => config.int('latency-monitor-threshold'));
     this.sampler = new StatsSampler(
@@ -104,6 +108,7 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
       if (name === 'slowlog-log-slower-than' || name === 'latency-monitor-threshold') this.applySlowThreshold();
       if (name === 'hz') this.startCron();
       if (name === 'loglevel') logger.level = config.str('loglevel');
+      if (name === 'dir') this.changeDir(config.str('dir'));
     });
   }
 
@@ -116,6 +121,21 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
   private applyLfu(): void {
     const lfu = this.config.str('maxmemory-policy').endsWith('-lfu');
     this.store.setLfu(lfu ? { logFactor: this.config.int('lfu-log-factor'), decayMinutes: this.config.int('lfu-decay-time') } : null);
+  }
+
+  /**
+   * CONFIG SET dir: the process moves there, as Redis chdirs, so the dump and
+   * the ACL file follow; CONFIG GET shows the absolute path. A directory that
+   * cannot be entered fails the CONFIG SET (the listener's error).
+   */
+  private changeDir(dir: string): void {
+    try {
+      process.chdir(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new Error(code === 'ENOENT' ? 'No such file or directory' : code === 'ENOTDIR' ? 'Not a directory' : code === 'EACCES' ? 'Permission denied' : (e as Error).message);
+    }
+    this.config.setInternal('dir', process.cwd());
   }
 
   private applyPolicy(): void {
@@ -196,8 +216,11 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
     return this.listeners.configSet(pairs, allowProtected);
   }
 
-  shutdown(reason: string): void {
+  shutdown(reason: string, save: ShutdownSave, force: boolean): boolean {
+    this.log('warning', 'User requested shutdown...');
+    if (!this.persistence.saveForShutdown(save) && !force) return false;
     this.onShutdown(reason);
+    return true;
   }
 
   /** An error reply was sent: counted by its code (the first word), for INFO errorstats. */

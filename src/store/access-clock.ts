@@ -11,9 +11,8 @@ const TICKS_PER_MS = 256 / 1000;
 export class AccessClock {
   /** LFU parameters while an LFU policy is set (the counters are kept up only then, as in Redis). */
   lfu: LfuParams | null = null;
-  private readonly epoch = Date.now();
-
-  constructor(private readonly items: Items) {}
+  /** `epoch` is the store's clock at start: times before it would wrap to the far future. */
+  constructor(private readonly items: Items, private readonly epoch: number) {}
 
   ticksAt(ms: number): number {
     return Math.floor((ms - this.epoch) * TICKS_PER_MS) >>> 0;
@@ -35,6 +34,19 @@ export class AccessClock {
     if (lfu === null) items.setAccess(ref, this.ticksAt(nowMs));
     else items.setAccess(ref, this.fresh(nowMs, lfuIncremented(this.lfuCounter(ref, nowMs), lfu)));
     items.markVisited(ref);
+  }
+
+  /**
+   * Sets an item's access data from a dump (Redis's objectSetLRUOrLFU): the
+   * LFU counter under an LFU policy, the idle time otherwise; -1 leaves the
+   * fresh value the item was made with.
+   */
+  restore(ref: number, nowMs: number, idleSeconds: number, freq: number): void {
+    if (this.lfu !== null) {
+      if (freq >= 0) this.items.setAccess(ref, this.fresh(nowMs, Math.min(255, freq)));
+    } else if (idleSeconds >= 0) {
+      this.items.setAccess(ref, this.ticksAt(nowMs - idleSeconds * 1000));
+    }
   }
 
   /** Milliseconds since item `ref` was last accessed (minute resolution under LFU). */

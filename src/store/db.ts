@@ -138,6 +138,14 @@ export class Db {
   lfuCounter(h: number): number { return this.index.lfuCounter(h, this.ctx.now()); }
   /** Bytes the entry uses (MEMORY USAGE): its chunk, its share of the index, a large block. */
   entryBytes(h: number): number { return this.index.entryBytes(h); }
+  /**
+   * A loaded or restored entry's access data, as a dump or RESTORE gives it:
+   * idle seconds (LRU) or the LFU counter; -1 for what is not given.
+   */
+  restoreAccess(h: number, idleSeconds: number, freq: number): void {
+    this.ks.access.restore(h, this.ctx.now(), idleSeconds, freq);
+  }
+
   /** Keeps the entry from eviction until `untilMs` on the store's clock (KV.PIN). */
   lease(h: number, untilMs: number): void { this.ks.pins.lease(h, untilMs); }
 
@@ -177,6 +185,9 @@ export class Db {
     for (let i = first; i + 1 < argv.length; i += 2) pairs.push(argv[i].length, argv[i + 1].length);
     if (!this.ks.reserveItems(pairs, this.index.growthBytes((argv.length - first) / 2))) throw new OutOfMemoryError();
   }
+
+  /** Sizes the empty database's index for `n` keys (loading a dump that says how many it holds). */
+  expand(n: number): void { this.index.expand(n); }
 
   /**
    * Adds a key known to be absent (MOVE, COPY) with an exact expiry (0n for

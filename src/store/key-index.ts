@@ -177,6 +177,22 @@ export class KeyIndex implements ItemIndex {
     return bytes;
   }
 
+  /**
+   * Sizes an empty index for `n` keys at once (a dump's RESIZEDB, as Redis's
+   * dictExpand when loading), so that loading them rehashes nothing. Skipped
+   * when the index is not empty or the memory is not there.
+   */
+  expand(n: number): void {
+    if (this.size !== 0 || this.ht1 !== null) return;
+    let buckets = this.ht0.length;
+    while (buckets < n) buckets *= 2;
+    if (buckets === this.ht0.length || !this.ks.canGrow((buckets - this.ht0.length) * 4)) return;
+    this.ks.chargeMetadata(-this.ht0.byteLength);
+    this.ks.noteDropped(this.ht0.byteLength);
+    this.ht0 = new Uint32Array(buckets);
+    this.ks.chargeMetadata(this.ht0.byteLength);
+  }
+
   private startRehash(buckets: number): void {
     this.ht1 = new Uint32Array(buckets);
     this.ks.chargeMetadata(this.ht1.byteLength);

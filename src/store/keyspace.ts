@@ -81,7 +81,7 @@ export class Keyspace implements PolicyView {
     this.mover = new SlabMover(this.slabs);
     this.items = new Items(this.slabs);
     this.queues = new ItemQueues(this.items);
-    this.access = new AccessClock(this.items);
+    this.access = new AccessClock(this.items, hooks.now());
     this.pins = new Pins(() => hooks.now());
     this.classEvictions = new Float64Array(this.slabs.classCount);
   }

@@ -112,10 +112,21 @@ export class Store implements DbContext {
     }
   }
 
+  /** Keys changed since start (Redis's dirty counter): a snapshot remembers where it was. */
+  changes = 0;
+
   // DbContext
   now(): number { return this.clock; }
-  keyModified(db: Db, key: Buffer): void { this.hooks.keyModified(db, key); }
-  dbModified(db: Db, replacedWith?: Db): void { this.hooks.dbModified(db, replacedWith); }
+
+  keyModified(db: Db, key: Buffer): void {
+    this.changes++;
+    this.hooks.keyModified(db, key);
+  }
+
+  dbModified(db: Db, replacedWith?: Db): void {
+    this.changes += db.size;
+    this.hooks.dbModified(db, replacedWith);
+  }
 
   /** Handles pinned by the last command may be evicted and moved again (dispatch, before each command). */
   unpinAll(): void {
@@ -138,6 +149,13 @@ export class Store implements DbContext {
   }
 
   get lfuTracked(): boolean { return this.ks.access.lfu !== null; }
+
+  /** The access data a snapshot keeps per key, as Redis: idle time under an LRU policy, the counter under an LFU one. */
+  get accessHints(): 'lru' | 'lfu' | null {
+    if (this.policyName.endsWith('-lru')) return 'lru';
+    if (this.policyName.endsWith('-lfu')) return 'lfu';
+    return null;
+  }
 
   /** A new maxmemory; the caller frees memory down to it (the store has no say over client buffers). */
   setMaxmemory(bytes: number): void {
@@ -172,7 +190,7 @@ export class Store implements DbContext {
 
   /** FLUSHALL: WATCH sees every database change, then the whole arena is dropped at once. */
   flushAll(): void {
-    for (const db of this.dbs) this.hooks.dbModified(db);
+    for (const db of this.dbs) this.dbModified(db);
     this.ks.reset();
     for (const index of this.indexes) index.forgetAll();
     // The policy's own state named items that are gone.
@@ -182,8 +200,8 @@ export class Store implements DbContext {
   /** SWAPDB: the two databases exchange contents; clients keep their Db objects. */
   swapDbs(a: Db, b: Db): void {
     if (a === b) return;
-    this.hooks.dbModified(a, b);
-    this.hooks.dbModified(b, a);
+    this.dbModified(a, b);
+    this.dbModified(b, a);
     a.exchangeIndex(b);
     this.dbOfIndex[a.indexId] = a;
     this.dbOfIndex[b.indexId] = b;

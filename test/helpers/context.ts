@@ -21,6 +21,7 @@ import { ActiveExpireCycle, Store } from '../../src/store/store.js';
 import type { Db } from '../../src/store/db.js';
 import { SlowLog } from '../../src/monitor/slow-log.js';
 import { LatencyMonitor } from '../../src/monitor/latency-monitor.js';
+import { Persistence, type ShutdownSave } from '../../src/persistence/persistence.js';
 import { parseReply, show } from './raw-client.js';
 
 /** A server without sockets: the real table, store and ACL; configured from redis.conf-style lines. */
@@ -32,6 +33,7 @@ export class TestServer implements ServerContext {
   readonly acl: Acl;
   readonly slowLog: SlowLog;
   readonly latency: LatencyMonitor;
+  readonly persistence: Persistence;
   readonly watches = new WatchRegistry();
   readonly stats: ServerStats = { totalCommands: 0, totalConnections: 0, rejectedConnections: 0, errorReplies: 0, netInputBytes: 0, netOutputBytes: 0 };
   readonly clients = new Map<number, CommandContext>();
@@ -59,6 +61,7 @@ export class TestServer implements ServerContext {
     this.expireCycle = new ActiveExpireCycle(this.store.dbs);
     this.slowLog = new SlowLog(() => this.config.int('slowlog-max-len'));
     this.latency = new LatencyMonitor(() => this.config.int('latency-monitor-threshold'));
+    this.persistence = new Persistence({ config: this.config, store: this.store, log: (level, msg) => this.log(level, msg), usedMemory: () => 0, makeRoom: () => true });
     acl.attach({ sessions: () => this.clients.values(), log: (level, msg) => this.log(level, msg) });
   }
 
@@ -82,7 +85,12 @@ export class TestServer implements ServerContext {
   makeRoom(): boolean { return true; }
   configSet(pairs: [string, string][], allowProtected: boolean): string | null { return this.config.setMany(pairs, allowProtected); }
   resetStats(): void {}
-  shutdown(): void {}
+  /** Records the request; a test server has no process to stop. */
+  readonly shutdowns: { reason: string; save: ShutdownSave; force: boolean }[] = [];
+  shutdown(reason: string, save: ShutdownSave, force: boolean): boolean {
+    this.shutdowns.push({ reason, save, force });
+    return true;
+  }
 }
 
 /** A connection: run() dispatches one command and returns its reply, parsed. */

@@ -81,9 +81,15 @@ export async function startKvslab(args: string[] = []): Promise<RunningServer> {
   return startKvslabOn(await freePort(), args);
 }
 
-/** Starts kvslab on a given port: a test restarts it where its clients expect it. */
+/**
+ * Starts kvslab on a given port: a test restarts it where its clients expect it. As Redis in
+ * startRedis, no save rules unless a config file or the test's own --save says otherwise; the
+ * dump, if any, goes to the test's own directory (see sandbox.ts).
+ */
 export async function startKvslabOn(port: number, args: string[] = []): Promise<RunningServer> {
-  const proc = spawn(BIN, [...args, '--port', String(port), '--bind', '127.0.0.1'], {
+  // A config file (first, as on redis-server's command line) has its own say on saving.
+  const withFile = args.length > 0 && !args[0].startsWith('--');
+  const proc = spawn(BIN, [...(withFile ? [] : ['--save', '']), ...args, '--port', String(port), '--bind', '127.0.0.1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return track(proc, port, /Ready to accept connections/);
@@ -97,6 +103,14 @@ export async function startRedis(args: string[] = []): Promise<RunningServer> {
     '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   return track(proc, port, /Ready to accept connections/);
+}
+
+/** Waits (up to 5 s) until the server's output holds `text`: log lines reach the test a moment after the reply. Returns the output. */
+export async function logged(server: RunningServer, text: string | RegExp): Promise<string> {
+  const end = Date.now() + 5000;
+  const has = () => (typeof text === 'string' ? server.output().includes(text) : text.test(server.output()));
+  while (!has() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  return server.output();
 }
 
 /** Runs redis-cli against a port; returns stdout. */

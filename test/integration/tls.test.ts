@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { Redis } from 'ioredis';
-import { freePort, redisCli, ROOT, startKvslab, startRedis, RunningServer, kvslabAndRedis } from '../helpers/servers.js';
+import { freePort, logged, redisCli, ROOT, startKvslab, startRedis, RunningServer, kvslabAndRedis } from '../helpers/servers.js';
 
 const BIN = join(ROOT, 'bin', 'kvslab-server');
 let dir: string;
@@ -50,14 +50,6 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** Waits until the server's output holds `text` (log lines reach the test a moment after the reply). */
-async function logged(server: RunningServer, text: string | RegExp): Promise<string> {
-  const end = Date.now() + 5000;
-  const has = () => (typeof text === 'string' ? server.output().includes(text) : text.test(server.output()));
-  while (!has() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-  return server.output();
-}
 
 const serverTls = () => ['--tls-cert-file', f('server.crt'), '--tls-key-file', f('server.key'), '--tls-ca-cert-file', f('ca.crt')];
 

@@ -194,6 +194,16 @@ H1('FLUSHALL');
 R('FLUSHALL', 'SYNC');
 R('SWAPDB', '0', '1');
 
+group('Snapshots: DUMP and RESTORE (one key), SAVE and LASTSAVE (none)');
+R('DUMP', 'k');
+R('DUMP', 'k', 'extra');
+R('RESTORE', 'k', '0', 'payload');
+R('RESTORE', 'k', '0', 'payload', 'REPLACE', 'ABSTTL', 'IDLETIME', '10');
+R('RESTORE', 'k', '0');
+H1('SAVE');
+R('SAVE', 'extra');
+H1('LASTSAVE');
+
 group('Expiry');
 R('EXPIRE', 'k', '10');
 R('EXPIRE', 'k', '10', 'NX');

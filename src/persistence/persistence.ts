@@ -1,0 +1,171 @@
+// The snapshot subsystem: where the dump lives (dir + dbfilename), saving it
+// (SAVE, the save at shutdown, FLUSHALL with save rules), and what INFO
+// persistence and LASTSAVE report. Loading is rdb-load.ts's.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/configuration.js';
+import type { Store } from '../store/store.js';
+import { KVSLAB_VERSION, REDIS_VERSION } from '../version.js';
+import { saveRdbFile, type SaveOptions, type SaveStats } from './rdb-save.js';
+import { loadRdbFile } from './rdb-load.js';
+
+/** What the snapshot subsystem needs of the server (the Server is one). */
+export interface PersistenceHost {
+  readonly config: Config;
+  readonly store: Store;
+  log(level: string, msg: string): void;
+  usedMemory(): number;
+  /** Frees memory down to maxmemory as the policy allows (loading a dump bigger than it); false when it cannot. */
+  makeRoom(): boolean;
+}
+
+/** How a shutdown treats the dump: as the save rules say, always, or never (SHUTDOWN [SAVE|NOSAVE]). */
+export type ShutdownSave = 'rules' | 'save' | 'nosave';
+
+export class Persistence {
+  /** Unix seconds of the last successful save (LASTSAVE); the start time until the first. */
+  lastSave = Math.floor(Date.now() / 1000);
+  /** Whether the last background save worked (rdb_last_bgsave_status); a good SAVE sets it too, as in Redis. */
+  lastSaveOk = true;
+  /** Saves done since start (rdb_saves). */
+  saves = 0;
+  /** The store's change count when the last save began (rdb_changes_since_last_save counts from it). */
+  private changesAtSave = 0;
+  /** Keys the last load (at start, DEBUG RELOAD) put in the store, and those it dropped as expired. */
+  lastLoadLoaded = 0;
+  lastLoadExpired = 0;
+
+  constructor(private readonly host: PersistenceHost) {}
+
+  /** The dump's path: dbfilename in dir (dir is absolute once the server has started). */
+  get path(): string {
+    return join(this.host.config.str('dir'), this.host.config.str('dbfilename'));
+  }
+
+  /** rdb_changes_since_last_save. */
+  get changesSinceSave(): number {
+    return this.host.store.changes - this.changesAtSave;
+  }
+
+  /** Whether any save rule is set (Redis saves at shutdown and after FLUSHALL then). */
+  get hasSaveRules(): boolean {
+    return this.host.config.str('save') !== '';
+  }
+
+  saveOptions(): SaveOptions {
+    const config = this.host.config;
+    return {
+      compression: config.bool('rdbcompression'),
+      checksum: config.bool('rdbchecksum'),
+      skipTensors: !config.bool('rdb-save-tensors'),
+      hints: this.host.store.accessHints,
+      usedMemory: this.host.usedMemory(),
+      redisVersion: REDIS_VERSION,
+      kvslabVersion: KVSLAB_VERSION,
+    };
+  }
+
+  /**
+   * Loads the dump at start-up, when there is one (Redis's loadDataFromDisk):
+   * the store is empty. Throws RdbError (the offset named) or LoadError; the
+   * caller does not start then. Logs as Redis does.
+   */
+  loadAtStart(): void {
+    const path = this.path;
+    if (!existsSync(path)) return;
+    const started = performance.now();
+    const config = this.host.config;
+    const stats = loadRdbFile(path, this.host, {
+      checksum: config.bool('rdbchecksum'),
+      skipUnknownTypes: config.bool('rdb-load-skip-unknown-types'),
+      maxmemory: config.int('maxmemory'),
+      policy: config.str('maxmemory-policy'),
+    });
+    const log = (msg: string) => this.host.log('notice', msg);
+    const ver = stats.aux.get('kvslab-ver');
+    log(`Loading RDB produced by ${ver !== undefined ? `kvslab ${ver}` : `version ${stats.aux.get('redis-ver') ?? 'unknown'}`}`);
+    const ctime = Number(stats.aux.get('ctime'));
+    if (Number.isFinite(ctime)) log(`RDB age ${Math.max(0, Math.floor(Date.now() / 1000) - ctime)} seconds`);
+    if (stats.skipped > 0) this.host.log('warning', `${stats.skipped} keys of types kvslab does not have were skipped (rdb-load-skip-unknown-types yes)`);
+    if (stats.evicted > 0) this.host.log('warning', `${stats.evicted} keys evicted to fit maxmemory while loading`);
+    log(`Done loading RDB, keys loaded: ${stats.loaded}, keys expired: ${stats.expired}.`);
+    log(`DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
+    this.lastLoadLoaded = stats.loaded;
+    this.lastLoadExpired = stats.expired;
+    // What was just read from the dump is on disk already.
+    this.changesAtSave = this.host.store.changes;
+  }
+
+  /** SAVE: the dataset to the dump file, blocking. Logs as Redis does; false when it failed (the old dump stays). */
+  save(): boolean {
+    const started = performance.now();
+    const changes = this.host.store.changes;
+    let stats: SaveStats;
+    try {
+      stats = saveRdbFile(this.host.store, this.path, this.saveOptions());
+    } catch (e) {
+      // As Redis: a failed SAVE is its error reply; rdb_last_bgsave_status is the background save's.
+      this.host.log('warning', `Failed saving the DB to ${this.path}: ${(e as Error).message}`);
+      return false;
+    }
+    this.changesAtSave = changes;
+    this.lastSave = Math.floor(Date.now() / 1000);
+    this.lastSaveOk = true;
+    this.saves++;
+    if (stats.tensorsSkipped > 0) {
+      this.host.log('warning', `rdb-save-tensors is no: ${stats.tensorsSkipped} KV tensor key(s) left out of the dump`);
+    }
+    this.host.log('notice', `DB saved on disk (${stats.keys} keys, ${stats.bytes} bytes, ${Math.round(performance.now() - started)} ms)`);
+    return true;
+  }
+
+  /**
+   * The save before a shutdown (Redis's prepareForShutdown): with save rules
+   * (or SAVE), unless NOSAVE. False when it failed: the shutdown stops,
+   * unless forced.
+   */
+  saveForShutdown(mode: ShutdownSave): boolean {
+    if (mode === 'nosave' || (mode === 'rules' && !this.hasSaveRules)) return true;
+    this.host.log('notice', 'Saving the final RDB snapshot before exiting.');
+    if (this.save()) return true;
+    this.host.log('warning', 'Error trying to save the DB, can\'t exit.');
+    return false;
+  }
+
+  /** INFO persistence, Redis 7.0's fields (no AOF, no fork: those read as an idle Redis's). */
+  infoFields(): [string, string | number][] {
+    return [
+      ['loading', 0],
+      ['async_loading', 0],
+      ['current_cow_peak', 0],
+      ['current_cow_size', 0],
+      ['current_cow_size_age', 0],
+      ['current_fork_perc', '0.00'],
+      ['current_save_keys_processed', 0],
+      ['current_save_keys_total', 0],
+      ['rdb_changes_since_last_save', this.changesSinceSave],
+      ['rdb_bgsave_in_progress', 0],
+      ['rdb_last_save_time', this.lastSave],
+      ['rdb_last_bgsave_status', this.lastSaveOk ? 'ok' : 'err'],
+      ['rdb_last_bgsave_time_sec', -1],
+      ['rdb_current_bgsave_time_sec', -1],
+      ['rdb_saves', this.saves],
+      ['rdb_last_cow_size', 0],
+      ['rdb_last_load_keys_expired', this.lastLoadExpired],
+      ['rdb_last_load_keys_loaded', this.lastLoadLoaded],
+      ['aof_enabled', 0],
+      ['aof_rewrite_in_progress', 0],
+      ['aof_rewrite_scheduled', 0],
+      ['aof_last_rewrite_time_sec', -1],
+      ['aof_current_rewrite_time_sec', -1],
+      ['aof_last_bgrewrite_status', 'ok'],
+      ['aof_rewrites', 0],
+      ['aof_rewrites_consecutive_failures', 0],
+      ['aof_last_write_status', 'ok'],
+      ['aof_last_cow_size', 0],
+      ['module_fork_in_progress', 0],
+      ['module_fork_last_cow_size', 0],
+    ];
+  }
+}

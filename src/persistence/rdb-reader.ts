@@ -1,0 +1,526 @@
+// Reading the RDB format, versions 1 to 10: a pull reader that the loader
+// (rdb-load.ts) and RESTORE drive record by record. It knows the format, not
+// the store: strings come back as bytes, values of types kvslab does not
+// hold can be stepped over whole, module values come back as their fields.
+//
+// Bytes come from a source through a 1 MiB window, so a dump of any size is
+// read with bounded memory; a string that does not fit the window gets a
+// buffer of its own. Every length is checked against the bytes the source
+// has left before anything is allocated, so a corrupt length is an error at
+// its offset, never a huge allocation. The CRC-64 is kept over the bytes as
+// they are consumed, and checked against the trailer after EOF.
+
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { Crc64 } from './crc64.js';
+import { lzfDecompress, LzfError } from './lzf.js';
+import {
+  MODULE_OP_DOUBLE, MODULE_OP_EOF, MODULE_OP_FLOAT, MODULE_OP_SINT, MODULE_OP_STRING, MODULE_OP_UINT,
+  RDB_TYPE_HASH, RDB_TYPE_HASH_LISTPACK, RDB_TYPE_HASH_ZIPLIST, RDB_TYPE_HASH_ZIPMAP, RDB_TYPE_LIST,
+  RDB_TYPE_LIST_QUICKLIST, RDB_TYPE_LIST_QUICKLIST_2, RDB_TYPE_LIST_ZIPLIST, RDB_TYPE_MODULE_2, RDB_TYPE_SET,
+  RDB_TYPE_SET_INTSET, RDB_TYPE_STREAM_LISTPACKS, RDB_TYPE_STREAM_LISTPACKS_2, RDB_TYPE_STRING, RDB_TYPE_ZSET,
+  RDB_TYPE_ZSET_2, RDB_TYPE_ZSET_LISTPACK, RDB_TYPE_ZSET_ZIPLIST, RDB_VERSION,
+} from './rdb-format.js';
+
+/** A dump that cannot be read: what is wrong and the byte offset where it was found. */
+export class RdbError extends Error {
+  constructor(readonly reason: string, readonly offset: number) {
+    super(`${reason} at offset ${offset}`);
+  }
+}
+
+/** Where the bytes come from: a file or a buffer (a DUMP payload). */
+export interface ByteSource {
+  /** Bytes in all. */
+  readonly size: number;
+  /** Copies the bytes from `offset` into dst[start, end); returns how many there were. */
+  read(dst: Buffer, start: number, end: number, offset: number): number;
+  close(): void;
+}
+
+export class BufferSource implements ByteSource {
+  readonly size: number;
+  constructor(private readonly buf: Buffer, private readonly start = 0, end = buf.length) {
+    this.size = end - start;
+  }
+
+  read(dst: Buffer, start: number, end: number, offset: number): number {
+    const from = this.start + offset;
+    const n = Math.max(0, Math.min(end - start, this.size - offset));
+    this.buf.copy(dst, start, from, from + n);
+    return n;
+  }
+
+  close(): void {}
+}
+
+export class FileSource implements ByteSource {
+  readonly size: number;
+  private readonly fd: number;
+  constructor(path: string) {
+    this.fd = openSync(path, 'r');
+    this.size = fstatSync(this.fd).size;
+  }
+
+  read(dst: Buffer, start: number, end: number, offset: number): number {
+    let got = 0;
+    while (start + got < end) {
+      const n = readSync(this.fd, dst, start + got, end - start - got, offset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** One field of a module value: its opcode's kind and value. */
+export type ModuleField =
+  | { op: 'sint' | 'uint'; value: bigint }
+  | { op: 'float' | 'double'; value: number }
+  | { op: 'string'; value: Buffer };
+
+const WINDOW = 1024 * 1024;
+/** LZF's best case: 3 bytes of back reference make 264 of output. */
+const LZF_MAX_RATIO = 88;
+
+export class RdbReader {
+  private readonly win: Buffer;
+  /** The source offset of win[0]. */
+  private base = 0;
+  /** win[pos, end) is read but not consumed. */
+  private pos = 0;
+  private end = 0;
+  /** win[crcAt, pos) is consumed but not yet in the CRC. */
+  private crcAt = 0;
+  private readonly crc = new Crc64();
+  /** Where the current string's bytes are decoded: an integer's digits, LZF's output. */
+  private scratch = Buffer.allocUnsafeSlow(4096);
+  /** The RDB version of the header (DUMP payloads: their trailer's). */
+  version = RDB_VERSION;
+
+  constructor(private readonly src: ByteSource, windowSize = WINDOW) {
+    this.win = Buffer.allocUnsafeSlow(Math.min(windowSize, Math.max(64, src.size)));
+  }
+
+  /** The source offset of the next byte. */
+  get offset(): number {
+    return this.base + this.pos;
+  }
+
+  /** Bytes the source has after the next one. */
+  get remaining(): number {
+    return this.src.size - this.offset;
+  }
+
+  fail(reason: string, at = this.offset): never {
+    throw new RdbError(reason, at);
+  }
+
+  /** `n` bytes announced at the current offset run past the end of the source. */
+  private shortRead(n: number, at = this.offset): never {
+    return this.fail(`Short read: ${n} bytes announced where the file has ${this.remaining} left (it ends at offset ${this.src.size})`, at);
+  }
+
+  // ---------------------------------------------------------------------------
+  // The window
+
+  /** Makes `n` bytes available at win[pos] (n <= the window), or fails at the end of the source. */
+  private need(n: number): void {
+    if (this.end - this.pos >= n) return;
+    this.crc.update(this.win, this.crcAt, this.pos);
+    this.win.copy(this.win, 0, this.pos, this.end);
+    this.base += this.pos;
+    this.end -= this.pos;
+    this.pos = this.crcAt = 0;
+    this.end += this.src.read(this.win, this.end, this.win.length, this.base + this.end);
+    if (this.end < n) this.fail(`Short read: the file ends at offset ${this.src.size}`, this.base + this.pos);
+  }
+
+  byte(): number {
+    this.need(1);
+    return this.win[this.pos++];
+  }
+
+  /**
+   * The next `n` bytes: a view of the window (valid until the next read)
+   * when they fit in it, else a buffer of their own.
+   */
+  bytes(n: number): Buffer {
+    if (n > this.remaining) this.shortRead(n);
+    if (n <= this.win.length) {
+      this.need(n);
+      const at = this.pos;
+      this.pos += n;
+      return this.win.subarray(at, at + n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    const have = this.end - this.pos;
+    this.win.copy(out, 0, this.pos, this.end);
+    this.pos = this.end;
+    this.crc.update(this.win, this.crcAt, this.pos);
+    const got = this.src.read(out, have, n, this.base + this.end);
+    if (got !== n - have) this.fail(`Short read: the file ends at offset ${this.src.size}`, this.base + this.end);
+    this.crc.update(out, have, n);
+    this.base += this.end + got;
+    this.pos = this.end = this.crcAt = 0;
+    return out;
+  }
+
+  /** Steps over `n` bytes (they still count in the CRC). */
+  skip(n: number): void {
+    if (n > this.remaining) this.shortRead(n);
+    while (n > 0) {
+      const step = Math.min(n, this.win.length);
+      this.need(step);
+      this.pos += step;
+      n -= step;
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Numbers
+
+  /**
+   * A length (6 bits, 14 bits, 32 or 64 bits big-endian after a marker byte).
+   * An encoded-string marker (0b11...) is returned as -1 - its kind (see string()).
+   */
+  private lengthOrEncoding(): number {
+    const at = this.offset;
+    const b = this.byte();
+    const kind = b >> 6;
+    if (kind === 0) return b & 0x3f;
+    if (kind === 1) return ((b & 0x3f) << 8) | this.byte();
+    if (kind === 3) return -1 - (b & 0x3f);
+    if (b === 0x80) {
+      this.need(4);
+      const v = this.win.readUInt32BE(this.pos);
+      this.pos += 4;
+      return v;
+    }
+    if (b === 0x81) {
+      this.need(8);
+      const v = this.win.readBigUInt64BE(this.pos);
+      this.pos += 8;
+      if (v > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`Length ${v} out of range`, at);
+      return Number(v);
+    }
+    return this.fail(`Unknown length encoding ${b} in rdbLoadLen()`, at);
+  }
+
+  length(): number {
+    const at = this.offset;
+    const n = this.lengthOrEncoding();
+    if (n < 0) this.fail('A string encoding where a length belongs', at);
+    return n;
+  }
+
+  /** A length that is a count of things to read, each at least one byte: checked against what is left. */
+  count(what: string): number {
+    const at = this.offset;
+    const n = this.length();
+    if (n > this.remaining) this.fail(`Short read: ${what.toLowerCase()} of ${n} where the file has ${this.remaining} bytes left (it ends at offset ${this.src.size})`, at);
+    return n;
+  }
+
+  /** A 64-bit unsigned length (module type ids, module integers). */
+  length64(): bigint {
+    this.need(1);
+    if (this.win[this.pos] !== 0x81) return BigInt(this.length());
+    this.pos++;
+    this.need(8);
+    const v = this.win.readBigUInt64BE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  uint32LE(): number {
+    this.need(4);
+    const v = this.win.readUInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  int64LE(): bigint {
+    this.need(8);
+    const v = this.win.readBigInt64LE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Strings
+
+  /**
+   * A string in any of its encodings (raw, int8/16/32, LZF) as bytes: a view
+   * valid until the next read (copy it to keep it).
+   */
+  string(): Buffer {
+    const at = this.offset;
+    const n = this.lengthOrEncoding();
+    if (n >= 0) return this.bytes(n);
+    switch (-1 - n) {
+      case 0: return this.intString(this.byte() << 24 >> 24);
+      case 1: {
+        this.need(2);
+        const v = this.win.readInt16LE(this.pos);
+        this.pos += 2;
+        return this.intString(v);
+      }
+      case 2: {
+        this.need(4);
+        const v = this.win.readInt32LE(this.pos);
+        this.pos += 4;
+        return this.intString(v);
+      }
+      case 3: return this.lzfString();
+      default: return this.fail(`Unknown RDB string encoding type ${-1 - n}`, at);
+    }
+  }
+
+  /** A string kept past the next read (the window and the scratch are never pooled, so their buffers tell). */
+  stringCopy(): Buffer {
+    const s = this.string();
+    return s.buffer === this.win.buffer || s.buffer === this.scratch.buffer ? Buffer.from(s) : s;
+  }
+
+  /** Steps over a string without decoding it. */
+  skipString(): void {
+    const at = this.offset;
+    const n = this.lengthOrEncoding();
+    if (n >= 0) return this.skip(n);
+    switch (-1 - n) {
+      case 0: return this.skip(1);
+      case 1: return this.skip(2);
+      case 2: return this.skip(4);
+      case 3: {
+        const clen = this.length();
+        this.length();
+        return this.skip(clen);
+      }
+      default: return this.fail(`Unknown RDB string encoding type ${-1 - n}`, at);
+    }
+  }
+
+  private intString(v: number): Buffer {
+    const s = String(v);
+    const n = this.scratch.write(s, 0, 'latin1');
+    return this.scratch.subarray(0, n);
+  }
+
+  private lzfString(): Buffer {
+    const at = this.offset;
+    const clen = this.length();
+    const len = this.length();
+    if (clen > this.remaining) this.shortRead(clen, at);
+    if (len > clen * LZF_MAX_RATIO + 264) this.fail(`LZF string of ${clen} bytes cannot decompress to the ${len} it announces`, at);
+    const data = this.offset;
+    const src = this.bytes(clen);
+    // Decompressed into the scratch when it fits a window's worth, else into a buffer of its own.
+    let out: Buffer;
+    if (len <= WINDOW) {
+      if (this.scratch.length < len) this.scratch = Buffer.allocUnsafeSlow(Math.max(len, this.scratch.length * 2));
+      out = this.scratch;
+    } else {
+      out = Buffer.allocUnsafe(len);
+    }
+    try {
+      lzfDecompress(src, 0, clen, out, 0, len);
+    } catch (e) {
+      if (e instanceof LzfError) this.fail(`Invalid LZF compressed string: ${e.message}`, data);
+      throw e;
+    }
+    return out.subarray(0, len);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Values
+
+  /**
+   * Steps over a value of `type` (one kvslab does not hold: lists, sets,
+   * sorted sets, hashes, streams, a module's data), checking its structure
+   * as far as reading it needs.
+   */
+  skipValue(type: number): void {
+    const at = this.offset;
+    switch (type) {
+      case RDB_TYPE_STRING:
+      case RDB_TYPE_HASH_ZIPMAP:
+      case RDB_TYPE_LIST_ZIPLIST:
+      case RDB_TYPE_SET_INTSET:
+      case RDB_TYPE_ZSET_ZIPLIST:
+      case RDB_TYPE_HASH_ZIPLIST:
+      case RDB_TYPE_HASH_LISTPACK:
+      case RDB_TYPE_ZSET_LISTPACK:
+        return this.skipString();
+      case RDB_TYPE_LIST:
+      case RDB_TYPE_SET:
+      case RDB_TYPE_LIST_QUICKLIST:
+        for (let n = this.count('Element count'); n > 0; n--) this.skipString();
+        return;
+      case RDB_TYPE_LIST_QUICKLIST_2:
+        for (let n = this.count('Node count'); n > 0; n--) {
+          this.length();
+          this.skipString();
+        }
+        return;
+      case RDB_TYPE_HASH:
+        for (let n = this.count('Field count'); n > 0; n--) {
+          this.skipString();
+          this.skipString();
+        }
+        return;
+      case RDB_TYPE_ZSET:
+        for (let n = this.count('Member count'); n > 0; n--) {
+          this.skipString();
+          const len = this.byte();
+          // 253, 254, 255: NaN, +inf, -inf, written as the length alone.
+          if (len < 253) this.skip(len);
+        }
+        return;
+      case RDB_TYPE_ZSET_2:
+        for (let n = this.count('Member count'); n > 0; n--) {
+          this.skipString();
+          this.skip(8);
+        }
+        return;
+      case RDB_TYPE_MODULE_2:
+        this.length64();
+        this.moduleFields(true);
+        return;
+      case RDB_TYPE_STREAM_LISTPACKS:
+      case RDB_TYPE_STREAM_LISTPACKS_2:
+        return this.skipStream(type === RDB_TYPE_STREAM_LISTPACKS_2);
+      default:
+        return this.fail(`Unknown RDB encoding type ${type}`, at - 1);
+    }
+  }
+
+  /** A stream: its listpacks, counters, and consumer groups with their pending entries. */
+  private skipStream(v2: boolean): void {
+    for (let n = this.count('Stream listpack count'); n > 0; n--) {
+      const at = this.offset;
+      if (this.string().length !== 16) this.fail('Stream node key entry is not the size of a stream ID', at);
+      this.skipString();
+    }
+    // Length, last id (ms, seq); with v2: first id, max deleted id, entries added.
+    for (let i = v2 ? 8 : 3; i > 0; i--) this.length();
+    for (let groups = this.count('Consumer group count'); groups > 0; groups--) {
+      this.skipString();
+      this.length();
+      this.length();
+      if (v2) this.length();
+      // The group's pending entries: id, delivery time, delivery count.
+      for (let pel = this.count('Pending entry count'); pel > 0; pel--) {
+        this.skip(16 + 8);
+        this.length();
+      }
+      for (let consumers = this.count('Consumer count'); consumers > 0; consumers--) {
+        this.skipString();
+        this.skip(8);
+        for (let pel = this.count('Consumer pending entry count'); pel > 0; pel--) this.skip(16);
+      }
+    }
+  }
+
+  /**
+   * A module value's (or MODULE_AUX record's) fields after its type id, up to
+   * the EOF opcode. With `skip` strings are stepped over and nothing is kept.
+   */
+  moduleFields(skip = false): ModuleField[] {
+    const fields: ModuleField[] = [];
+    for (;;) {
+      const at = this.offset;
+      const op = this.length();
+      switch (op) {
+        case MODULE_OP_EOF:
+          return fields;
+        case MODULE_OP_SINT:
+        case MODULE_OP_UINT: {
+          const v = this.length64();
+          if (!skip) fields.push({ op: op === MODULE_OP_SINT ? 'sint' : 'uint', value: op === MODULE_OP_SINT ? BigInt.asIntN(64, v) : v });
+          break;
+        }
+        case MODULE_OP_FLOAT: {
+          this.need(4);
+          const v = this.win.readFloatLE(this.pos);
+          this.pos += 4;
+          if (!skip) fields.push({ op: 'float', value: v });
+          break;
+        }
+        case MODULE_OP_DOUBLE: {
+          this.need(8);
+          const v = this.win.readDoubleLE(this.pos);
+          this.pos += 8;
+          if (!skip) fields.push({ op: 'double', value: v });
+          break;
+        }
+        case MODULE_OP_STRING:
+          if (skip) this.skipString();
+          else fields.push({ op: 'string', value: this.stringCopy() });
+          break;
+        default:
+          return this.fail(`Unknown module opcode ${op}`, at);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Header and trailer
+
+  /** "REDIS" and four digits; returns the version. */
+  header(): number {
+    if (this.src.size < 9) this.fail('Wrong signature trying to load DB from file', 0);
+    const sig = this.bytes(9);
+    if (sig.toString('latin1', 0, 5) !== 'REDIS') this.fail('Wrong signature trying to load DB from file', 0);
+    const digits = sig.toString('latin1', 5, 9);
+    const version = /^\d{4}$/.test(digits) ? Number(digits) : -1;
+    if (version < 1 || version > RDB_VERSION) this.fail(`Can't handle RDB format version ${version < 0 ? digits : version}`, 5);
+    this.version = version;
+    return version;
+  }
+
+  /**
+   * After the EOF opcode: the 8-byte CRC-64 (version 5 on), checked unless
+   * `check` is off or the file was written without one (0).
+   */
+  trailer(check: boolean): void {
+    if (this.version < 5) return;
+    const at = this.offset;
+    this.crc.update(this.win, this.crcAt, this.pos);
+    this.crcAt = this.pos;
+    this.need(8);
+    const stored = this.win.readBigUInt64LE(this.pos);
+    this.pos += 8;
+    this.crcAt = this.pos;
+    const computed = this.crc.digest();
+    if (check && stored !== 0n && stored !== computed) {
+      this.fail(`Wrong RDB checksum expected: (${stored.toString(16)}) got: (${computed.toString(16)})`, at);
+    }
+  }
+
+  close(): void {
+    this.src.close();
+  }
+}
+
+/**
+ * A DUMP payload's trailer: at least 10 bytes, an RDB version this reader
+ * knows (2 bytes little-endian), and the CRC-64 of everything before the CRC
+ * (Redis's verifyDumpPayload). False when any of them is wrong.
+ */
+export function verifyDumpPayload(p: Buffer): boolean {
+  if (p.length < 10) return false;
+  const version = p.readUInt16LE(p.length - 10);
+  if (version > RDB_VERSION) return false;
+  return new Crc64().update(p, 0, p.length - 8).equalsLE(p, p.length - 8);
+}
+
+/** A reader over a verified DUMP payload's value (type byte, then value); verify it first. */
+export function dumpPayloadReader(p: Buffer): RdbReader {
+  const r = new RdbReader(new BufferSource(p, 0, p.length - 10), p.length);
+  r.version = p.readUInt16LE(p.length - 10);
+  return r;
+}

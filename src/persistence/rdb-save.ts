@@ -1,0 +1,134 @@
+// A dataset as an RDB file (SAVE, and the shutdown save). The file is written
+// to a temporary name in the same directory, fsynced and renamed over the old
+// one, so that a crash in the middle leaves the previous dump as it was.
+
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Db } from '../store/db.js';
+import type { Store } from '../store/store.js';
+import { ValueType } from '../store/types.js';
+import { RDB_TYPE_MODULE_2, RDB_TYPE_STRING } from './rdb-format.js';
+import { RdbWriter, type ByteSink } from './rdb-writer.js';
+import { writeTensor } from './tensor-codec.js';
+
+export interface SaveOptions {
+  /** rdbcompression */
+  compression: boolean;
+  /** rdbchecksum */
+  checksum: boolean;
+  /** Leave tensors out: a dump that Redis without kvslab's module can load. */
+  skipTensors: boolean;
+  /** Access hints Redis writes before each key: IDLE under an LRU policy, FREQ under an LFU one. */
+  hints: 'lru' | 'lfu' | null;
+  /** The AUX fields besides redis-ver, redis-bits, ctime: used-mem and kvslab-ver. */
+  usedMemory: number;
+  redisVersion: string;
+  kvslabVersion: string;
+}
+
+export interface SaveStats {
+  keys: number;
+  tensorsSkipped: number;
+  bytes: number;
+}
+
+/** Writes every live key of every database, in Redis's order of records. */
+export function writeRdb(store: Store, sink: ByteSink, opts: SaveOptions): SaveStats {
+  const w = new RdbWriter(sink, opts);
+  const stats: SaveStats = { keys: 0, tensorsSkipped: 0, bytes: 0 };
+  w.header();
+  w.aux('redis-ver', opts.redisVersion);
+  w.aux('redis-bits', 64);
+  w.aux('ctime', Math.floor(Date.now() / 1000));
+  w.aux('used-mem', opts.usedMemory);
+  w.aux('aof-base', 0);
+  w.aux('kvslab-ver', opts.kvslabVersion);
+  const now = store.now();
+  for (const db of store.dbs) {
+    if (db.size === 0) continue;
+    w.selectDb(db.id);
+    w.resizeDb(db.size, db.volatileSize);
+    db.forEachEntry((h) => {
+      const at = db.expireAt(h);
+      // Logically gone already: a loader would drop it anyway.
+      if (at !== 0 && at <= now) return;
+      if (db.type(h) === ValueType.KvTensor && opts.skipTensors) {
+        stats.tensorsSkipped++;
+        return;
+      }
+      writeEntry(w, db, h, opts.hints);
+      stats.keys++;
+    });
+  }
+  w.end();
+  stats.bytes = w.written;
+  return stats;
+}
+
+/** One key's records: expiry, access hint, type, key, value. */
+function writeEntry(w: RdbWriter, db: Db, h: number, hints: SaveOptions['hints']): void {
+  const expire = db.expireAtExact(h);
+  if (expire !== 0n) w.expireAt(expire);
+  if (hints === 'lru') w.idle(Math.floor(db.idleMs(h) / 1000));
+  else if (hints === 'lfu') w.freq(db.lfuCounter(h));
+  writeValue(w, db, h, db.key(h));
+}
+
+/** The type byte, the key (when given) and the value (DUMP writes it without the key). */
+export function writeValue(w: RdbWriter, db: Db, h: number, key: Buffer | null): void {
+  const span = db.valueSpan(h);
+  if (db.type(h) === ValueType.KvTensor) {
+    if (key === null) w.byte(RDB_TYPE_MODULE_2);
+    else w.keyHeader(RDB_TYPE_MODULE_2, key);
+    writeTensor(w, span.buf, span.start);
+    return;
+  }
+  if (key === null) w.byte(RDB_TYPE_STRING);
+  else w.keyHeader(RDB_TYPE_STRING, key);
+  w.string(span.buf, span.start, span.end);
+}
+
+/** A file written through fs.writeSync. */
+class FileSink implements ByteSink {
+  constructor(private readonly fd: number) {}
+
+  write(buf: Uint8Array, start: number, end: number): void {
+    let at = start;
+    while (at < end) at += writeSync(this.fd, buf, at, end - at);
+  }
+}
+
+/**
+ * SAVE: the dataset into `path` through a temporary file in its directory
+ * (Redis's temp-<pid>.rdb), fsynced, then renamed over `path`. On an error
+ * the temporary file is removed and the old dump stays; the error is thrown.
+ * The directory is synced after the rename.
+ */
+export function saveRdbFile(store: Store, path: string, opts: SaveOptions): SaveStats {
+  const tmp = join(dirname(path), `temp-${process.pid}.rdb`);
+  const fd = openSync(tmp, 'w', 0o644);
+  let closed = false;
+  try {
+    const stats = writeRdb(store, new FileSink(fd), opts);
+    fsyncSync(fd);
+    closeSync(fd);
+    closed = true;
+    renameSync(tmp, path);
+    syncDir(dirname(path));
+    return stats;
+  } catch (e) {
+    if (!closed) closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* already gone */ }
+    throw e;
+  }
+}
+
+/** The rename on disk too (Redis's fsyncFileDir): a crash just after SAVE's OK keeps the new dump. */
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,344 @@
+// The dump across restarts of a real kvslab: SAVE, SHUTDOWN [SAVE|NOSAVE],
+// SIGTERM with and without save rules, keys and TTLs and tensors back after a
+// restart, access data (OBJECT IDLETIME/FREQ) kept, a failed save keeping the
+// server up, a broken dump refused with the offset named (never half
+// loaded), and a dump bigger than maxmemory.
+
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, logged, startKvslabOn, type RunningServer } from '../helpers/servers.js';
+import type { Redis } from 'ioredis';
+import { info } from '../helpers/info.js';
+
+let running: RunningServer[] = [];
+afterEach(async () => {
+  await Promise.all(running.map((s) => s.stop()));
+  running = [];
+});
+
+function scratch(): string {
+  return mkdtempSync(join(tmpdir(), 'kvslab-persist-'));
+}
+
+async function start(port: number, args: string[]): Promise<RunningServer> {
+  const s = await startKvslabOn(port, args);
+  running.push(s);
+  return s;
+}
+
+/** Starts kvslab expecting it to refuse: its output (the exit is the test's point). */
+async function refused(args: string[]): Promise<string> {
+  try {
+    await start(await freePort(), args);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('kvslab started');
+}
+
+function exited(s: RunningServer): Promise<number | null> {
+  if (s.proc.exitCode !== null) return Promise.resolve(s.proc.exitCode);
+  return new Promise((r) => s.proc.once('exit', (code) => r(code)));
+}
+
+async function kvInfo(c: Redis, key: string): Promise<Map<string, unknown>> {
+  const flat = await c.call('KV.INFO', key) as unknown[];
+  const m = new Map<string, unknown>();
+  for (let i = 0; i < flat.length; i += 2) m.set(flat[i] as string, flat[i + 1]);
+  return m;
+}
+
+function tensorShape(): string[] {
+  return ['DTYPE', 'float32', 'LAYERS', '4', 'HEADS', '2', 'HEADDIM', '8', 'KV', '2'];
+}
+
+function tensorData(tokens: number, seed: number): Buffer {
+  const b = Buffer.alloc(2 * 4 * tokens * 2 * 8 * 4);
+  for (let i = 0; i < b.length; i++) b[i] = (i * 131 + seed) & 0xff;
+  return b;
+}
+
+describe('a restart keeps the dataset', () => {
+  it('strings, TTLs (still counting down), databases and tensors come back after SHUTDOWN SAVE', async () => {
+    const dir = scratch();
+    const port = await freePort();
+    const a = await start(port, ['--dir', dir]);
+    const c = a.client();
+    await c.set('s', 'value');
+    await c.set('n', '12345');
+    await c.set('ttl', 'x', 'PX', 60_000);
+    await c.select(5);
+    await c.set('five', '5');
+    await c.select(0);
+    await c.call('KV.CREATE', 'kv', ...tensorShape());
+    const data = tensorData(33, 1);
+    await c.call('KV.APPEND', 'kv', data);
+    // A layer ahead of the others survives too.
+    const extra = Buffer.alloc(2 * 3 * 2 * 8 * 4, 9);
+    await c.call('KV.APPEND', 'kv', extra, 'LAYER', '1');
+    const before = await kvInfo(c, 'kv');
+    await c.call('SHUTDOWN', 'SAVE').catch(() => {});
+    expect(await exited(a)).toBe(0);
+    expect(a.output()).toContain('DB saved on disk');
+
+    const b = await start(port, ['--dir', dir]);
+    const d = b.client();
+    expect(await d.get('s')).toBe('value');
+    expect(await d.object('ENCODING', 'n')).toBe('int');
+    const pttl = await d.pttl('ttl');
+    expect(pttl).toBeGreaterThan(40_000);
+    expect(pttl).toBeLessThanOrEqual(60_000);
+    await d.select(5);
+    expect(await d.get('five')).toBe('5');
+    await d.select(0);
+    expect(await d.call('KV.LEN', 'kv')).toBe(33);
+    expect(await d.callBuffer('KV.SLICE', 'kv', '0', '33')).toEqual(data);
+    expect(await d.callBuffer('KV.SLICE', 'kv', '0', '100', 'LAYER', '1')).toEqual(
+      Buffer.concat([0, 1].map((k) => Buffer.concat([data.subarray((k * 4 + 1) * 33 * 64, (k * 4 + 2) * 33 * 64), extra.subarray(k * 3 * 64, (k + 1) * 3 * 64)]))),
+    );
+    // All but the capacity, which the dump cuts to the longest layer.
+    const after = await kvInfo(d, 'kv');
+    expect(after.get('capacity')).toBe(36);
+    before.delete('capacity');
+    after.delete('capacity');
+    expect(after).toEqual(before);
+    // And the tensor keeps growing where it stopped.
+    expect(await d.call('KV.APPEND', 'kv', tensorData(1, 2), 'LAYER', '0')).toBe(33);
+    expect(b.output()).toMatch(/DB loaded from disk/);
+    expect((await info(d, 'persistence')).get('rdb_last_load_keys_loaded')).toBe('5');
+  });
+
+  it('SIGTERM saves when save rules are set, and not without them; SHUTDOWN NOSAVE never', async () => {
+    const dir = scratch();
+    const port = await freePort();
+    const a = await start(port, ['--dir', dir, '--save', '3600 1']);
+    await a.client().set('k', 'v');
+    a.proc.kill('SIGTERM');
+    expect(await exited(a)).toBe(0);
+    expect(a.output()).toContain('Saving the final RDB snapshot before exiting.');
+    expect(existsSync(join(dir, 'dump.rdb'))).toBe(true);
+
+    const b = await start(port, ['--dir', dir]);
+    expect(await b.client().get('k')).toBe('v');
+    await b.client().set('k', 'changed');
+    b.proc.kill('SIGTERM');
+    expect(await exited(b)).toBe(0);
+    expect(b.output()).not.toContain('Saving the final RDB snapshot');
+
+    const c = await start(port, ['--dir', dir, '--save', '3600 1']);
+    expect(await c.client().get('k')).toBe('v');
+    await c.client().set('k', 'nosave');
+    await c.client().call('SHUTDOWN', 'NOSAVE').catch(() => {});
+    expect(await exited(c)).toBe(0);
+    const d = await start(port, ['--dir', dir]);
+    expect(await d.client().get('k')).toBe('v');
+  });
+
+  it('FLUSHALL with save rules saves the empty dataset at once (a crash after it does not bring the keys back)', async () => {
+    const dir = scratch();
+    const port = await freePort();
+    const a = await start(port, ['--dir', dir, '--save', '3600 1']);
+    await a.client().set('k', 'v');
+    await a.client().save();
+    await a.client().flushall();
+    a.proc.kill('SIGKILL');
+    await exited(a);
+    const b = await start(port, ['--dir', dir]);
+    expect(await b.client().dbsize()).toBe(0);
+  });
+
+  it('OBJECT IDLETIME comes back under an LRU policy, OBJECT FREQ under an LFU one', async () => {
+    const dir = scratch();
+    const port = await freePort();
+    const a = await start(port, ['--dir', dir, '--maxmemory-policy', 'allkeys-lfu']);
+    const c = a.client();
+    await c.set('hot', 'v');
+    for (let i = 0; i < 300; i++) await c.get('hot');
+    await c.set('cold', 'v');
+    const freq = await c.object('FREQ', 'hot') as number;
+    expect(freq).toBeGreaterThan(5);
+    await c.save();
+    await a.stop();
+    const b = await start(port, ['--dir', dir, '--maxmemory-policy', 'allkeys-lfu']);
+    expect(await b.client().object('FREQ', 'hot')).toBe(freq);
+    expect(await b.client().object('FREQ', 'cold')).toBeLessThan(freq);
+    await b.client().config('SET', 'maxmemory-policy', 'allkeys-lru');
+    await b.client().call('DEBUG', 'SLEEP', '0');
+    await b.client().save();
+    await b.stop();
+    // IDLE records: the idle time goes on from what was saved.
+    const lru = await start(port, ['--dir', dir, '--maxmemory-policy', 'allkeys-lru']);
+    expect(await lru.client().object('IDLETIME', 'cold')).toBeGreaterThanOrEqual(0);
+  });
+
+  it('LASTSAVE moves on a save; INFO persistence counts changes since it', async () => {
+    const dir = scratch();
+    const a = await start(await freePort(), ['--dir', dir]);
+    const c = a.client();
+    await c.set('a', '1');
+    await c.set('b', '2');
+    let p = await info(c, 'persistence');
+    expect(p.get('rdb_changes_since_last_save')).toBe('2');
+    expect(p.get('rdb_last_bgsave_status')).toBe('ok');
+    const before = await c.lastsave();
+    await new Promise((r) => setTimeout(r, 1100));
+    await c.save();
+    expect(await c.lastsave()).toBeGreaterThan(before);
+    p = await info(c, 'persistence');
+    expect(p.get('rdb_changes_since_last_save')).toBe('0');
+    expect(p.get('rdb_saves')).toBe('1');
+  });
+});
+
+describe('a save that fails', () => {
+  it('SAVE answers -ERR, SHUTDOWN refuses and the server runs on; SHUTDOWN NOSAVE and FORCE stop it', async () => {
+    const dir = scratch();
+    const port = await freePort();
+    const a = await start(port, ['--dir', dir]);
+    const c = a.client();
+    await c.set('k', 'v');
+    // The directory goes away under the server: nowhere to write the temporary file.
+    rmSync(dir, { recursive: true });
+    await expect(c.save()).rejects.toThrow(/^ERR$/);
+    expect(await logged(a, 'Failed saving the DB')).toContain('Failed saving the DB');
+    // As Redis: SAVE's failure is its reply; the status is the background save's.
+    expect((await info(c, 'persistence')).get('rdb_last_bgsave_status')).toBe('ok');
+    await expect(c.call('SHUTDOWN', 'SAVE')).rejects.toThrow('ERR Errors trying to SHUTDOWN. Check logs.');
+    expect(await c.get('k')).toBe('v');
+    a.proc.kill('SIGTERM');
+    // No save rules: SIGTERM does not save, so it stops.
+    expect(await exited(a)).toBe(0);
+
+    const dir2 = scratch();
+    const b = await start(port, ['--dir', dir2, '--save', '3600 1']);
+    const d = b.client();
+    await d.set('k', 'v');
+    rmSync(dir2, { recursive: true });
+    b.proc.kill('SIGTERM');
+    // As Redis: the final save failed, so the server stays up.
+    const refusal = 'SIGTERM received but errors trying to shut down the server, check the logs for more information';
+    expect(await logged(b, refusal)).toContain(refusal);
+    expect(b.proc.exitCode).toBeNull();
+    expect(await d.get('k')).toBe('v');
+    await d.call('SHUTDOWN', 'FORCE').catch(() => {});
+    expect(await exited(b)).toBe(0);
+  });
+
+  it('the old dump stays whole when a save fails, and no temporary file is left', async () => {
+    const dir = scratch();
+    const a = await start(await freePort(), ['--dir', dir, '--enable-protected-configs', 'yes']);
+    const c = a.client();
+    await c.set('k', 'v1');
+    await c.save();
+    const first = readFileSync(join(dir, 'dump.rdb'));
+    // The dump's name is taken by a directory that is not empty: the rename at the end fails.
+    mkdirSync(join(dir, 'sub', 'x'), { recursive: true });
+    await c.config('SET', 'dbfilename', 'sub');
+    await c.set('k', 'v2');
+    await expect(c.save()).rejects.toThrow(/^ERR$/);
+    expect(readdirSync(dir).sort()).toEqual(['dump.rdb', 'sub']);
+    expect(readFileSync(join(dir, 'dump.rdb'))).toEqual(first);
+  });
+});
+
+describe('CONFIG SET dir and dbfilename', () => {
+  it('moves where the dump goes; a directory that does not exist is refused', async () => {
+    const dir = scratch();
+    const other = scratch();
+    const a = await start(await freePort(), ['--dir', dir, '--enable-protected-configs', 'yes']);
+    const c = a.client();
+    await c.set('k', 'v');
+    expect(await c.config('SET', 'dir', other)).toBe('OK');
+    expect(await c.config('GET', 'dir')).toEqual(['dir', other]);
+    await c.config('SET', 'dbfilename', 'other.rdb');
+    await c.save();
+    expect(statSync(join(other, 'other.rdb')).size).toBeGreaterThan(0);
+    await expect(c.config('SET', 'dir', join(other, 'nope'))).rejects.toThrow(
+      "ERR CONFIG SET failed (possibly related to argument 'dir') - No such file or directory",
+    );
+    expect(await c.config('GET', 'dir')).toEqual(['dir', other]);
+    await expect(c.config('SET', 'dbfilename', 'a/b.rdb')).rejects.toThrow("dbfilename can't be a path, just a filename");
+  });
+});
+
+describe('a broken dump is refused, never half loaded', () => {
+  async function goodDump(): Promise<{ dir: string; bytes: Buffer }> {
+    const dir = scratch();
+    const a = await start(await freePort(), ['--dir', dir]);
+    const c = a.client();
+    for (let i = 0; i < 50; i++) await c.set(`key:${i}`, `value:${i}`.repeat(i + 1));
+    await c.save();
+    await a.stop();
+    return { dir, bytes: readFileSync(join(dir, 'dump.rdb')) };
+  }
+
+  it('truncated: the offset where it ends is named', async () => {
+    const { dir, bytes } = await goodDump();
+    writeFileSync(join(dir, 'dump.rdb'), bytes.subarray(0, 500));
+    const out = await refused(['--dir', dir]);
+    expect(out).toMatch(/Short read/);
+    expect(out).toMatch(/ends at offset 500\b/);
+  });
+
+  it('a flipped byte: the checksum is wrong', async () => {
+    const { dir, bytes } = await goodDump();
+    // Inside a raw value: nothing but the checksum can tell.
+    bytes[bytes.indexOf('value:0') + 3] ^= 0x01;
+    writeFileSync(join(dir, 'dump.rdb'), bytes);
+    const out = await refused(['--dir', dir]);
+    expect(out).toMatch(/checksum/i);
+    expect(out).toMatch(/offset \d+/);
+  });
+
+  it('not an RDB file at all, and a newer RDB version', async () => {
+    const dir = scratch();
+    writeFileSync(join(dir, 'dump.rdb'), 'hello, this is not a dump');
+    expect(await refused(['--dir', dir])).toMatch(/Wrong signature trying to load DB from file/);
+    writeFileSync(join(dir, 'dump.rdb'), Buffer.concat([Buffer.from('REDIS0099'), Buffer.from([0xff]), Buffer.alloc(8)]));
+    expect(await refused(['--dir', dir])).toMatch(/Can't handle RDB format version 99/);
+  });
+
+  it('with rdbchecksum no a broken value is still caught by its structure, not loaded', async () => {
+    const { dir, bytes } = await goodDump();
+    // A string length far past the end of the file.
+    const at = bytes.indexOf(Buffer.from('key:10'));
+    bytes[at - 1] = 0x80;
+    writeFileSync(join(dir, 'dump.rdb'), bytes);
+    const out = await refused(['--dir', dir, '--rdbchecksum', 'no']);
+    expect(out).toMatch(/offset \d+/);
+  });
+});
+
+describe('a dump bigger than maxmemory', () => {
+  async function bigDump(): Promise<string> {
+    const dir = scratch();
+    const a = await start(await freePort(), ['--dir', dir]);
+    const c = a.client();
+    const value = 'x'.repeat(1000);
+    const p = c.pipeline();
+    for (let i = 0; i < 20_000; i++) p.set(`k:${i}`, value);
+    await p.exec();
+    await c.save();
+    await a.stop();
+    return dir;
+  }
+
+  it('loads what fits, evicting by the policy, and says how many it evicted', async () => {
+    const dir = await bigDump();
+    const a = await start(await freePort(), ['--dir', dir, '--maxmemory', '8mb', '--maxmemory-policy', 'allkeys-lru']);
+    const c = a.client();
+    const n = await c.dbsize();
+    expect(n).toBeGreaterThan(1000);
+    expect(n).toBeLessThan(20_000);
+    expect(a.output()).toMatch(new RegExp(`${20_000 - n} keys? evicted to fit maxmemory`));
+  });
+
+  it('under noeviction it does not start, naming the sizes', async () => {
+    const dir = await bigDump();
+    const out = await refused(['--dir', dir, '--maxmemory', '8mb']);
+    expect(out).toMatch(/maxmemory/);
+    expect(out).toMatch(/noeviction/);
+  });
+});
