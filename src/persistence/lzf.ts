@@ -36,13 +36,16 @@ export function lzfCompress(src: Uint8Array, start: number, end: number, dst: Ui
       if (maxlen > MAX_REF) maxlen = MAX_REF;
       let len = 3;
       while (len < maxlen && src[ref + len] === src[ip + len]) len++;
-      // An item of 2 (or 3) bytes, and the next literal run's length byte.
-      if (op + 4 > dstEnd) return 0;
+      const code = len - 2;
+      // The item (2 or 3 bytes) must fit where it goes: after the literal
+      // run, or over that run's length byte when the run is empty. The next
+      // run's length byte is only reserved: a literal written after it, or
+      // the end taking it back, settles whether it fits.
+      if ((lit > 0 ? op : op - 1) + (code < 7 ? 2 : 3) > dstEnd) return 0;
       // Close the literal run (or take back its length byte when it is empty).
       if (lit > 0) dst[op - lit - 1] = lit - 1;
       else op--;
       lit = 0;
-      const code = len - 2;
       if (code < 7) {
         dst[op++] = (off >>> 8) | (code << 5);
       } else {
@@ -59,7 +62,6 @@ export function lzfCompress(src: Uint8Array, start: number, end: number, dst: Ui
     if (++lit === MAX_LIT) {
       dst[op - lit - 1] = lit - 1;
       lit = 0;
-      if (op >= dstEnd) return 0;
       op++;
     }
   }
@@ -69,7 +71,6 @@ export function lzfCompress(src: Uint8Array, start: number, end: number, dst: Ui
     if (++lit === MAX_LIT) {
       dst[op - lit - 1] = lit - 1;
       lit = 0;
-      if (op >= dstEnd) return 0;
       op++;
     }
   }

@@ -1,13 +1,19 @@
-// The RDB format in-process: CRC-64/Jones against its test vector, LZF round
-// trips and refusals, lengths and strings in every encoding through the
-// writer and back through the reader (with a window small enough that values
-// straddle it and outgrow it), module fields, DUMP payload checks, and the
-// reader's errors with their offsets. Files Redis wrote are the differential
-// tests' (test/differential/rdb.test.ts).
+// The RDB format in-process (CRC-64 and LZF have their own files): lengths
+// and strings in every encoding through the writer and back through the
+// reader (with a window small enough that values straddle it and outgrow
+// it), module fields, DUMP payload checks, the reader's errors with their
+// offsets, and a fuzz of the loader: every truncation and random byte flips
+// of a dump are refused with an RdbError, never loaded and never a crash.
+// Files Redis wrote are the differential tests' (test/differential/rdb.test.ts).
 
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc64, Crc64 } from '../../src/persistence/crc64.js';
-import { lzfCompress, lzfDecompress, LzfError } from '../../src/persistence/lzf.js';
+import { TestServer } from '../helpers/context.js';
+import { loadRdbFile, LoadError } from '../../src/persistence/rdb-load.js';
+import { MemorySink as Sink } from '../../src/persistence/rdb-writer.js';
+import { writeRdb } from '../../src/persistence/rdb-save.js';
 import { MemorySink, RdbWriter } from '../../src/persistence/rdb-writer.js';
 import { BufferSource, RdbError, RdbReader, verifyDumpPayload } from '../../src/persistence/rdb-reader.js';
 import { moduleTypeId, moduleTypeName } from '../../src/persistence/module-type.js';
@@ -34,52 +40,6 @@ function written(fn: (w: RdbWriter) => void, compression = true): Buffer {
 function reader(bytes: Buffer, window = 64): RdbReader {
   return new RdbReader(new BufferSource(bytes), window);
 }
-
-describe('CRC-64/Jones', () => {
-  it('gives the test vector of "123456789", in one call or in pieces of any size', () => {
-    const v = Buffer.from('123456789');
-    expect(crc64(v)).toBe(0xe9c6d914c4b8d9can);
-    for (let cut = 0; cut <= v.length; cut++) {
-      expect(new Crc64().update(v, 0, cut).update(v, cut, v.length).digest()).toBe(0xe9c6d914c4b8d9can);
-    }
-    expect(crc64(Buffer.alloc(0))).toBe(0n);
-  });
-
-  it('the 8-at-a-time path agrees with byte at a time over long inputs', () => {
-    const data = pseudoRandom(10_000);
-    const bytewise = new Crc64();
-    for (let i = 0; i < data.length; i++) bytewise.update(data, i, i + 1);
-    expect(crc64(data)).toBe(bytewise.digest());
-  });
-});
-
-describe('LZF', () => {
-  it('round-trips repetitive data and refuses to expand random data', () => {
-    const table = new Int32Array(1 << 16);
-    for (const src of [Buffer.from('abcabcabcabcabcabcabcabcabc'.repeat(100)), Buffer.alloc(100_000, 7), Buffer.from('x'.repeat(21))]) {
-      const out = Buffer.alloc(src.length);
-      const n = lzfCompress(src, 0, src.length, out, 0, src.length - 4, table);
-      expect(n).toBeGreaterThan(0);
-      expect(n).toBeLessThan(src.length - 4);
-      const back = Buffer.alloc(src.length);
-      lzfDecompress(out, 0, n, back, 0, src.length);
-      expect(back).toEqual(src);
-    }
-    const random = pseudoRandom(1000);
-    expect(lzfCompress(random, 0, random.length, Buffer.alloc(1000), 0, 996)).toBe(0);
-  });
-
-  it('refuses a stream that does not decode to exactly its declared length, or reaches before its start', () => {
-    const src = Buffer.from('hello hello hello hello hello');
-    const out = Buffer.alloc(src.length);
-    const n = lzfCompress(src, 0, src.length, out, 0, src.length - 4);
-    expect(() => lzfDecompress(out, 0, n, Buffer.alloc(100), 0, src.length + 1)).toThrow(LzfError);
-    expect(() => lzfDecompress(out, 0, n, Buffer.alloc(100), 0, src.length - 1)).toThrow(LzfError);
-    expect(() => lzfDecompress(out, 0, n - 1, Buffer.alloc(100), 0, src.length)).toThrow(LzfError);
-    // A back reference as the first item.
-    expect(() => lzfDecompress(Buffer.from([0x20, 0x00]), 0, 2, Buffer.alloc(10), 0, 3)).toThrow(/before the start/);
-  });
-});
 
 describe('the writer and the reader', () => {
   it('lengths of every width come back', () => {
@@ -242,5 +202,74 @@ describe('errors name the offset', () => {
     none.string();
     none.byte();
     none.trailer(true);
+  });
+});
+
+describe('the loader refuses every broken copy of a dump', () => {
+  /** A dump of strings of each encoding, TTLs, two databases and a tensor, written by the real writer from a real store. */
+  function seedDump(): Buffer {
+    const server = new TestServer();
+    const c = server.connect();
+    c.run('SET', 'int', '12345');
+    c.run('SET', 'short', 'hello');
+    c.run('SET', 'lzf', 'abcabcabc'.repeat(30));
+    c.run('SET', 'ttl', 'x', 'EX', '1000');
+    c.run('SELECT', '3');
+    c.run('SET', 'three', pseudoRandom(300).toString('latin1'));
+    c.run('KV.CREATE', 't', 'DTYPE', 'float16', 'LAYERS', '2', 'HEADS', '1', 'HEADDIM', '4', 'KV', '2');
+    c.run('KV.APPEND', 't', pseudoRandom(2 * 2 * 3 * 8, 5));
+    const sink = new Sink();
+    writeRdb(server.store, sink, { compression: true, checksum: true, skipTensors: false, hints: null, usedMemory: 0, redisVersion: '7.0.15', kvslabVersion: 'test' });
+    return sink.take();
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), 'kvslab-rdb-fuzz-'));
+  const path = join(dir, 'dump.rdb');
+  const opts = { checksum: true, skipUnknownTypes: false, maxmemory: 0, policy: 'noeviction' };
+  /** Loads `bytes` into a fresh store: the keys loaded, or the error. */
+  function load(bytes: Buffer): number | Error {
+    writeFileSync(path, bytes);
+    const server = new TestServer();
+    try {
+      return loadRdbFile(path, { store: server.store, log: () => {}, makeRoom: () => true, usedMemory: () => 0 }, opts).loaded;
+    } catch (e) {
+      return e as Error;
+    }
+  }
+
+  it('the seed loads whole', () => {
+    expect(load(seedDump())).toBe(6);
+  });
+
+  it('every truncation is an RdbError naming an offset within the file', () => {
+    const seed = seedDump();
+    for (let n = 0; n < seed.length; n++) {
+      const r = load(seed.subarray(0, n));
+      expect(r, `cut at ${n}`).toBeInstanceOf(RdbError);
+      expect((r as RdbError).offset).toBeLessThanOrEqual(n);
+    }
+  });
+
+  it('every flip of a single byte, and 1,000 random multi-byte corruptions, are refused with an RdbError or a LoadError', () => {
+    const seed = seedDump();
+    const refused = (r: number | Error) => r instanceof RdbError || r instanceof LoadError;
+    for (let i = 0; i < seed.length; i++) {
+      for (const mask of [0x01, 0x80, 0xff]) {
+        const bad = Buffer.from(seed);
+        bad[i] ^= mask;
+        const r = load(bad);
+        // The checksum catches what the structure does not: nothing broken ever loads.
+        expect(refused(r), `byte ${i} ^ ${mask}: ${r instanceof Error ? r.stack : r}`).toBe(true);
+      }
+    }
+    let x = 7;
+    const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+    for (let round = 0; round < 1000; round++) {
+      const bad = Buffer.from(seed);
+      for (let k = 1 + (next() % 4); k > 0; k--) bad[9 + (next() % (bad.length - 9))] = next() & 0xff;
+      if (bad.equals(seed)) continue;
+      const r = load(bad);
+      expect(refused(r), `round ${round}: ${r instanceof Error ? r.stack : r}`).toBe(true);
+    }
   });
 });
