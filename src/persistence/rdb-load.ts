@@ -9,7 +9,7 @@
 
 import type { Store } from '../store/store.js';
 import type { Db } from '../store/db.js';
-import { OutOfMemoryError } from '../store/errors.js';
+import { KeyTooLongError, OutOfMemoryError } from '../store/errors.js';
 import { ValueType } from '../store/types.js';
 import { copyBytes } from '../util/bytes.js';
 import { moduleTypeName } from './module-type.js';
@@ -230,6 +230,9 @@ function insert(host: LoadHost, opts: LoadOptions, db: Db, key: Buffer, type: Va
     try {
       return db.add(key, type, value, expireAt);
     } catch (e) {
+      if (e instanceof KeyTooLongError) {
+        throw new LoadError(`key '${printable(key)}' in db ${db.id} is ${key.length} bytes: ${e.message.replace(/^ERR /, '')}`);
+      }
       if (!(e instanceof OutOfMemoryError)) throw e;
       // The item did not fit even within the budget: evict more, as the policy allows.
       if (!host.store.evictOne()) full();

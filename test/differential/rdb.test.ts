@@ -192,6 +192,15 @@ describe('a Redis dump in kvslab', () => {
     expect(k.output()).toMatch(/DB loaded from disk/);
   });
 
+  it('a key longer than kvslab holds (Redis takes 600 KiB keys) stops start-up, naming it', async () => {
+    const rc = (await redis()).client();
+    await rc.set(Buffer.alloc(600 * 1024, 0x61), 'v');
+    await rc.save();
+    const dir = (await rc.config('GET', 'dir') as string[])[1];
+    const out = await kvslab(['--dir', dir]).then(() => '', (e: Error) => e.message);
+    expect(out).toMatch(/key 'a{128}\.\.\.' in db 0 is 614400 bytes: key is too long \(kvslab keys are at most 524244 bytes\)/);
+  });
+
   it('drops keys that expired while the server was down (rdb_last_load_keys_expired)', async () => {
     const r = await redis();
     const rc = r.client();

@@ -136,6 +136,31 @@ describe('a restart keeps the dataset', () => {
     expect(await d.client().get('k')).toBe('v');
   });
 
+  it('the longest key kvslab holds (512 KiB less its header), a 64 MiB value, binary keys and empty values come back byte for byte', async () => {
+    const dir = scratch();
+    const port = await freePort();
+    const a = await start(port, ['--dir', dir]);
+    const c = a.client();
+    const bigKey = Buffer.alloc(524_244);
+    for (let i = 0; i < bigKey.length; i++) bigKey[i] = (i * 7) & 0xff;
+    const bigValue = Buffer.alloc(64 * 1024 * 1024);
+    for (let i = 0; i < bigValue.length; i += 4096) bigValue.writeUInt32LE(i, i);
+    const binKey = Buffer.from([0, 1, 0xff, 13, 10]);
+    await c.set(bigKey, 'v');
+    await c.set('big', bigValue);
+    await c.set(binKey, '');
+    await c.set('', 'empty key');
+    await c.save();
+    await a.stop();
+    const b = await start(port, ['--dir', dir]);
+    const d = b.client();
+    expect(await d.get(bigKey)).toBe('v');
+    expect((await d.getBuffer('big'))!.equals(bigValue)).toBe(true);
+    expect(await d.get(binKey)).toBe('');
+    expect(await d.get('')).toBe('empty key');
+    expect(await d.dbsize()).toBe(4);
+  });
+
   it('FLUSHALL with save rules saves the empty dataset at once (a crash after it does not bring the keys back)', async () => {
     const dir = scratch();
     const port = await freePort();
