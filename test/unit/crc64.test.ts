@@ -5,6 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Crc64, crc64 } from '../../src/persistence/crc64.js';
+import { rng, randomBytes } from '../helpers/random.js';
 
 /** The reflected form of 0xad93d23594c935a9. */
 const POLY_REFLECTED = (() => {
@@ -24,23 +25,6 @@ function reference(buf: Uint8Array, crc = 0n): bigint {
     for (let k = 0; k < 8; k++) crc = crc & 1n ? (crc >> 1n) ^ POLY_REFLECTED : crc >> 1n;
   }
   return crc;
-}
-
-/** A seeded generator (mulberry32), so failures repeat. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomBytes(n: number, seed: number): Buffer {
-  const r = rng(seed);
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = Math.floor(r() * 256);
-  return b;
 }
 
 describe('crc64', () => {

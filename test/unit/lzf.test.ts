@@ -8,22 +8,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { LzfError, lzfCompress, lzfDecompress, newTable } from '../../src/persistence/lzf.js';
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomBytes(n: number, seed: number, alphabet = 256): Buffer {
-  const r = rng(seed);
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = Math.floor(r() * alphabet);
-  return b;
-}
+import { rng, randomBytes } from '../helpers/random.js';
 
 /** Compresses into a buffer of `room` bytes (default: as large as the input plus slack); null when it did not fit. */
 function compress(src: Buffer, room = src.length + 64, table?: Int32Array): Buffer | null {

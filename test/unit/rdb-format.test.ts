@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TestServer } from '../helpers/context.js';
+import { randomBytes } from '../helpers/random.js';
 import { loadRdbFile, LoadError } from '../../src/persistence/rdb-load.js';
 import { MemorySink as Sink } from '../../src/persistence/rdb-writer.js';
 import { writeRdb } from '../../src/persistence/rdb-save.js';
@@ -19,15 +20,8 @@ import { BufferSource, RdbError, RdbReader, verifyDumpPayload } from '../../src/
 import { moduleTypeId, moduleTypeName } from '../../src/persistence/module-type.js';
 import { RDB_TYPE_HASH, RDB_TYPE_LIST_QUICKLIST_2, RDB_TYPE_ZSET, RDB_TYPE_ZSET_2, rdbTypeName } from '../../src/persistence/rdb-format.js';
 
-function pseudoRandom(n: number, seed = 1): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
+/** `n` seeded random bytes. */
+const pseudoRandom = (n: number, seed = 1): Buffer => randomBytes(n, seed);
 
 function written(fn: (w: RdbWriter) => void, compression = true): Buffer {
   const sink = new MemorySink();
