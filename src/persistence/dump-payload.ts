@@ -27,7 +27,8 @@ export type RestoredValue =
 
 export function readDumpPayload(p: Buffer): RestoredValue {
   if (!verifyDumpPayload(p)) return { error: 'checksum' };
-  const r = new RdbReader(new BufferSource(p, 0, p.length - 10), p.length);
+  // The default window: a big value is read once into a buffer of its own, not copied out of the window.
+  const r = new RdbReader(new BufferSource(p, 0, p.length - 10));
   try {
     const type = r.byte();
     if (type === RDB_TYPE_STRING) return { type: ValueType.String, value: r.stringCopy() };

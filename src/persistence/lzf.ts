@@ -26,46 +26,40 @@ export function lzfCompress(src: Uint8Array, start: number, end: number, dst: Ui
   // A byte for the length of the literal run being gathered.
   if (op >= dstEnd) return 0;
   op++;
-  while (ip + 2 < end) {
-    const h = (Math.imul((src[ip] << 16) | (src[ip + 1] << 8) | src[ip + 2], 0x9e3779b1) >>> (32 - HLOG));
-    const ref = table[h];
-    table[h] = ip;
-    const off = ip - ref - 1;
-    if (ref >= start && off >= 0 && off < MAX_OFF && src[ref] === src[ip] && src[ref + 1] === src[ip + 1] && src[ref + 2] === src[ip + 2]) {
-      let maxlen = end - ip;
-      if (maxlen > MAX_REF) maxlen = MAX_REF;
-      let len = 3;
-      while (len < maxlen && src[ref + len] === src[ip + len]) len++;
-      const code = len - 2;
-      // The item (2 or 3 bytes) must fit where it goes: after the literal
-      // run, or over that run's length byte when the run is empty. The next
-      // run's length byte is only reserved: a literal written after it, or
-      // the end taking it back, settles whether it fits.
-      if ((lit > 0 ? op : op - 1) + (code < 7 ? 2 : 3) > dstEnd) return 0;
-      // Close the literal run (or take back its length byte when it is empty).
-      if (lit > 0) dst[op - lit - 1] = lit - 1;
-      else op--;
-      lit = 0;
-      if (code < 7) {
-        dst[op++] = (off >>> 8) | (code << 5);
-      } else {
-        dst[op++] = (off >>> 8) | (7 << 5);
-        dst[op++] = code - 7;
-      }
-      dst[op++] = off & 0xff;
-      op++;
-      ip += len;
-      continue;
-    }
-    if (op >= dstEnd) return 0;
-    dst[op++] = src[ip++];
-    if (++lit === MAX_LIT) {
-      dst[op - lit - 1] = lit - 1;
-      lit = 0;
-      op++;
-    }
-  }
   while (ip < end) {
+    // A back reference needs 3 bytes to match: the last two are always literals.
+    if (ip + 2 < end) {
+      const h = (Math.imul((src[ip] << 16) | (src[ip + 1] << 8) | src[ip + 2], 0x9e3779b1) >>> (32 - HLOG));
+      const ref = table[h];
+      table[h] = ip;
+      const off = ip - ref - 1;
+      if (ref >= start && off >= 0 && off < MAX_OFF && src[ref] === src[ip] && src[ref + 1] === src[ip + 1] && src[ref + 2] === src[ip + 2]) {
+        let maxlen = end - ip;
+        if (maxlen > MAX_REF) maxlen = MAX_REF;
+        let len = 3;
+        while (len < maxlen && src[ref + len] === src[ip + len]) len++;
+        const code = len - 2;
+        // The item (2 or 3 bytes) must fit where it goes: after the literal
+        // run, or over that run's length byte when the run is empty. The next
+        // run's length byte is only reserved: a literal written after it, or
+        // the end taking it back, settles whether it fits.
+        if ((lit > 0 ? op : op - 1) + (code < 7 ? 2 : 3) > dstEnd) return 0;
+        // Close the literal run (or take back its length byte when it is empty).
+        if (lit > 0) dst[op - lit - 1] = lit - 1;
+        else op--;
+        lit = 0;
+        if (code < 7) {
+          dst[op++] = (off >>> 8) | (code << 5);
+        } else {
+          dst[op++] = (off >>> 8) | (7 << 5);
+          dst[op++] = code - 7;
+        }
+        dst[op++] = off & 0xff;
+        op++;
+        ip += len;
+        continue;
+      }
+    }
     if (op >= dstEnd) return 0;
     dst[op++] = src[ip++];
     if (++lit === MAX_LIT) {

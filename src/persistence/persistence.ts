@@ -26,8 +26,6 @@ export type ShutdownSave = 'rules' | 'save' | 'nosave';
 export class Persistence {
   /** Unix seconds of the last successful save (LASTSAVE); the start time until the first. */
   lastSave = Math.floor(Date.now() / 1000);
-  /** Whether the last background save worked (rdb_last_bgsave_status); a good SAVE sets it too, as in Redis. */
-  lastSaveOk = true;
   /** Saves done since start (rdb_saves). */
   saves = 0;
   /** The store's change count when the last save began (rdb_changes_since_last_save counts from it). */
@@ -53,7 +51,7 @@ export class Persistence {
     return this.host.config.str('save') !== '';
   }
 
-  saveOptions(): SaveOptions {
+  private saveOptions(): SaveOptions {
     const config = this.host.config;
     return {
       compression: config.bool('rdbcompression'),
@@ -111,7 +109,6 @@ export class Persistence {
     }
     this.changesAtSave = changes;
     this.lastSave = Math.floor(Date.now() / 1000);
-    this.lastSaveOk = true;
     this.saves++;
     if (stats.tensorsSkipped > 0) {
       this.host.log('warning', `rdb-save-tensors is no: ${stats.tensorsSkipped} KV tensor key(s) left out of the dump`);
@@ -147,7 +144,8 @@ export class Persistence {
       ['rdb_changes_since_last_save', this.changesSinceSave],
       ['rdb_bgsave_in_progress', 0],
       ['rdb_last_save_time', this.lastSave],
-      ['rdb_last_bgsave_status', this.lastSaveOk ? 'ok' : 'err'],
+      // The background save's status; a failed SAVE does not change it (Redis), and there is no BGSAVE yet.
+      ['rdb_last_bgsave_status', 'ok'],
       ['rdb_last_bgsave_time_sec', -1],
       ['rdb_current_bgsave_time_sec', -1],
       ['rdb_saves', this.saves],

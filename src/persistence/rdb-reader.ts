@@ -144,6 +144,14 @@ export class RdbReader {
     return this.win[this.pos++];
   }
 
+  /** Consumes `n` bytes (n <= 8) and returns where they start in the window, for a fixed-width read. */
+  private take(n: number): number {
+    this.need(n);
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+
   /**
    * The next `n` bytes: a view of the window (valid until the next read)
    * when they fit in it, else a buffer of their own.
@@ -194,16 +202,9 @@ export class RdbReader {
     if (kind === 0) return b & 0x3f;
     if (kind === 1) return ((b & 0x3f) << 8) | this.byte();
     if (kind === 3) return -1 - (b & 0x3f);
-    if (b === 0x80) {
-      this.need(4);
-      const v = this.win.readUInt32BE(this.pos);
-      this.pos += 4;
-      return v;
-    }
+    if (b === 0x80) return this.win.readUInt32BE(this.take(4));
     if (b === 0x81) {
-      this.need(8);
-      const v = this.win.readBigUInt64BE(this.pos);
-      this.pos += 8;
+      const v = this.win.readBigUInt64BE(this.take(8));
       if (v > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`Length ${v} out of range`, at);
       return Number(v);
     }
@@ -230,24 +231,15 @@ export class RdbReader {
     this.need(1);
     if (this.win[this.pos] !== 0x81) return BigInt(this.length());
     this.pos++;
-    this.need(8);
-    const v = this.win.readBigUInt64BE(this.pos);
-    this.pos += 8;
-    return v;
+    return this.win.readBigUInt64BE(this.take(8));
   }
 
   uint32LE(): number {
-    this.need(4);
-    const v = this.win.readUInt32LE(this.pos);
-    this.pos += 4;
-    return v;
+    return this.win.readUInt32LE(this.take(4));
   }
 
   int64LE(): bigint {
-    this.need(8);
-    const v = this.win.readBigInt64LE(this.pos);
-    this.pos += 8;
-    return v;
+    return this.win.readBigInt64LE(this.take(8));
   }
 
   // ---------------------------------------------------------------------------
@@ -263,18 +255,8 @@ export class RdbReader {
     if (n >= 0) return this.bytes(n);
     switch (-1 - n) {
       case 0: return this.intString(this.byte() << 24 >> 24);
-      case 1: {
-        this.need(2);
-        const v = this.win.readInt16LE(this.pos);
-        this.pos += 2;
-        return this.intString(v);
-      }
-      case 2: {
-        this.need(4);
-        const v = this.win.readInt32LE(this.pos);
-        this.pos += 4;
-        return this.intString(v);
-      }
+      case 1: return this.intString(this.win.readInt16LE(this.take(2)));
+      case 2: return this.intString(this.win.readInt32LE(this.take(4)));
       case 3: return this.lzfString();
       default: return this.fail(`Unknown RDB string encoding type ${-1 - n}`, at);
     }
@@ -444,16 +426,12 @@ export class RdbReader {
           break;
         }
         case MODULE_OP_FLOAT: {
-          this.need(4);
-          const v = this.win.readFloatLE(this.pos);
-          this.pos += 4;
+          const v = this.win.readFloatLE(this.take(4));
           if (!skip) fields.push({ op: 'float', value: v });
           break;
         }
         case MODULE_OP_DOUBLE: {
-          this.need(8);
-          const v = this.win.readDoubleLE(this.pos);
-          this.pos += 8;
+          const v = this.win.readDoubleLE(this.take(8));
           if (!skip) fields.push({ op: 'double', value: v });
           break;
         }
@@ -490,10 +468,9 @@ export class RdbReader {
     if (this.version < 5) return;
     const at = this.offset;
     this.crc.update(this.win, this.crcAt, this.pos);
+    // The trailer itself is not in the CRC.
     this.crcAt = this.pos;
-    this.need(8);
-    const stored = this.win.readBigUInt64LE(this.pos);
-    this.pos += 8;
+    const stored = this.win.readBigUInt64LE(this.take(8));
     this.crcAt = this.pos;
     const computed = this.crc.digest();
     if (check && stored !== 0n && stored !== computed) {
@@ -516,11 +493,4 @@ export function verifyDumpPayload(p: Buffer): boolean {
   const version = p.readUInt16LE(p.length - 10);
   if (version > RDB_VERSION) return false;
   return new Crc64().update(p, 0, p.length - 8).equalsLE(p, p.length - 8);
-}
-
-/** A reader over a verified DUMP payload's value (type byte, then value); verify it first. */
-export function dumpPayloadReader(p: Buffer): RdbReader {
-  const r = new RdbReader(new BufferSource(p, 0, p.length - 10), p.length);
-  r.version = p.readUInt16LE(p.length - 10);
-  return r;
 }
