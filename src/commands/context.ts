@@ -129,6 +129,8 @@ export interface ServerContext {
    * dispatch times fast commands from it with one clock read (see call()).
    */
   timeMark: number;
+  /** EXEC is running its queue (BGSAVE schedules instead of starting a save in the middle of it). */
+  inExec: boolean;
   log(level: string, msg: string): void;
   memoryReport(): MemoryReport;
   /** The INFO text for these section names (none: the default sections). */

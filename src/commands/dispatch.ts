@@ -7,8 +7,9 @@
 import type { CommandContext, Handler, QueuedCommand } from './context.js';
 import { subcommandOf, type Command } from './model/command-table.js';
 import {
-  CMD_DENYOOM, CMD_EXEC, CMD_FAST, CMD_NO_AUTH, CMD_NO_MULTI, CMD_SKIP_SLOWLOG, CMD_TX_CONTROL, CMD_TX_OOM_EXEMPT,
+  CMD_DENYOOM, CMD_EXEC, CMD_FAST, CMD_NO_AUTH, CMD_NO_MULTI, CMD_SKIP_SLOWLOG, CMD_TX_CONTROL, CMD_TX_OOM_EXEMPT, CMD_WRITE,
 } from './model/flags.js';
+import { ERR_MISCONF } from '../persistence/persistence.js';
 import { cText, ERR_OOM } from './args.js';
 import { KeyTooLongError, OutOfMemoryError } from '../store/errors.js';
 import { newHistogram, recordLatency } from '../monitor/latency-histogram.js';
@@ -74,6 +75,11 @@ export function processCommand(c: CommandContext, argv: Buffer[]): void {
     if (execGrows) return abortExec(c, cmd, ERR_OOM);
     return reject(c, ERR_OOM, cmd);
   }
+  // After a failed background save (stop-writes-on-bgsave-error): writes, an EXEC of writes, and PING, as Redis.
+  if (server.persistence.refusingWrites && refusedByMisconf(c, cmd)) {
+    if ((flags & CMD_EXEC) !== 0) return abortExec(c, cmd, ERR_MISCONF);
+    return reject(c, ERR_MISCONF, cmd);
+  }
   if (c.multi !== null && (flags & CMD_TX_CONTROL) === 0) {
     c.multi.push({ cmd, argv: argv.map((a) => Buffer.from(a)) });
     c.addStatus('QUEUED');
@@ -82,9 +88,23 @@ export function processCommand(c: CommandContext, argv: Buffer[]): void {
   call(c, cmd, argv);
 }
 
+function refusedByMisconf(c: CommandContext, cmd: Command<Handler>): boolean {
+  if ((cmd.flags & CMD_WRITE) !== 0 || cmd.name === 'ping') return true;
+  return (cmd.flags & CMD_EXEC) !== 0 && c.multi !== null && c.multi.some((q) => (q.cmd.flags & CMD_WRITE) !== 0);
+}
+
 /** EXEC's loop: the reply is an array of the queued commands' replies. Each is checked against the ACL again. */
 export function runQueued(c: CommandContext, queue: QueuedCommand[]): void {
   c.addArrayLen(queue.length);
+  c.server.inExec = true;
+  try {
+    runQueue(c, queue);
+  } finally {
+    c.server.inExec = false;
+  }
+}
+
+function runQueue(c: CommandContext, queue: QueuedCommand[]): void {
   for (const q of queue) {
     // The rules may have changed since the command was queued: Redis checks again.
     if (!c.user.unrestricted) {

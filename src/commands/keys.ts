@@ -277,6 +277,8 @@ function flushdb(c: CommandContext, argv: Buffer[]): void {
 
 function flushall(c: CommandContext, argv: Buffer[]): void {
   if (!flushArgsOk(c, argv)) return;
+  // As Redis, a background save in progress is stopped first (its dump would be of data just thrown away).
+  c.server.persistence.abortBackgroundSave();
   c.server.store.flushAll();
   // As Redis: with save rules, the empty dataset is saved at once.
   if (c.server.persistence.hasSaveRules) c.server.persistence.save();

@@ -1,6 +1,8 @@
 // The snapshot subsystem: where the dump lives (dir + dbfilename), saving it
-// (SAVE, the save at shutdown, FLUSHALL with save rules), and what INFO
-// persistence and LASTSAVE report. Loading is rdb-load.ts's.
+// (SAVE, BGSAVE and the save rules' background saves, the save at shutdown,
+// FLUSHALL with save rules), refusing writes after a failed background save
+// (-MISCONF), and what INFO persistence and LASTSAVE report. Loading is
+// rdb-load.ts's, the fork-free background save background-save.ts's.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +11,18 @@ import type { Store } from '../store/store.js';
 import { KVSLAB_VERSION, REDIS_VERSION } from '../version.js';
 import { saveRdbFile, type SaveOptions, type SaveStats } from './rdb-save.js';
 import { loadRdbFile } from './rdb-load.js';
+import { BackgroundSave, type BackgroundSaveResult } from './background-save.js';
+
+/** Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed background save, the save rules wait this long (s) before trying again. */
+const BGSAVE_RETRY_DELAY = 5;
+
+/** The -MISCONF error Redis gives writes after a failed background save (stop-writes-on-bgsave-error). */
+export const ERR_MISCONF = 'MISCONF Redis is configured to save RDB snapshots, but it\'s currently unable to persist to disk. '
+  + 'Commands that may modify the data set are disabled, because this instance is configured to report errors during writes '
+  + 'if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.';
+
+/** BGSAVE's outcome for its reply. */
+export type BgsaveStart = 'started' | 'scheduled' | 'in-progress';
 
 /** What the snapshot subsystem needs of the server (the Server is one). */
 export interface PersistenceHost {
@@ -33,6 +47,18 @@ export class Persistence {
   /** Keys the last load (at start, DEBUG RELOAD) put in the store, and those it dropped as expired. */
   lastLoadLoaded = 0;
   lastLoadExpired = 0;
+  /** The running background save, if any. */
+  private bgsave: BackgroundSave | null = null;
+  /** Whether the last background save worked (rdb_last_bgsave_status; a SAVE that works sets it too, as Redis). */
+  lastBgsaveOk = true;
+  /** Unix seconds of the last background save started (the save rules' retry delay counts from it). */
+  private lastBgsaveTry = 0;
+  /** Seconds the last background save took (rdb_last_bgsave_time_sec), -1 before the first. */
+  private lastBgsaveSeconds = -1;
+  /** rdb_last_cow_size: old values the last background save wrote ahead of its walk. */
+  private lastCowBytes = 0;
+  /** BGSAVE inside EXEC (or SCHEDULE) asked for one: the cron starts it. */
+  private bgsaveScheduled = false;
 
   constructor(private readonly host: PersistenceHost) {}
 
@@ -95,6 +121,87 @@ export class Persistence {
     this.changesAtSave = this.host.store.changes;
   }
 
+  /** Whether a background save is running (SAVE and BGSAVE are refused meanwhile). */
+  get bgsaveInProgress(): boolean { return this.bgsave !== null; }
+
+  /**
+   * Whether write commands get -MISCONF (Redis's writeCommandsDeniedByDiskError):
+   * the last background save failed, save rules are set and
+   * stop-writes-on-bgsave-error is yes. One field read while saves work.
+   */
+  get refusingWrites(): boolean {
+    return !this.lastBgsaveOk && this.hasSaveRules && this.host.config.bool('stop-writes-on-bgsave-error');
+  }
+
+  /**
+   * BGSAVE: starts a background save, or schedules one (`schedule`: inside
+   * EXEC, as Redis, where it would otherwise run in the middle of the
+   * transaction). A file that cannot be written fails the save later
+   * (rdb_last_bgsave_status), as in Redis, whose child is the one to find out.
+   */
+  backgroundSave(schedule = false): BgsaveStart {
+    if (this.bgsave !== null) return 'in-progress';
+    if (schedule) {
+      this.bgsaveScheduled = true;
+      return 'scheduled';
+    }
+    const changes = this.host.store.changes;
+    this.saves++;
+    this.lastBgsaveTry = Math.floor(Date.now() / 1000);
+    this.bgsave = new BackgroundSave(this.host.store, this.path, this.saveOptions(), (r) => this.bgsaveDone(r, changes));
+    this.bgsaveScheduled = false;
+    this.host.log('notice', 'Background saving started');
+    return 'started';
+  }
+
+  private bgsaveDone(r: BackgroundSaveResult, changesAtStart: number): void {
+    const bg = this.bgsave as BackgroundSave;
+    this.bgsave = null;
+    this.lastBgsaveSeconds = Math.round((performance.now() - bg.startedAt) / 1000);
+    this.lastCowBytes = r.cowBytes;
+    if (r.error !== null) {
+      this.host.log('warning', `Write error saving DB on disk: ${r.error.message}`);
+      this.host.log('warning', 'Background saving error');
+      this.lastBgsaveOk = false;
+      return;
+    }
+    if (r.tensorsSkipped > 0) this.host.log('warning', `rdb-save-tensors is no: ${r.tensorsSkipped} KV tensor key(s) left out of the dump`);
+    this.host.log('notice', `DB saved on disk (${r.keys} keys, ${r.bytes} bytes, ${r.cowBytes} bytes of old values written ahead of the walk)`);
+    this.host.log('notice', 'Background saving terminated with success');
+    this.changesAtSave = changesAtStart;
+    this.lastSave = Math.floor(Date.now() / 1000);
+    this.lastBgsaveOk = true;
+  }
+
+  /** Stops a running background save, its temporary file removed (FLUSHALL, SHUTDOWN). */
+  abortBackgroundSave(): void {
+    if (this.bgsave === null) return;
+    this.bgsave.abort();
+    this.bgsave = null;
+    this.host.log('notice', 'Background saving stopped: the previous dump stays');
+  }
+
+  /**
+   * The cron's part (Redis's serverCron): a save rule that is due, or a
+   * scheduled BGSAVE, starts a background save; after a failure, the rules
+   * wait BGSAVE_RETRY_DELAY seconds between tries.
+   */
+  cron(): void {
+    if (this.bgsave !== null) return;
+    const now = Math.floor(Date.now() / 1000);
+    const mayRetry = this.lastBgsaveOk || now - this.lastBgsaveTry > BGSAVE_RETRY_DELAY;
+    if (!mayRetry) return;
+    const changes = this.changesSinceSave;
+    for (const [seconds, needed] of parseSaveRules(this.host.config.str('save'))) {
+      if (changes >= needed && now - this.lastSave > seconds) {
+        this.host.log('notice', `${needed} changes in ${seconds} seconds. Saving...`);
+        this.backgroundSave();
+        return;
+      }
+    }
+    if (this.bgsaveScheduled) this.backgroundSave();
+  }
+
   /** SAVE: the dataset to the dump file, blocking. Logs as Redis does; false when it failed (the old dump stays). */
   save(): boolean {
     const started = performance.now();
@@ -110,6 +217,8 @@ export class Persistence {
     this.changesAtSave = changes;
     this.lastSave = Math.floor(Date.now() / 1000);
     this.saves++;
+    // As Redis's rdbSave: a save that works clears a failed background save's -MISCONF.
+    this.lastBgsaveOk = true;
     if (stats.tensorsSkipped > 0) {
       this.host.log('warning', `rdb-save-tensors is no: ${stats.tensorsSkipped} KV tensor key(s) left out of the dump`);
     }
@@ -123,6 +232,8 @@ export class Persistence {
    * unless forced.
    */
   saveForShutdown(mode: ShutdownSave): boolean {
+    // As Redis: a background save in progress is stopped, its temporary file removed.
+    this.abortBackgroundSave();
     if (mode === 'nosave' || (mode === 'rules' && !this.hasSaveRules)) return true;
     this.host.log('notice', 'Saving the final RDB snapshot before exiting.');
     if (this.save()) return true;
@@ -132,24 +243,26 @@ export class Persistence {
 
   /** INFO persistence, Redis 7.0's fields (no AOF, no fork: those read as an idle Redis's). */
   infoFields(): [string, string | number][] {
+    const bg = this.bgsave;
     return [
       ['loading', 0],
       ['async_loading', 0],
-      ['current_cow_peak', 0],
-      ['current_cow_size', 0],
+      // "Copy on write" here: the old values a running save wrote ahead of its walk.
+      ['current_cow_peak', bg?.cowBytes ?? 0],
+      ['current_cow_size', bg?.cowBytes ?? 0],
       ['current_cow_size_age', 0],
-      ['current_fork_perc', '0.00'],
-      ['current_save_keys_processed', 0],
-      ['current_save_keys_total', 0],
+      ['current_fork_perc', bg !== null && bg.keysTotal > 0 ? ((100 * bg.keysDone) / bg.keysTotal).toFixed(2) : '0.00'],
+      ['current_save_keys_processed', bg?.keysDone ?? 0],
+      ['current_save_keys_total', bg?.keysTotal ?? 0],
       ['rdb_changes_since_last_save', this.changesSinceSave],
-      ['rdb_bgsave_in_progress', 0],
+      ['rdb_bgsave_in_progress', bg !== null ? 1 : 0],
       ['rdb_last_save_time', this.lastSave],
-      // The background save's status; a failed SAVE does not change it (Redis), and there is no BGSAVE yet.
-      ['rdb_last_bgsave_status', 'ok'],
-      ['rdb_last_bgsave_time_sec', -1],
-      ['rdb_current_bgsave_time_sec', -1],
+      // The background save's status; a failed SAVE does not change it (Redis).
+      ['rdb_last_bgsave_status', this.lastBgsaveOk ? 'ok' : 'err'],
+      ['rdb_last_bgsave_time_sec', this.lastBgsaveSeconds],
+      ['rdb_current_bgsave_time_sec', bg !== null ? Math.round((performance.now() - bg.startedAt) / 1000) : -1],
       ['rdb_saves', this.saves],
-      ['rdb_last_cow_size', 0],
+      ['rdb_last_cow_size', this.lastCowBytes],
       ['rdb_last_load_keys_expired', this.lastLoadExpired],
       ['rdb_last_load_keys_loaded', this.lastLoadLoaded],
       ['aof_enabled', 0],
@@ -166,4 +279,12 @@ export class Persistence {
       ['module_fork_last_cow_size', 0],
     ];
   }
+}
+
+/** The `save` directive's rules: "3600 1 300 100" is [[3600, 1], [300, 100]]; "" none. */
+export function parseSaveRules(text: string): [number, number][] {
+  const parts = text.trim().split(/\s+/).filter((p) => p !== '');
+  const rules: [number, number][] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) rules.push([Number(parts[i]), Number(parts[i + 1])]);
+  return rules;
 }

@@ -6,7 +6,7 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } fro
 import { dirname, join } from 'node:path';
 import type { Db } from '../store/db.js';
 import type { Store } from '../store/store.js';
-import { ValueType } from '../store/types.js';
+import { ValueType, type ByteSpan } from '../store/types.js';
 import { RDB_TYPE_MODULE_2, RDB_TYPE_STRING } from './rdb-format.js';
 import { RdbWriter, type ByteSink } from './rdb-writer.js';
 import { writeTensor } from './tensor-codec.js';
@@ -32,10 +32,8 @@ export interface SaveStats {
   bytes: number;
 }
 
-/** Writes every live key of every database, in Redis's order of records. */
-export function writeRdb(store: Store, sink: ByteSink, opts: SaveOptions): SaveStats {
-  const w = new RdbWriter(sink, opts);
-  const stats: SaveStats = { keys: 0, tensorsSkipped: 0, bytes: 0 };
+/** The header and the AUX fields Redis 7.0 writes, plus kvslab's own. */
+export function writeHead(w: RdbWriter, opts: SaveOptions): void {
   w.header();
   w.aux('redis-ver', opts.redisVersion);
   w.aux('redis-bits', 64);
@@ -43,21 +41,23 @@ export function writeRdb(store: Store, sink: ByteSink, opts: SaveOptions): SaveS
   w.aux('used-mem', opts.usedMemory);
   w.aux('aof-base', 0);
   w.aux('kvslab-ver', opts.kvslabVersion);
+}
+
+/** Writes every live key of every database, in Redis's order of records. */
+export function writeRdb(store: Store, sink: ByteSink, opts: SaveOptions): SaveStats {
+  const w = new RdbWriter(sink, opts);
+  const stats: SaveStats = { keys: 0, tensorsSkipped: 0, bytes: 0 };
+  writeHead(w, opts);
   const now = store.now();
+  const span: ByteSpan = { buf: Buffer.alloc(0), start: 0, end: 0, block: null };
   for (const db of store.dbs) {
     if (db.size === 0) continue;
     w.selectDb(db.id);
     w.resizeDb(db.size, db.volatileSize);
     db.forEachEntry((h) => {
-      const at = db.expireAt(h);
-      // Logically gone already: a loader would drop it anyway.
-      if (at !== 0 && at <= now) return;
-      if (db.type(h) === ValueType.KvTensor && opts.skipTensors) {
-        stats.tensorsSkipped++;
-        return;
-      }
-      writeEntry(w, db, h, opts.hints);
-      stats.keys++;
+      const kept = writeEntry(w, db, h, now, opts, span);
+      if (kept) stats.keys++;
+      else if (kept === null) stats.tensorsSkipped++;
     });
   }
   w.end();
@@ -65,19 +65,26 @@ export function writeRdb(store: Store, sink: ByteSink, opts: SaveOptions): SaveS
   return stats;
 }
 
-/** One key's records: expiry, access hint, type, key, value. */
-function writeEntry(w: RdbWriter, db: Db, h: number, hints: SaveOptions['hints']): void {
+/**
+ * One key's records (expiry, access hint, type, key, value), as of `now`:
+ * true when written, false when it had expired (a loader would drop it),
+ * null when it is a tensor that opts leave out. The value is read into `span`.
+ */
+export function writeEntry(w: RdbWriter, db: Db, h: number, now: number, opts: SaveOptions, span: ByteSpan): boolean | null {
+  const at = db.expireAt(h);
+  if (at !== 0 && at <= now) return false;
+  if (opts.skipTensors && db.type(h) === ValueType.KvTensor) return null;
   const expire = db.expireAtExact(h);
   if (expire !== 0n) w.expireAt(expire);
-  if (hints === 'lru') w.idle(Math.floor(db.idleMs(h) / 1000));
-  else if (hints === 'lfu') w.freq(db.lfuCounter(h));
-  writeValue(w, db, h, db.key(h));
+  if (opts.hints === 'lru') w.idle(Math.floor(db.idleMs(h) / 1000));
+  else if (opts.hints === 'lfu') w.freq(db.lfuCounter(h));
+  writeValue(w, db.type(h), db.key(h), db.valueSpanInto(h, span));
+  return true;
 }
 
 /** The type byte, the key (when given) and the value (DUMP writes it without the key). */
-export function writeValue(w: RdbWriter, db: Db, h: number, key: Buffer | null): void {
-  const span = db.valueSpan(h);
-  if (db.type(h) === ValueType.KvTensor) {
+export function writeValue(w: RdbWriter, type: ValueType, key: Buffer | null, span: ByteSpan): void {
+  if (type === ValueType.KvTensor) {
     if (key === null) w.byte(RDB_TYPE_MODULE_2);
     else w.keyHeader(RDB_TYPE_MODULE_2, key);
     writeTensor(w, span.buf, span.start);
@@ -89,7 +96,7 @@ export function writeValue(w: RdbWriter, db: Db, h: number, key: Buffer | null):
 }
 
 /** A file written through fs.writeSync. */
-class FileSink implements ByteSink {
+export class FileSink implements ByteSink {
   constructor(private readonly fd: number) {}
 
   write(buf: Uint8Array, start: number, end: number): void {
@@ -105,7 +112,7 @@ class FileSink implements ByteSink {
  * The directory is synced after the rename.
  */
 export function saveRdbFile(store: Store, path: string, opts: SaveOptions): SaveStats {
-  const tmp = join(dirname(path), `temp-${process.pid}.rdb`);
+  const tmp = tempPath(path);
   const fd = openSync(tmp, 'w', 0o644);
   let closed = false;
   try {
@@ -123,8 +130,13 @@ export function saveRdbFile(store: Store, path: string, opts: SaveOptions): Save
   }
 }
 
+/** Where a save writes before the rename: Redis's temp-<pid>.rdb, in the dump's directory. */
+export function tempPath(path: string): string {
+  return join(dirname(path), `temp-${process.pid}.rdb`);
+}
+
 /** The rename on disk too (Redis's fsyncFileDir): a crash just after SAVE's OK keeps the new dump. */
-function syncDir(dir: string): void {
+export function syncDir(dir: string): void {
   const fd = openSync(dir, 'r');
   try {
     fsyncSync(fd);

@@ -62,6 +62,8 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
   /** Calls that take at least this many µs go to SLOWLOG / LATENCY (see applySlowThreshold). */
   slowUs = Infinity;
   timeMark = performance.now();
+  /** EXEC is running its queue (Redis's server.in_exec: BGSAVE then only schedules a save). */
+  inExec = false;
   /** Bytes of client query and reply buffers, kept up to date by each client. */
   clientsMemory = 0;
   /**
@@ -399,6 +401,8 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
     this.collectWhenIdle();
     // Incremental rehashing: a millisecond per table that is resizing (Redis's databasesCron).
     this.store.maintain(1);
+    // Save rules that are due, or a scheduled BGSAVE, start a background save.
+    this.persistence.cron();
     if (this.maxmemory > 0 && this.usedMemory() > this.maxmemory) this.freeMemory(periodMs / 4);
     // Redis gives the slow cycle 25% of the period, more with active-expire-effort.
     const effort = this.config.int('active-expire-effort') - 1;

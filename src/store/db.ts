@@ -124,6 +124,8 @@ export class Db {
   value(h: number): Buffer { return this.index.value(h); }
   /** The value's bytes without making a view (replies): valid until the next store call. */
   valueSpan(h: number): ByteSpan { return this.index.valueSpan(h); }
+  /** valueSpan into a span of the caller's: a snapshot reading between a command's steps leaves the command's span alone. */
+  valueSpanInto(h: number, s: ByteSpan): ByteSpan { return this.ks.valueSpanInto(h, s); }
   valueLength(h: number): number { return this.index.valueLength(h); }
   type(h: number): ValueType { return this.index.type(h); }
   /** The key bytes, as a view: read them before the next write. */

@@ -8,7 +8,7 @@
 //         12-15  access data, read by the policy in force (as Redis's 24-bit lru field):
 //                ticks of 1/256 s since start-up (wraps after 194 days, as Redis's LRU clock),
 //                or under an LFU policy minutes (24 bits) << 8 | the logarithmic counter
-//         16-19  key length (8 bits; 255: a 4-byte length precedes the key)
+//         16-19  key length (7 bits; 127: a 4-byte length precedes the key) | SNAP
 //                | value length (16 bits) << 8 | type (3 bits) << 24 | EXT | LARGE
 //                | hits (2 bits: a saturating count of accesses, cleared by the policy) | MAIN
 //         20     table id (which database's index holds the item)
@@ -40,7 +40,12 @@ const W_EXP_HI = 7;
 const W_VPOS = 8;
 const B_TABLE = 20;
 /** Fields of the meta word. */
-const KLEN_MASK = 0xff;
+const KLEN_MASK = 0x7f;
+/**
+ * The snapshot mark: an item whose SNAP bit differs from the keyspace's
+ * current mark is one a running BGSAVE has yet to write (see Keyspace.snapMark).
+ */
+export const ITEM_SNAP = 1 << 7;
 const VLEN_SHIFT = 8;
 const VLEN_MASK = MAX_INLINE_VALUE;
 const TYPE_SHIFT = 24;
@@ -51,7 +56,7 @@ const HITS_SHIFT = 29;
 const HITS_MASK = 3 << HITS_SHIFT;
 /** In the keyspace's second queue (S3-FIFO's main queue). */
 export const ITEM_MAIN = 1 << 31;
-const LONG_KEY = 255;
+const LONG_KEY = KLEN_MASK;
 const TWO32 = 4294967296;
 
 /** Chunk bytes an item needs (valueBytes: inline value length, or 4 for a block id). */
@@ -123,6 +128,13 @@ export class Items {
     const w = this.w(ref);
     const i = this.wi(ref) + W_META;
     w[i] = (w[i] & ~HITS_MASK) | (n << HITS_SHIFT);
+  }
+  /** The item's snapshot mark (ITEM_SNAP or 0). */
+  snapMark(ref: number): number { return this.meta(ref) & ITEM_SNAP; }
+  setSnapMark(ref: number, mark: number): void {
+    const w = this.w(ref);
+    const i = this.wi(ref) + W_META;
+    w[i] = (w[i] & ~ITEM_SNAP) | mark;
   }
   clearVisited(ref: number): void { this.w(ref)[this.wi(ref) + W_META] &= ~HITS_MASK; }
   inMain(ref: number): boolean { return (this.meta(ref) & ITEM_MAIN) !== 0; }

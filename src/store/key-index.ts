@@ -316,7 +316,10 @@ export class KeyIndex implements ItemIndex {
   /** The value bytes as a span, without making a view (the reply path's way); valid until the next call. */
   valueSpan(h: number): ByteSpan { return this.ks.valueSpan(h); }
   /** The value bytes to change in place (a large block with queued views is copied first); valid until the next call. */
-  writableSpan(h: number): ByteSpan { return this.ks.writableSpan(h); }
+  writableSpan(h: number): ByteSpan {
+    this.ks.beforeWrite(h);
+    return this.ks.writableSpan(h);
+  }
   valueLength(h: number): number { return this.ks.valueLength(h); }
   type(h: number): ValueType { return this.ks.items.type(h); }
   /** Absolute expiry in ms, 0 when none; beyond 2^53 the nearest double (expireAtExact has the exact value). */
@@ -334,11 +337,13 @@ export class KeyIndex implements ItemIndex {
     const items = this.ks.items;
     if (at === 0) {
       if (this.isVolatile(h)) {
+        this.ks.beforeWrite(h);
         this.dropVolatile(h);
         items.setExpire(h, 0);
       }
       return h;
     }
+    this.ks.beforeWrite(h);
     if (!this.isVolatile(h)) this.reserveVolatile();
     h = this.ks.addExt(h);
     const was = items.expireAt(h) !== 0;
@@ -365,6 +370,7 @@ export class KeyIndex implements ItemIndex {
   }
 
   replaceSized(h: number, type: ValueType, len: number, now: number): number {
+    this.ks.beforeWrite(h);
     const nh = this.ks.resizeValue(h, len, 0);
     this.ks.items.setType(nh, type);
     this.touch(nh, now);
@@ -391,6 +397,7 @@ export class KeyIndex implements ItemIndex {
   /** Replaces the value of an existing entry, keeping its expiry. Returns the (possibly new) handle. */
   replace(h: number, type: ValueType, value: Buffer, now: number): number {
     const ks = this.ks;
+    ks.beforeWrite(h);
     const nh = ks.resizeValue(h, value.length, 0);
     const s = ks.writableSpan(nh);
     copyBytes(value, 0, value.length, s.buf, s.start);
@@ -405,6 +412,7 @@ export class KeyIndex implements ItemIndex {
    * the (possibly new) handle.
    */
   resizeValue(h: number, len: number, how = 0, keep = this.ks.valueLength(h)): number {
+    this.ks.beforeWrite(h);
     return this.ks.resizeValue(h, len, keep, how);
   }
 
@@ -413,6 +421,7 @@ export class KeyIndex implements ItemIndex {
    * data. `key` must not be present. Returns the (possibly new) handle.
    */
   rename(h: number, key: Buffer): number {
+    this.ks.beforeWrite(h);
     const hash = this.hashOf(h);
     this.replaceLink(h, null, hash);
     let nh: number;
@@ -429,6 +438,7 @@ export class KeyIndex implements ItemIndex {
 
   /** Unlinks and frees an entry. */
   remove(h: number): void {
+    this.ks.beforeWrite(h);
     this.replaceLink(h, null, this.hashOf(h));
     if (this.isVolatile(h)) this.dropVolatile(h);
     this.size--;
@@ -441,6 +451,7 @@ export class KeyIndex implements ItemIndex {
    * slabs (trimming under memory pressure). Returns the bytes freed.
    */
   shrinkLarge(h: number, len: number): number {
+    this.ks.beforeWrite(h);
     return this.ks.items.isLarge(h) ? this.ks.shrinkBlock(h, len) : 0;
   }
 
@@ -457,6 +468,8 @@ export class KeyIndex implements ItemIndex {
       for (let i = 0; i < tab.length; i++) {
         for (let ref = tab[i]; ref !== 0;) {
           const next = items.hnext(ref);
+          // A running snapshot writes what it has yet to (FLUSHDB during BGSAVE: the dump keeps the db).
+          this.ks.beforeWrite(ref);
           this.ks.freeItem(ref);
           ref = next;
         }
@@ -506,6 +519,25 @@ export class KeyIndex implements ItemIndex {
       v = nextCursor(v, m1);
     } while ((v & (m0 ^ m1)) !== 0);
     return v;
+  }
+
+  /**
+   * One step of a running snapshot's walk: as scan, but visits only the
+   * entries the snapshot has yet to write, marking them written. Each entry
+   * there when the snapshot began is visited here once, or handed to the
+   * snapshot's hook before a write changes it, never both.
+   */
+  snapshotScan(cursor: number, visit: (h: number) => void): number {
+    const ks = this.ks;
+    return this.scan(cursor, (h) => { if (ks.takePending(h)) visit(h); });
+  }
+
+  /** Marks every entry written (a snapshot that stops early: the next one must see them as yet to write). */
+  markAllWritten(): void {
+    let cursor = 0;
+    const ks = this.ks;
+    do cursor = this.scan(cursor, (h) => ks.markWritten(h));
+    while (cursor !== 0);
   }
 
   private visitBucket(tab: Uint32Array, i: number, visit: (h: number) => void): void {

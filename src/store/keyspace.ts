@@ -12,7 +12,7 @@
 
 import { SlabAllocator } from './slabs.js';
 import { SlabMover } from './slab-mover.js';
-import { Items, itemSize, ITEM_EXT, ITEM_LARGE, HEADER, EXT_BYTES, MAX_INLINE_VALUE } from './items.js';
+import { Items, itemSize, ITEM_EXT, ITEM_LARGE, ITEM_SNAP, HEADER, EXT_BYTES, MAX_INLINE_VALUE } from './items.js';
 import { LargeStore, grownCapacity } from './large.js';
 import { randomSeed } from './hash.js';
 import { copyBytes } from '../util/bytes.js';
@@ -67,6 +67,18 @@ export class Keyspace implements PolicyView {
   readonly classEvictions: Float64Array;
   /** Values shortened instead of evicted (kv-tail-trim). */
   trims = 0;
+  /**
+   * The snapshot mark new items get (ITEM_SNAP or 0). A snapshot starts by
+   * flipping it: every item there is then differs from it, "yet to write",
+   * and items made later match it, so the snapshot leaves them out.
+   */
+  private snapMark = 0;
+  /**
+   * While a snapshot runs: called before a write changes or frees an item it
+   * has yet to write, so that it writes the old value first. Must not write
+   * the store.
+   */
+  private snapshotHook: ((table: number, ref: number) => void) | null = null;
 
   /** Bytes of every table's bucket and TTL arrays, and of the policy's own arrays. */
   private metadata = 0;
@@ -145,7 +157,7 @@ export class Keyspace implements PolicyView {
     // A length instead of bytes: the value is left for the caller to write (KV.PUT writes it in place).
     const vlen = typeof value === 'number' ? value : value.length;
     let size = itemSize(key.length, vlen, ext);
-    let flags = ext ? ITEM_EXT : 0;
+    let flags = (ext ? ITEM_EXT : 0) | this.snapMark;
     let blockId = 0;
     if (vlen > MAX_INLINE_VALUE || size > this.slabs.maxChunk) {
       size = this.checkKeyFits(key.length, ext);
@@ -199,15 +211,44 @@ export class Keyspace implements PolicyView {
   }
 
   // ---------------------------------------------------------------------------
-  // Values: reading, writing in place, resizing.
+  // Snapshots (a BGSAVE's point-in-time walk; see Store.beginSnapshot).
 
-  valueLength(ref: number): number {
-    const items = this.items;
-    return items.isLarge(ref) ? this.large.get(items.largeId(ref)).len : items.inlineLength(ref);
+  /** Starts a snapshot: every item now is yet to write; `hook` sees those a write is about to change. */
+  beginSnapshot(hook: (table: number, ref: number) => void): void {
+    this.snapMark ^= ITEM_SNAP;
+    this.snapshotHook = hook;
   }
 
-  valueSpan(ref: number): ByteSpan {
-    const s = this.span;
+  /** Ends the snapshot: the hook is no longer called. Items it did not reach must be marked (markAll). */
+  endSnapshot(): void {
+    this.snapshotHook = null;
+  }
+
+  get snapshotting(): boolean { return this.snapshotHook !== null; }
+
+  /** Whether the running snapshot has yet to write item `ref`; if so, it is marked written (the caller writes it). */
+  takePending(ref: number): boolean {
+    if (this.items.snapMark(ref) === this.snapMark) return false;
+    this.items.setSnapMark(ref, this.snapMark);
+    return true;
+  }
+
+  /** Marks item `ref` as written (a snapshot that stopped before reaching it). */
+  markWritten(ref: number): void {
+    this.items.setSnapMark(ref, this.snapMark);
+  }
+
+  /**
+   * Every index calls this before it changes or frees an existing item:
+   * a snapshot that has yet to write it writes its old value now.
+   */
+  beforeWrite(ref: number): void {
+    const hook = this.snapshotHook;
+    if (hook !== null && this.takePending(ref)) hook(this.items.table(ref), ref);
+  }
+
+  /** valueSpan into a span of the caller's (the snapshot's reads must not disturb a command's span). */
+  valueSpanInto(ref: number, s: ByteSpan): ByteSpan {
     const items = this.items;
     if (items.inlineValue(ref, s)) {
       s.block = null;
@@ -219,6 +260,18 @@ export class Keyspace implements PolicyView {
     s.end = b.len;
     s.block = b;
     return s;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Values: reading, writing in place, resizing.
+
+  valueLength(ref: number): number {
+    const items = this.items;
+    return items.isLarge(ref) ? this.large.get(items.largeId(ref)).len : items.inlineLength(ref);
+  }
+
+  valueSpan(ref: number): ByteSpan {
+    return this.valueSpanInto(ref, this.span);
   }
 
   /** The value's bytes to change in place; a large block with queued views is copied first. */
@@ -365,7 +418,8 @@ export class Keyspace implements PolicyView {
     const ext = items.hasExt(ref);
     this.checkKeyFits(key.length, true);
     let vbytes = items.inlineLength(ref);
-    let flags = items.flags(ref);
+    // The renamed item is new to a running snapshot: its old self was written before the rename.
+    let flags = items.flags(ref) | this.snapMark;
     let blockId = 0;
     const vs = items.valueStart(ref);
     if (!items.isLarge(ref) && itemSize(key.length, vbytes, ext) > this.slabs.maxChunk) {

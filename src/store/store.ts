@@ -186,6 +186,48 @@ export class Store implements DbContext {
   takeDroppedBytes(): number { return this.ks.takeDroppedBytes(); }
 
   // ---------------------------------------------------------------------------
+  // Snapshots: a point-in-time walk of every database without fork (BGSAVE)
+
+  /**
+   * Starts a snapshot of every database as it is now. The caller walks it with
+   * snapshotStep; before a write changes or frees an entry the walk has not
+   * reached yet, `early` gets it first (database id, handle), so that the
+   * caller writes the old value. Entries made later are never visited. Ids
+   * are those the databases had now (a SWAPDB during the walk moves nothing).
+   * `early` reads by handle only: it must not write the store.
+   */
+  beginSnapshot(early: (dbId: number, h: number) => void): void {
+    const dbOfIndex = this.dbOfIndex.map((db) => db.id);
+    this.snapshotIndexes = this.dbs.map((db) => this.indexes[db.indexId]);
+    this.ks.beginSnapshot((index, ref) => early(dbOfIndex[index], ref));
+  }
+
+  /**
+   * One step of the snapshot's walk over what database `dbId` held when it
+   * began: visits the entries it has yet to write (each once, marked written
+   * as it goes). Returns the next cursor, 0 when that database is done.
+   */
+  snapshotStep(dbId: number, cursor: number, visit: (h: number) => void): number {
+    return this.snapshotIndexes[dbId].snapshotScan(cursor, visit);
+  }
+
+  /**
+   * Ends the snapshot. One stopped before its walk was done (an error,
+   * FLUSHALL, SHUTDOWN) marks what it did not reach, so the next snapshot
+   * sees every entry as yet to write.
+   */
+  endSnapshot(walkDone: boolean): void {
+    this.ks.endSnapshot();
+    if (!walkDone) for (const index of this.indexes) index.markAllWritten();
+    this.snapshotIndexes = [];
+  }
+
+  get snapshotting(): boolean { return this.ks.snapshotting; }
+
+  /** The indexes the databases held when the running snapshot began, by database id. */
+  private snapshotIndexes: KeyIndex[] = [];
+
+  // ---------------------------------------------------------------------------
   // Databases
 
   /** FLUSHALL: WATCH sees every database change, then the whole arena is dropped at once. */

@@ -39,6 +39,7 @@ export class TestServer implements ServerContext {
   readonly clients = new Map<number, CommandContext>();
   readonly slowUs = Infinity;
   timeMark = performance.now();
+  inExec = false;
   readonly logged: string[] = [];
   private nextId = 1;
 

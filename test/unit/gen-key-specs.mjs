@@ -194,7 +194,7 @@ H1('FLUSHALL');
 R('FLUSHALL', 'SYNC');
 R('SWAPDB', '0', '1');
 
-group('Snapshots: DUMP and RESTORE (one key), SAVE and LASTSAVE (none)');
+group('Snapshots: DUMP and RESTORE (one key), SAVE, BGSAVE and LASTSAVE (none)');
 R('DUMP', 'k');
 R('DUMP', 'k', 'extra');
 R('RESTORE', 'k', '0', 'payload');
@@ -202,6 +202,8 @@ R('RESTORE', 'k', '0', 'payload', 'REPLACE', 'ABSTTL', 'IDLETIME', '10');
 R('RESTORE', 'k', '0');
 H1('SAVE');
 R('SAVE', 'extra');
+H1('BGSAVE');
+R('BGSAVE', 'SCHEDULE');
 H1('LASTSAVE');
 
 group('Expiry');

@@ -16,7 +16,7 @@ export interface KeysCase {
   source: 'redis-7.0.15' | 'hand';
 }
 
-// 254 cases.
+// 256 cases.
 export const KEYS_CASES: KeysCase[] = [
   // Strings: one key at argv[1]
   { argv: ['GET', 'k'], keys: [{ pos: 1, flags: ['RO', 'access'] }], source: 'redis-7.0.15' },
@@ -120,7 +120,7 @@ export const KEYS_CASES: KeysCase[] = [
   { argv: ['FLUSHALL'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand; one word: COMMAND INFO has no key specs (kvslab, Redis)
   { argv: ['FLUSHALL', 'SYNC'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
   { argv: ['SWAPDB', '0', '1'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
-  // Snapshots: DUMP and RESTORE (one key), SAVE and LASTSAVE (none)
+  // Snapshots: DUMP and RESTORE (one key), SAVE, BGSAVE and LASTSAVE (none)
   { argv: ['DUMP', 'k'], keys: [{ pos: 1, flags: ['RO', 'access'] }], source: 'redis-7.0.15' },
   { argv: ['DUMP', 'k', 'extra'], error: 'ERR Invalid number of arguments specified for command', source: 'redis-7.0.15' },
   { argv: ['RESTORE', 'k', '0', 'payload'], keys: [{ pos: 1, flags: ['OW', 'update'] }], source: 'redis-7.0.15' },
@@ -128,6 +128,8 @@ export const KEYS_CASES: KeysCase[] = [
   { argv: ['RESTORE', 'k', '0'], error: 'ERR Invalid number of arguments specified for command', source: 'redis-7.0.15' },
   { argv: ['SAVE'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand; one word: COMMAND INFO has no key specs (kvslab, Redis)
   { argv: ['SAVE', 'extra'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
+  { argv: ['BGSAVE'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand; one word: COMMAND INFO has no key specs (kvslab, Redis)
+  { argv: ['BGSAVE', 'SCHEDULE'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
   { argv: ['LASTSAVE'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand; one word: COMMAND INFO has no key specs (kvslab, Redis)
   // Expiry
   { argv: ['EXPIRE', 'k', '10'], keys: [{ pos: 1, flags: ['RW', 'update'] }], source: 'redis-7.0.15' },
