@@ -38,11 +38,13 @@ export interface BackgroundSaveResult {
  * The walk's share of the event loop: a slice lasts a quarter of the time the
  * loop spent serving since the last one (at most MAX_SLICE_MS), so commands
  * keep about 80% of the CPU while a BGSAVE runs; on an idle loop (a gap
- * shorter than IDLE_GAP_MS) slices are long and the save runs at full speed.
+ * shorter than IDLE_GAP_MS) slices run back to back and the save goes at
+ * nearly full speed. A slice is short (MAX_SLICE_MS) because a PING that
+ * arrives during one waits for its end.
  */
 const WALK_SHARE = 0.25;
 const MIN_SLICE_MS = 0.05;
-const MAX_SLICE_MS = 1;
+const MAX_SLICE_MS = 0.25;
 const IDLE_GAP_MS = 0.2;
 /** A slice also ends once it wrote this much (one big value is never split). */
 const MAX_SLICE_BYTES = 4 * 1024 * 1024;

@@ -15,7 +15,7 @@ import { TENSOR_MODULE_ID, tensorFromFields } from './tensor-codec.js';
 export function dumpPayload(db: Db, h: number, compression: boolean): Buffer {
   const sink = new MemorySink();
   const w = new RdbWriter(sink, { compression, checksum: true });
-  writeValue(w, db.type(h), null, db.valueSpan(h));
+  writeValue(w, db.type(h), db.valueSpan(h));
   w.dumpTrailer();
   return sink.take();
 }

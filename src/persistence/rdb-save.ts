@@ -73,26 +73,26 @@ export function writeRdb(store: Store, sink: ByteSink, opts: SaveOptions): SaveS
 export function writeEntry(w: RdbWriter, db: Db, h: number, now: number, opts: SaveOptions, span: ByteSpan): boolean | null {
   const at = db.expireAt(h);
   if (at !== 0 && at <= now) return false;
-  if (opts.skipTensors && db.type(h) === ValueType.KvTensor) return null;
-  const expire = db.expireAtExact(h);
-  if (expire !== 0n) w.expireAt(expire);
+  const type = db.type(h);
+  if (opts.skipTensors && type === ValueType.KvTensor) return null;
+  if (at !== 0) w.expireAt(db.expireAtExact(h));
   if (opts.hints === 'lru') w.idle(Math.floor(db.idleMs(h) / 1000));
   else if (opts.hints === 'lfu') w.freq(db.lfuCounter(h));
-  writeValue(w, db.type(h), db.key(h), db.valueSpanInto(h, span));
+  const key = db.keyInto(h, span);
+  w.keyHeader(type === ValueType.KvTensor ? RDB_TYPE_MODULE_2 : RDB_TYPE_STRING, key.buf, key.start, key.end);
+  writeValueBody(w, type, db.valueSpanInto(h, span));
   return true;
 }
 
-/** The type byte, the key (when given) and the value (DUMP writes it without the key). */
-export function writeValue(w: RdbWriter, type: ValueType, key: Buffer | null, span: ByteSpan): void {
-  if (type === ValueType.KvTensor) {
-    if (key === null) w.byte(RDB_TYPE_MODULE_2);
-    else w.keyHeader(RDB_TYPE_MODULE_2, key);
-    writeTensor(w, span.buf, span.start);
-    return;
-  }
-  if (key === null) w.byte(RDB_TYPE_STRING);
-  else w.keyHeader(RDB_TYPE_STRING, key);
-  w.string(span.buf, span.start, span.end);
+/** The type byte and the value (DUMP's payload: no key). */
+export function writeValue(w: RdbWriter, type: ValueType, span: ByteSpan): void {
+  w.byte(type === ValueType.KvTensor ? RDB_TYPE_MODULE_2 : RDB_TYPE_STRING);
+  writeValueBody(w, type, span);
+}
+
+function writeValueBody(w: RdbWriter, type: ValueType, span: ByteSpan): void {
+  if (type === ValueType.KvTensor) writeTensor(w, span.buf, span.start);
+  else w.string(span.buf, span.start, span.end);
 }
 
 /** A file written through fs.writeSync. */

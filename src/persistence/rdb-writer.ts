@@ -72,7 +72,12 @@ export class RdbWriter {
       this.sink.write(src, start, end);
     } else {
       this.room(n);
-      this.buf.set(src.subarray(start, end), this.len);
+      // No view: a save writes millions of keys and values, each one a garbage object.
+      const b = this.buf;
+      const at = this.len;
+      if (n < 48) for (let i = 0; i < n; i++) b[at + i] = src[start + i];
+      else if (src instanceof Buffer) src.copy(b, at, start, end);
+      else b.set(src.subarray(start, end), at);
       this.len += n;
     }
     this.written += n;
@@ -231,9 +236,9 @@ export class RdbWriter {
   }
 
   /** The type byte and the key; the value follows. */
-  keyHeader(type: number, key: Uint8Array): void {
+  keyHeader(type: number, key: Uint8Array, start = 0, end = key.length): void {
     this.byte(type);
-    this.string(key);
+    this.string(key, start, end);
   }
 
   /** A module value's start: its 64-bit type id. Fields follow, then moduleEnd(). */

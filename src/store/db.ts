@@ -130,6 +130,8 @@ export class Db {
   type(h: number): ValueType { return this.index.type(h); }
   /** The key bytes, as a view: read them before the next write. */
   key(h: number): Buffer { return this.index.key(h); }
+  /** The key's bytes as a span, without making a view (a snapshot's walk writes millions). */
+  keyInto(h: number, s: ByteSpan): ByteSpan { return this.index.keyInto(h, s); }
   /** Absolute expiry in ms, 0 for none (nearest double beyond 2^53: see expireAtExact). */
   expireAt(h: number): number { return this.index.expireAt(h); }
   /** The exact int64 expiry, 0n for none. */

@@ -307,6 +307,15 @@ export class KeyIndex implements ItemIndex {
     return items.buf(h).subarray(start, start + items.keyLength(h));
   }
 
+  keyInto(h: number, s: ByteSpan): ByteSpan {
+    const items = this.ks.items;
+    s.buf = items.buf(h);
+    s.start = items.keyStart(h);
+    s.end = s.start + items.keyLength(h);
+    s.block = null;
+    return s;
+  }
+
   /** The value bytes as a view into store memory: read it before the next write, copy it to keep it. */
   value(h: number): Buffer {
     const s = this.ks.valueSpan(h);
@@ -528,9 +537,15 @@ export class KeyIndex implements ItemIndex {
    * snapshot's hook before a write changes it, never both.
    */
   snapshotScan(cursor: number, visit: (h: number) => void): number {
-    const ks = this.ks;
-    return this.scan(cursor, (h) => { if (ks.takePending(h)) visit(h); });
+    this.snapshotVisit = visit;
+    return this.scan(cursor, this.snapshotFilter);
   }
+
+  /** snapshotScan's visitor and its filter, kept so that a step makes no closure. */
+  private snapshotVisit: (h: number) => void = () => {};
+  private readonly snapshotFilter = (h: number): void => {
+    if (this.ks.takePending(h)) this.snapshotVisit(h);
+  };
 
   /** Marks every entry written (a snapshot that stops early: the next one must see them as yet to write). */
   markAllWritten(): void {
