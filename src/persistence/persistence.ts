@@ -83,8 +83,9 @@ export class Persistence {
    * DEBUG RELOAD (Redis 7.0's): saves the dump unless `save` is false, empties
    * every database unless `flush` is false, then loads the dump, a key of it
    * replacing one the store holds when `merge` is set (without, such a key
-   * fails the load). Redis ends the process when a load fails mid-way;
-   * kvslab logs why and keeps what was loaded until then. The changes not
+   * fails the load). Redis stops the server when a load fails mid-way (a
+   * duplicated key panics it); kvslab logs why, answers the error and keeps
+   * what was loaded until then. The changes not
    * yet saved stay counted as they were: the flush and load are not changes.
    */
   reload(opts: { save: boolean; flush: boolean; merge: boolean }): 'ok' | 'save-failed' | 'load-failed' {
