@@ -1,11 +1,14 @@
 // DEBUG: the few debugging helpers kvslab has (SLEEP, SET-ACTIVE-EXPIRE,
-// LOG, OBJECT), behind enable-debug-command as in Redis.
+// LOG, OBJECT, DIGEST, DIGEST-VALUE, RELOAD), behind enable-debug-command as
+// in Redis. The digests are persistence/digest.ts's, the reload
+// Persistence.reload's.
 
 import type { CommandContext, Handler } from './context.js';
 import { argIs, subcommandSyntaxError } from './args.js';
 import { allowProtected } from './config.js';
 import { replyHelp } from './help.js';
 import { encoding, refcount } from './object.js';
+import { datasetDigest, valueDigest } from '../persistence/digest.js';
 import type { CommandDef } from './model/command-table.js';
 import { CMD_ADMIN, CMD_LOADING, CMD_NOSCRIPT, CMD_STALE } from './model/flags.js';
 
@@ -13,6 +16,22 @@ import { CMD_ADMIN, CMD_LOADING, CMD_NOSCRIPT, CMD_STALE } from './model/flags.j
 function strtod(s: string): number {
   const v = Number.parseFloat(s.trim());
   return Number.isFinite(v) ? v : 0;
+}
+
+/** DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE], with Redis 7.0's replies. */
+function reload(c: CommandContext, argv: Buffer[]): void {
+  const opts = { save: true, flush: true, merge: false };
+  for (const opt of argv.slice(2)) {
+    if (argIs(opt, 'merge')) opts.merge = true;
+    else if (argIs(opt, 'noflush')) opts.flush = false;
+    else if (argIs(opt, 'nosave')) opts.save = false;
+    else return c.addError('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
+  }
+  const result = c.server.persistence.reload(opts);
+  // A failed save is a bare -ERR in Redis 7.0 (as SAVE's); the log says why either way.
+  if (result === 'save-failed') return c.addError('ERR');
+  if (result === 'load-failed') return c.addError('ERR Error trying to load the RDB dump');
+  c.addOk();
 }
 
 /** Blocks the whole server, as Redis's DEBUG SLEEP does. */
@@ -37,8 +56,24 @@ function debug(c: CommandContext, argv: Buffer[]): void {
       '    Stop the whole server for <seconds> (fractions allowed).',
       'LOG <message>',
       '    Write <message> to the server log.',
+      'DIGEST',
+      '    A hex signature of the whole dataset (Redis\'s SHA1 digest; 40 zeros when empty).',
+      'DIGEST-VALUE <key> [<key> ...]',
+      '    A hex signature of the value of each <key> (40 zeros for a missing key).',
+      'RELOAD [MERGE] [NOFLUSH] [NOSAVE]',
+      '    Save the dump, empty every database and load the dump back. Options:',
+      '    * MERGE: a key of the dump replaces the one in memory.',
+      '    * NOFLUSH: keep the dataset; a key in both fails the load unless MERGE.',
+      '    * NOSAVE: load the dump file as it is, without saving first.',
     ]);
   }
+  if (argIs(sub, 'digest') && n === 2) return c.addStatus(datasetDigest(c.server.store));
+  if (argIs(sub, 'digest-value')) {
+    c.addArrayLen(n - 2);
+    for (let i = 2; i < n; i++) c.addStatus(valueDigest(c.db, argv[i]));
+    return;
+  }
+  if (argIs(sub, 'reload')) return reload(c, argv);
   if (argIs(sub, 'sleep') && n === 3) {
     sleepSync(strtod(argv[2].toString('latin1')) * 1000);
     return c.addOk();
@@ -72,6 +107,6 @@ const ADMIN = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
 export const debugCommands: CommandDef<Handler>[] = [
   {
     name: 'debug', arity: -2, flags: ADMIN, handler: debug,
-    docs: { summary: 'Debugging helpers (sleep, active expiry switch, object details).', since: '1.0.0', group: 'server', complexity: 'Depends on subcommand.' },
+    docs: { summary: 'Debugging helpers (sleep, active expiry switch, object details, digests, reload).', since: '1.0.0', group: 'server', complexity: 'Depends on subcommand.' },
   },
 ];

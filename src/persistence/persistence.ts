@@ -1,8 +1,9 @@
 // The snapshot subsystem: where the dump lives (dir + dbfilename), saving it
 // (SAVE, BGSAVE and the save rules' background saves, the save at shutdown,
-// FLUSHALL with save rules), refusing writes after a failed background save
-// (-MISCONF), and what INFO persistence and LASTSAVE report. Loading is
-// rdb-load.ts's, the fork-free background save background-save.ts's.
+// FLUSHALL with save rules), loading it (at start-up, DEBUG RELOAD), refusing
+// writes after a failed background save (-MISCONF), and what INFO persistence
+// and LASTSAVE report. The file formats are rdb-save.ts's and rdb-load.ts's,
+// the fork-free background save background-save.ts's.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -96,15 +97,52 @@ export class Persistence {
    * caller does not start then. Logs as Redis does.
    */
   loadAtStart(): void {
-    const path = this.path;
-    if (!existsSync(path)) return;
+    if (!existsSync(this.path)) return;
     const started = performance.now();
+    this.load(false);
+    this.host.log('notice', `DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
+    // What was just read from the dump is on disk already.
+    this.changesAtSave = this.host.store.changes;
+  }
+
+  /**
+   * DEBUG RELOAD (Redis 7.0's): saves the dump unless `save` is false, empties
+   * every database unless `flush` is false, then loads the dump, a key of it
+   * replacing one the store holds when `merge` is set (without, such a key
+   * fails the load). Redis stops the server when a load fails mid-way (a
+   * duplicated key panics it); kvslab logs why, answers the error and keeps
+   * what was loaded until then. The changes not
+   * yet saved stay counted as they were: the flush and load are not changes.
+   */
+  reload(opts: { save: boolean; flush: boolean; merge: boolean }): 'ok' | 'save-failed' | 'load-failed' {
+    // The flush would free entries the snapshot has yet to write: a running background save stops first.
+    this.abortBackgroundSave();
+    if (opts.save && !this.save()) return 'save-failed';
+    const store = this.host.store;
+    const unsaved = this.changesSinceSave;
+    try {
+      if (opts.flush) store.flushAll();
+      // A dump that is not there fails here too (after the flush, as in Redis).
+      this.load(opts.merge);
+    } catch (e) {
+      this.host.log('warning', `DEBUG RELOAD: loading ${this.path} failed: ${(e as Error).message}`);
+      return 'load-failed';
+    } finally {
+      this.changesAtSave = store.changes - unsaved;
+    }
+    this.host.log('warning', 'DB reloaded by DEBUG RELOAD');
+    return 'ok';
+  }
+
+  /** The dump into the store, logged as Redis logs a load; the load counters of INFO persistence set. */
+  private load(replace: boolean): void {
     const config = this.host.config;
-    const stats = loadRdbFile(path, this.host, {
+    const stats = loadRdbFile(this.path, this.host, {
       checksum: config.bool('rdbchecksum'),
       skipUnknownTypes: config.bool('rdb-load-skip-unknown-types'),
       maxmemory: config.int('maxmemory'),
       policy: config.str('maxmemory-policy'),
+      replace,
     });
     const log = (msg: string) => this.host.log('notice', msg);
     const ver = stats.aux.get('kvslab-ver');
@@ -114,11 +152,8 @@ export class Persistence {
     if (stats.skipped > 0) this.host.log('warning', `${stats.skipped} keys of types kvslab does not have were skipped (rdb-load-skip-unknown-types yes)`);
     if (stats.evicted > 0) this.host.log('warning', `${stats.evicted} keys evicted to fit maxmemory while loading`);
     log(`Done loading RDB, keys loaded: ${stats.loaded}, keys expired: ${stats.expired}.`);
-    log(`DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
     this.lastLoadLoaded = stats.loaded;
     this.lastLoadExpired = stats.expired;
-    // What was just read from the dump is on disk already.
-    this.changesAtSave = this.host.store.changes;
   }
 
   /** Whether a background save is running (SAVE and BGSAVE are refused meanwhile). */

@@ -1,11 +1,13 @@
-// Loading an RDB file into the store at start-up: Redis's records in order,
+// Loading an RDB file into the store (at start-up, DEBUG RELOAD): Redis's records in order,
 // each key with its expiry and access hint, strings and kvslab tensors into
 // their databases. A key already expired is dropped; a type kvslab does not
 // hold (lists, hashes, sets, sorted sets, streams, other modules' data)
 // stops the load unless rdb-load-skip-unknown-types says to leave it out;
 // under maxmemory the load evicts as the policy allows, and stops when it
-// cannot (noeviction). Any failure is an RdbError or a LoadError and the
-// server does not start: a dump is loaded whole or not at all.
+// cannot (noeviction). Any failure is an RdbError or a LoadError: at
+// start-up the server does not start then, so a dump is loaded whole or not
+// at all. A key the store holds already is an error, unless `replace` says
+// the dump's wins (DEBUG RELOAD MERGE).
 
 import type { Store } from '../store/store.js';
 import type { Db } from '../store/db.js';
@@ -40,6 +42,8 @@ export interface LoadOptions {
   /** maxmemory and maxmemory-policy, for the message when the dump does not fit. */
   maxmemory: number;
   policy: string;
+  /** A key already in its database is replaced by the dump's (Redis's RDBFLAGS_ALLOW_DUP); else an RdbError. */
+  replace?: boolean;
 }
 
 export interface LoadStats {
@@ -61,7 +65,7 @@ function printable(key: Buffer): string {
   return key.length > 128 ? `${s}...` : s;
 }
 
-/** Loads `path` into `host.store`, which must be empty. Throws RdbError or LoadError. */
+/** Loads `path` into `host.store`. Throws RdbError or LoadError (what was loaded before it stays). */
 export function loadRdbFile(path: string, host: LoadHost, opts: LoadOptions): LoadStats {
   const r = new RdbReader(new FileSource(path));
   try {
@@ -198,7 +202,12 @@ function load(r: RdbReader, host: LoadHost, opts: LoadOptions): LoadStats {
       continue;
     }
 
-    if (db.find(k) >= 0) throw new RdbError(`RDB has duplicated key '${printable(k)}' in DB ${db.id}`, at);
+    const old = db.find(k);
+    if (old >= 0) {
+      if (opts.replace !== true) throw new RdbError(`RDB has duplicated key '${printable(k)}' in DB ${db.id}`, at);
+      // As Redis: the old entry is deleted, then the dump's added with its own expiry and access data.
+      db.removeEntry(old);
+    }
     const h = insert(host, opts, db, k, vtype, value, exp === -1n ? 0n : exp, stats);
     if (keyIdle >= 0 || keyFreq >= 0) db.restoreAccess(h, keyIdle, keyFreq);
     // Each key is written as by a command of its own: its handle is not held past it (else none could be evicted).

@@ -21,26 +21,42 @@ export const TENSOR_MODULE_ID = moduleTypeId(TENSOR_MODULE_NAME, TENSOR_ENCVER);
 const FORMAT = 1;
 const ZEROS = Buffer.alloc(64 * 1024);
 
-/** Writes the tensor value buf[start, ...) as a module value (after the key header). */
-export function writeTensor(w: RdbWriter, buf: Buffer, start: number): void {
+/** Receives a run of bytes, buf[start, end). */
+export type PartWriter = (buf: Uint8Array, start: number, end: number) => void;
+
+/**
+ * The tensor value buf[start, ...) as a dump holds it: `total` bytes, given
+ * to `write` in order by `parts`. The same tensor gives the same bytes
+ * whatever its capacity or the rows past each layer's length held (DEBUG
+ * DIGEST digests this form, so that a digest survives a save and load).
+ */
+export function tensorDumpForm(buf: Buffer, start: number): { total: number; parts(write: PartWriter): void } {
   const t = readTensor(buf, start);
   let cap = 0;
   for (let l = 0; l < t.layers; l++) cap = Math.max(cap, layerLength(buf, start, l));
-  const total = valueBytes(t, t.metaLen, cap);
+  return {
+    total: valueBytes(t, t.metaLen, cap),
+    parts(write) {
+      const header = Buffer.from(buf.subarray(start, start + t.dataAt));
+      setCapacity(header, 0, cap);
+      write(header, 0, header.length);
+      for (let st = 0; st < t.kv * t.layers; st++) {
+        const rows = layerLength(buf, start, st % t.layers);
+        const at = start + rowAt(t, st, 0);
+        write(buf, at, at + rows * t.row);
+        for (let pad = (cap - rows) * t.row; pad > 0; pad -= ZEROS.length) write(ZEROS, 0, Math.min(pad, ZEROS.length));
+      }
+    },
+  };
+}
+
+/** Writes the tensor value buf[start, ...) as a module value (after the key header). */
+export function writeTensor(w: RdbWriter, buf: Buffer, start: number): void {
+  const form = tensorDumpForm(buf, start);
   w.moduleStart(TENSOR_MODULE_ID);
   w.moduleUint(FORMAT);
   w.length(MODULE_OP_STRING);
-  w.stringParts(total, (write) => {
-    const header = Buffer.from(buf.subarray(start, start + t.dataAt));
-    setCapacity(header, 0, cap);
-    write(header, 0, header.length);
-    for (let st = 0; st < t.kv * t.layers; st++) {
-      const rows = layerLength(buf, start, st % t.layers);
-      const at = start + rowAt(t, st, 0);
-      write(buf, at, at + rows * t.row);
-      for (let pad = (cap - rows) * t.row; pad > 0; pad -= ZEROS.length) write(ZEROS, 0, Math.min(pad, ZEROS.length));
-    }
-  });
+  w.stringParts(form.total, form.parts);
   w.moduleEnd();
 }
 

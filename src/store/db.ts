@@ -100,6 +100,15 @@ export class Db {
     return h < 0 ? -1 : this.index.expireAt(h);
   }
 
+  /**
+   * Handle of an entry, logically expired or not, or -1: nothing is deleted,
+   * counted or pinned, so read it before the next store call (DEBUG
+   * DIGEST-VALUE sees expired keys, as Redis's does).
+   */
+  peek(key: Buffer): number {
+    return this.index.find(key);
+  }
+
   /** Deletes `key` if its time has come; true when it did (SCAN's filter, as Redis's expireIfNeeded). */
   expireIfDue(key: Buffer): boolean {
     const h = this.index.find(key);

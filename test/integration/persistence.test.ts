@@ -2,7 +2,7 @@
 // SIGTERM with and without save rules, keys and TTLs and tensors back after a
 // restart, access data (OBJECT IDLETIME/FREQ) kept, a failed save keeping the
 // server up, a broken dump refused with the offset named (never half
-// loaded), and a dump bigger than maxmemory.
+// loaded), a dump bigger than maxmemory, and DEBUG RELOAD with its options.
 
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -365,5 +365,102 @@ describe('a dump bigger than maxmemory', () => {
     const out = await refused(['--dir', dir, '--maxmemory', '8mb']);
     expect(out).toMatch(/maxmemory/);
     expect(out).toMatch(/noeviction/);
+  });
+});
+
+describe('DEBUG RELOAD', () => {
+  const digest = (c: Redis) => c.call('DEBUG', 'DIGEST') as Promise<string>;
+
+  it('saves, flushes and loads: strings with TTLs and tensors come back with the same DEBUG DIGEST', async () => {
+    const dir = scratch();
+    const a = await start(await freePort(), ['--dir', dir]);
+    const c = a.client();
+    await c.set('s', 'value');
+    await c.set('n', '12345');
+    await c.set('ttl', 'x', 'PX', 60_000);
+    await c.set('', '');
+    await c.select(5);
+    await c.set('five', '5', 'EX', 1000);
+    await c.select(0);
+    // A tensor at a capacity past its length (which the dump cuts), with a layer ahead of the others.
+    await c.call('KV.CREATE', 'kv', ...tensorShape());
+    const data = tensorData(33, 1);
+    await c.call('KV.APPEND', 'kv', data);
+    await c.call('KV.APPEND', 'kv', Buffer.alloc(2 * 3 * 2 * 8 * 4, 9), 'LAYER', '1');
+    await c.call('KV.PUT', 'kv:ttl', tensorData(2, 3), ...tensorShape(), 'PX', '60000');
+    const before = await digest(c);
+    const values = await c.call('DEBUG', 'DIGEST-VALUE', 's', 'n', 'ttl', '', 'kv', 'kv:ttl');
+    const info1 = await kvInfo(c, 'kv');
+    expect(info1.get('capacity')).not.toBe(36);
+
+    expect(await c.call('DEBUG', 'RELOAD')).toBe('OK');
+    expect(await digest(c)).toBe(before);
+    expect(await c.call('DEBUG', 'DIGEST-VALUE', 's', 'n', 'ttl', '', 'kv', 'kv:ttl')).toEqual(values);
+    expect(await c.get('s')).toBe('value');
+    expect(await c.object('ENCODING', 'n')).toBe('int');
+    for (const k of ['ttl', 'kv:ttl']) {
+      const pttl = await c.pttl(k);
+      expect(pttl, k).toBeGreaterThan(50_000);
+      expect(pttl, k).toBeLessThanOrEqual(60_000);
+    }
+    await c.select(5);
+    expect(await c.get('five')).toBe('5');
+    expect(await c.ttl('five')).toBeGreaterThan(990);
+    await c.select(0);
+    expect(await c.callBuffer('KV.SLICE', 'kv', '0', '33')).toEqual(data);
+    const info2 = await kvInfo(c, 'kv');
+    // Cut to the longest layer by the dump: all else is as it was.
+    expect(info2.get('capacity')).toBe(36);
+    info1.delete('capacity');
+    info2.delete('capacity');
+    expect(info2).toEqual(info1);
+    const p = await info(c, 'persistence');
+    expect(p.get('rdb_last_load_keys_loaded')).toBe('7');
+    expect(p.get('rdb_changes_since_last_save')).toBe('0');
+    expect(await logged(a, 'DB reloaded by DEBUG RELOAD')).toContain('Done loading RDB, keys loaded: 7, keys expired: 0.');
+  });
+
+  it('NOSAVE with no dump: the dataset is flushed and the load fails with Redis\'s error', async () => {
+    const dir = scratch();
+    const a = await start(await freePort(), ['--dir', dir]);
+    const c = a.client();
+    await c.set('k', 'v');
+    await c.save();
+    rmSync(join(dir, 'dump.rdb'));
+    await expect(c.call('DEBUG', 'RELOAD', 'NOSAVE')).rejects.toThrow(/^ERR Error trying to load the RDB dump$/);
+    expect(await logged(a, 'DEBUG RELOAD: loading')).toMatch(/DEBUG RELOAD: loading .*dump\.rdb failed: ENOENT/);
+    // As Redis: the flush came first.
+    expect(await c.dbsize()).toBe(0);
+    // And a reload that saves first works again.
+    await c.set('k', 'again');
+    expect(await c.call('DEBUG', 'RELOAD')).toBe('OK');
+    expect(await c.get('k')).toBe('again');
+  });
+
+  it('NOFLUSH: a key in both is an error without MERGE (the server runs on); with MERGE the dump\'s replaces it', async () => {
+    const dir = scratch();
+    const a = await start(await freePort(), ['--dir', dir]);
+    const c = a.client();
+    await c.set('a', 'saved');
+    await c.set('b', 'saved', 'EX', 1000);
+    await c.save();
+    await c.set('a', 'changed');
+    await c.persist('b');
+    await c.set('c', 'new');
+
+    await expect(c.call('DEBUG', 'RELOAD', 'NOSAVE', 'NOFLUSH')).rejects.toThrow(/^ERR Error trying to load the RDB dump$/);
+    expect(await logged(a, 'RDB has duplicated key')).toMatch(/RDB has duplicated key '(a|b)' in DB 0/);
+    expect(await c.ping()).toBe('PONG');
+
+    expect(await c.call('DEBUG', 'RELOAD', 'NOSAVE', 'NOFLUSH', 'MERGE')).toBe('OK');
+    expect(await c.mget('a', 'b', 'c')).toEqual(['saved', 'saved', 'new']);
+    expect(await c.ttl('b')).toBeGreaterThan(990);
+    // Replaced keys count as loaded, as in Redis.
+    expect((await info(c, 'persistence')).get('rdb_last_load_keys_loaded')).toBe('2');
+
+    // Without a key in both, NOFLUSH alone adds the dump to the dataset.
+    await c.del('a', 'b');
+    expect(await c.call('DEBUG', 'RELOAD', 'NOSAVE', 'NOFLUSH')).toBe('OK');
+    expect(await c.mget('a', 'b', 'c')).toEqual(['saved', 'saved', 'new']);
   });
 });
