@@ -173,16 +173,17 @@ Examples:
   process.on('SIGHUP', () => {});
   server.onShutdown = () => { if (!stopping) stop(); };
 
-  // The dump before the listeners: no client sees a half-loaded keyspace (a bad dump stops start-up).
-  try {
-    server.persistence.loadAtStart();
-  } catch (e) {
-    failStart(new Error(`Fatal error loading the DB from ${server.persistence.path}: ${(e as Error).message}. Exiting.`));
-  }
   try {
     await server.listen();
   } catch (e) {
     failStart(e);
+  }
+  // The dump loads a slice at a time with the listeners open, as Redis's: meanwhile commands that need data get
+  // -LOADING, so no client sees a half-loaded keyspace; a bad dump stops the server. Ready only after it.
+  try {
+    await server.persistence.loadAtStart();
+  } catch (e) {
+    failStart(new Error(`Fatal error loading the DB from ${server.persistence.path}: ${(e as Error).message}. Exiting.`));
   }
   try {
     // Loaded only when wanted: prom-client stays off the heap of a server without metrics-port.

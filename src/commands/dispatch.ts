@@ -7,7 +7,7 @@
 import type { CommandContext, Handler, QueuedCommand } from './context.js';
 import { subcommandOf, type Command } from './model/command-table.js';
 import {
-  CMD_DENYOOM, CMD_EXEC, CMD_FAST, CMD_NO_AUTH, CMD_NO_MULTI, CMD_SKIP_SLOWLOG, CMD_TX_CONTROL, CMD_TX_OOM_EXEMPT, CMD_WRITE,
+  CMD_DENYOOM, CMD_EXEC, CMD_FAST, CMD_NO_AUTH, CMD_NO_MULTI, CMD_SKIP_SLOWLOG, CMD_TX_CONTROL, CMD_TX_OOM_EXEMPT, CMD_WRITE, CMD_LOADING,
 } from './model/flags.js';
 import { ERR_MISCONF } from '../persistence/persistence.js';
 import { cText, ERR_OOM } from './args.js';
@@ -80,12 +80,21 @@ export function processCommand(c: CommandContext, argv: Buffer[]): void {
     if ((flags & CMD_EXEC) !== 0) return abortExec(c, cmd, ERR_MISCONF);
     return reject(c, ERR_MISCONF, cmd);
   }
+  // The dump is loading: only commands flagged for it run (and an EXEC of only those), as Redis.
+  if (server.persistence.isLoading && refusedWhileLoading(c, cmd)) return reject(c, ERR_LOADING, cmd);
   if (c.multi !== null && (flags & CMD_TX_CONTROL) === 0) {
     c.multi.push({ cmd, argv: argv.map((a) => Buffer.from(a)) });
     c.addStatus('QUEUED');
     return;
   }
   call(c, cmd, argv);
+}
+
+const ERR_LOADING = 'LOADING Redis is loading the dataset in memory';
+
+function refusedWhileLoading(c: CommandContext, cmd: Command<Handler>): boolean {
+  if ((cmd.flags & CMD_LOADING) === 0) return true;
+  return (cmd.flags & CMD_EXEC) !== 0 && c.multi !== null && c.multi.some((q) => (q.cmd.flags & CMD_LOADING) === 0);
 }
 
 function refusedByMisconf(c: CommandContext, cmd: Command<Handler>): boolean {

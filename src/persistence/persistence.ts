@@ -11,7 +11,10 @@ import type { Config } from '../config/configuration.js';
 import type { Store } from '../store/store.js';
 import { KVSLAB_VERSION, REDIS_VERSION } from '../version.js';
 import { saveRdbFile, type SaveOptions, type SaveStats } from './rdb-save.js';
-import { loadRdbFile } from './rdb-load.js';
+import { loadRdbFile, RdbLoad, type LoadOptions, type LoadStats } from './rdb-load.js';
+
+/** Redis's loading_process_events_interval_bytes: clients are served after each such slice of a load at start-up. */
+const LOAD_SLICE_BYTES = 2 * 1024 * 1024;
 import { BackgroundSave, type BackgroundSaveResult } from './background-save.js';
 
 /** Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed background save, the save rules wait this long (s) before trying again. */
@@ -48,6 +51,8 @@ export class Persistence {
   /** Keys the last load (at start, DEBUG RELOAD) put in the store, and those it dropped as expired. */
   lastLoadLoaded = 0;
   lastLoadExpired = 0;
+  /** The load at start-up while it runs (INFO's loading_* fields read it). */
+  private loading: { load: RdbLoad; startedAt: number; startedMs: number; usedMem: number } | null = null;
   /** The running background save, if any. */
   private bgsave: BackgroundSave | null = null;
   /** Whether the last background save worked (rdb_last_bgsave_status; a SAVE that works sets it too, as Redis). */
@@ -96,14 +101,30 @@ export class Persistence {
    * the store is empty. Throws RdbError (the offset named) or LoadError; the
    * caller does not start then. Logs as Redis does.
    */
-  loadAtStart(): void {
+  async loadAtStart(): Promise<void> {
     if (!existsSync(this.path)) return;
     const started = performance.now();
-    this.load(false);
+    const load = new RdbLoad(this.path, this.host, this.loadOptions(false));
+    this.loading = { load, startedAt: Date.now(), startedMs: started, usedMem: 0 };
+    try {
+      let stats: LoadStats | null = null;
+      while ((stats = load.step(LOAD_SLICE_BYTES)) === null) {
+        if (this.loading.usedMem === 0) this.loading.usedMem = Number(load.stats.aux.get('used-mem') ?? 0);
+        // Clients are served between slices: they get -LOADING for what needs data.
+        await new Promise((r) => setImmediate(r));
+      }
+      this.loaded(stats);
+    } finally {
+      load.close();
+      this.loading = null;
+    }
     this.host.log('notice', `DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
     // What was just read from the dump is on disk already.
     this.changesAtSave = this.host.store.changes;
   }
+
+  /** Whether the dump is being loaded (commands that need data get -LOADING, INFO shows loading:1). */
+  get isLoading(): boolean { return this.loading !== null; }
 
   /**
    * DEBUG RELOAD (Redis 7.0's): saves the dump unless `save` is false, empties
@@ -136,14 +157,22 @@ export class Persistence {
 
   /** The dump into the store, logged as Redis logs a load; the load counters of INFO persistence set. */
   private load(replace: boolean): void {
+    this.loaded(loadRdbFile(this.path, this.host, this.loadOptions(replace)));
+  }
+
+  private loadOptions(replace: boolean): LoadOptions {
     const config = this.host.config;
-    const stats = loadRdbFile(this.path, this.host, {
+    return {
       checksum: config.bool('rdbchecksum'),
       skipUnknownTypes: config.bool('rdb-load-skip-unknown-types'),
       maxmemory: config.int('maxmemory'),
       policy: config.str('maxmemory-policy'),
       replace,
-    });
+    };
+  }
+
+  /** A load's log lines, as Redis's, and INFO's load counters. */
+  private loaded(stats: LoadStats): void {
     const log = (msg: string) => this.host.log('notice', msg);
     const ver = stats.aux.get('kvslab-ver');
     log(`Loading RDB produced by ${ver !== undefined ? `kvslab ${ver}` : `version ${stats.aux.get('redis-ver') ?? 'unknown'}`}`);
@@ -222,7 +251,7 @@ export class Persistence {
    * wait BGSAVE_RETRY_DELAY seconds between tries.
    */
   cron(): void {
-    if (this.bgsave !== null) return;
+    if (this.bgsave !== null || this.loading !== null) return;
     const now = Math.floor(Date.now() / 1000);
     const mayRetry = this.lastBgsaveOk || now - this.lastBgsaveTry > BGSAVE_RETRY_DELAY;
     if (!mayRetry) return;
@@ -270,17 +299,41 @@ export class Persistence {
     // As Redis: a background save in progress is stopped, its temporary file removed.
     this.abortBackgroundSave();
     if (mode === 'nosave' || (mode === 'rules' && !this.hasSaveRules)) return true;
+    // Half a dataset must not overwrite the dump it is being read from (Redis: NOSAVE while loading).
+    if (this.loading !== null) {
+      this.host.log('warning', 'Shutting down while loading the dump: not saving.');
+      return true;
+    }
     this.host.log('notice', 'Saving the final RDB snapshot before exiting.');
     if (this.save()) return true;
     this.host.log('warning', 'Error trying to save the DB, can\'t exit.');
     return false;
   }
 
+  /** Redis's loading_* fields, while a load runs. */
+  private loadingFields(): [string, string | number][] {
+    const l = this.loading;
+    if (l === null) return [];
+    const done = l.load.offset;
+    const total = l.load.size;
+    // Redis's estimate: whole seconds elapsed, 1 while none has.
+    const elapsed = Math.floor((performance.now() - l.startedMs) / 1000);
+    const eta = elapsed === 0 ? 1 : Math.floor((elapsed * (total - done)) / (done + 1));
+    return [
+      ['loading_start_time', Math.floor(l.startedAt / 1000)],
+      ['loading_total_bytes', total],
+      ['loading_rdb_used_mem', l.usedMem],
+      ['loading_loaded_bytes', done],
+      ['loading_loaded_perc', total > 0 ? ((100 * done) / total).toFixed(2) : '0.00'],
+      ['loading_eta_seconds', eta],
+    ];
+  }
+
   /** INFO persistence, Redis 7.0's fields (no AOF, no fork: those read as an idle Redis's). */
   infoFields(): [string, string | number][] {
     const bg = this.bgsave;
     return [
-      ['loading', 0],
+      ['loading', this.loading !== null ? 1 : 0],
       ['async_loading', 0],
       // "Copy on write" here: the old values a running save wrote ahead of its walk.
       ['current_cow_peak', bg?.cowBytes ?? 0],
@@ -312,6 +365,8 @@ export class Persistence {
       ['aof_last_cow_size', 0],
       ['module_fork_in_progress', 0],
       ['module_fork_last_cow_size', 0],
+      // Last, as Redis prints them.
+      ...this.loadingFields(),
     ];
   }
 }

@@ -65,116 +65,153 @@ function printable(key: Buffer): string {
   return key.length > 128 ? `${s}...` : s;
 }
 
-/** Loads `path` into `host.store`. Throws RdbError or LoadError (what was loaded before it stays). */
+/** Loads `path` into `host.store` at once. Throws RdbError or LoadError (what was loaded before it stays). */
 export function loadRdbFile(path: string, host: LoadHost, opts: LoadOptions): LoadStats {
-  const r = new RdbReader(new FileSource(path));
+  const load = new RdbLoad(path, host, opts);
   try {
-    return load(r, host, opts);
+    for (;;) {
+      const stats = load.step(Infinity);
+      if (stats !== null) return stats;
+    }
   } finally {
-    r.close();
+    load.close();
   }
 }
 
-function load(r: RdbReader, host: LoadHost, opts: LoadOptions): LoadStats {
-  const store = host.store;
-  const stats: LoadStats = { version: r.header(), loaded: 0, expired: 0, skipped: 0, evicted: 0, aux: new Map() };
-  const evictedBefore = store.stats.evictedKeys;
-  const now = BigInt(store.now());
-  let unknown: Unknown | null = null;
-  let db: Db = store.dbs[0];
+/**
+ * A load that can go a slice at a time (start-up serves -LOADING between
+ * slices, as Redis processes events every couple of megabytes): step() reads
+ * records until it has read about `bytes` more of the file, stopping only
+ * between records, and returns the statistics once the trailer is read.
+ */
+export class RdbLoad {
+  private readonly r: RdbReader;
+  readonly stats: LoadStats;
+  private readonly evictedBefore: number;
+  private readonly now: bigint;
+  private unknown: Unknown | null = null;
+  private db: Db;
   // Per key: what the records before its type byte said.
-  let expireAt = -1n;
-  let idle = -1;
-  let freq = -1;
-  let keyBuf = Buffer.allocUnsafeSlow(256);
+  private expireAt = -1n;
+  private idle = -1;
+  private freq = -1;
+  private keyBuf = Buffer.allocUnsafeSlow(256);
 
-  for (;;) {
+  constructor(path: string, private readonly host: LoadHost, private readonly opts: LoadOptions) {
+    this.r = new RdbReader(new FileSource(path));
+    try {
+      this.stats = { version: this.r.header(), loaded: 0, expired: 0, skipped: 0, evicted: 0, aux: new Map() };
+    } catch (e) {
+      this.r.close();
+      throw e;
+    }
+    const store = host.store;
+    this.evictedBefore = store.stats.evictedKeys;
+    this.now = BigInt(store.now());
+    this.db = store.dbs[0];
+  }
+
+  /** Bytes of the file read so far, and its size (loading_loaded_bytes, loading_total_bytes). */
+  get offset(): number { return this.r.offset; }
+  get size(): number { return this.r.offset + this.r.remaining; }
+
+  close(): void {
+    this.r.close();
+  }
+
+  /** Reads records for about `bytes` of the file; the statistics when the load is complete, else null. */
+  step(bytes: number): LoadStats | null {
+    const r = this.r;
+    const until = r.offset + bytes;
+    while (r.offset < until) {
+      if (this.record()) return this.finish();
+    }
+    return null;
+  }
+
+  /** One record; true at EOF (the trailer read). */
+  private record(): boolean {
+    const { r, host, opts, stats } = this;
+    const store = host.store;
     const at = r.offset;
     const op = r.byte();
     switch (op) {
       case OP_EXPIRETIME_MS:
-        expireAt = r.int64LE();
-        continue;
+        this.expireAt = r.int64LE();
+        return false;
       case OP_EXPIRETIME:
-        expireAt = BigInt(r.uint32LE() | 0) * 1000n;
-        continue;
+        this.expireAt = BigInt(r.uint32LE() | 0) * 1000n;
+        return false;
       case OP_IDLE:
-        idle = r.length();
-        continue;
+        this.idle = r.length();
+        return false;
       case OP_FREQ:
-        freq = r.byte();
-        continue;
+        this.freq = r.byte();
+        return false;
       case OP_SELECTDB: {
         const id = r.length();
         if (id >= store.dbs.length) {
           throw new LoadError(`FATAL: Data file was created with a Redis server configured to handle more than ${store.dbs.length} databases (db ${id} at offset ${at}); raise 'databases'`);
         }
-        db = store.dbs[id];
-        continue;
+        this.db = store.dbs[id];
+        return false;
       }
       case OP_RESIZEDB: {
         // A hint only (a corrupt one must not allocate the machine away): capped by what the file can hold.
         const size = r.length();
         r.length();
-        db.expand(Math.min(size, r.remaining));
-        continue;
+        this.db.expand(Math.min(size, r.remaining));
+        return false;
       }
       case OP_AUX: {
         const name = r.stringCopy().toString('latin1');
         stats.aux.set(name, r.string().toString('latin1'));
-        continue;
+        return false;
       }
       case OP_MODULE_AUX: {
         // Module-wide data (not a key's): kvslab's own module writes none, another's cannot be used.
         const { name } = moduleTypeName(r.length64());
         r.moduleFields(true);
         host.log('warning', `The dump holds AUX data of module '${name}' (offset ${at}), which kvslab does not have: left out`);
-        continue;
+        return false;
       }
       case OP_FUNCTION:
-      case OP_FUNCTION2: {
+      case OP_FUNCTION2:
         r.skipString();
-        const u = unknownKind(unknown, 'function library', db.id, at, Buffer.from('(function library)'));
-        unknown = u;
-        continue;
-      }
+        this.unknown = unknownKind(this.unknown, 'function library', this.db.id, at, Buffer.from('(function library)'));
+        return false;
       case OP_EOF:
         r.trailer(opts.checksum);
-        stats.evicted = store.stats.evictedKeys - evictedBefore;
-        if (unknown !== null && !opts.skipUnknownTypes) {
-          throw new LoadError(
-            `The dump holds ${unknown.count} keys of types kvslab does not have (the first: '${unknown.key}', ${/^[aeiou]/.test(unknown.type) ? 'an' : 'a'} ${unknown.type}, in db ${unknown.db} at offset ${unknown.offset}); `
-            + 'kvslab holds strings and KV tensors. Set rdb-load-skip-unknown-types yes to load the rest without them',
-          );
-        }
-        if (unknown !== null) stats.skipped = unknown.count;
-        return stats;
+        return true;
       default:
-        break;
+        this.key(op, at);
+        return false;
     }
+  }
 
-    // A key: type byte, key, value.
-    const type = op;
+  /** A key: type byte (read), key, value. */
+  private key(type: number, at: number): void {
+    const { r, host, opts, stats, db } = this;
     const name = rdbTypeName(type);
-    if (name === null) r.fail(`Unknown RDB encoding type ${type}`, at);
+    if (name === null) return r.fail(`Unknown RDB encoding type ${type}`, at);
     const key = r.string();
-    if (key.length > keyBuf.length) keyBuf = Buffer.allocUnsafeSlow(Math.max(key.length, keyBuf.length * 2));
-    copyBytes(key, 0, key.length, keyBuf, 0);
-    const k = keyBuf.subarray(0, key.length);
+    if (key.length > this.keyBuf.length) this.keyBuf = Buffer.allocUnsafeSlow(Math.max(key.length, this.keyBuf.length * 2));
+    copyBytes(key, 0, key.length, this.keyBuf, 0);
+    const k = this.keyBuf.subarray(0, key.length);
     const valueAt = r.offset;
-    const exp = expireAt;
-    const keyIdle = idle;
-    const keyFreq = freq;
-    expireAt = -1n;
-    idle = freq = -1;
+    const exp = this.expireAt;
+    const keyIdle = this.idle;
+    const keyFreq = this.freq;
+    this.expireAt = -1n;
+    this.idle = this.freq = -1;
 
     let vtype: ValueType;
     let value: Buffer;
     if (type === RDB_TYPE_STRING) {
-      if (exp !== -1n && exp < now) {
+      if (exp !== -1n && exp < this.now) {
         r.skipString();
         stats.expired++;
-        continue;
+        return;
       }
       vtype = ValueType.String;
       value = r.string();
@@ -182,13 +219,13 @@ function load(r: RdbReader, host: LoadHost, opts: LoadOptions): LoadStats {
       const id = r.length64();
       if (id !== TENSOR_MODULE_ID) {
         r.moduleFields(true);
-        unknown = unknownKind(unknown, `value of module type '${moduleTypeName(id).name}'`, db.id, at, k);
-        continue;
+        this.unknown = unknownKind(this.unknown, `value of module type '${moduleTypeName(id).name}'`, db.id, at, k);
+        return;
       }
       const fields = r.moduleFields();
-      if (exp !== -1n && exp < now) {
+      if (exp !== -1n && exp < this.now) {
         stats.expired++;
-        continue;
+        return;
       }
       try {
         value = tensorFromFields(fields);
@@ -198,8 +235,8 @@ function load(r: RdbReader, host: LoadHost, opts: LoadOptions): LoadStats {
       vtype = ValueType.KvTensor;
     } else {
       r.skipValue(type);
-      unknown = unknownKind(unknown, name, db.id, at, k);
-      continue;
+      this.unknown = unknownKind(this.unknown, name, db.id, at, k);
+      return;
     }
 
     const old = db.find(k);
@@ -211,8 +248,22 @@ function load(r: RdbReader, host: LoadHost, opts: LoadOptions): LoadStats {
     const h = insert(host, opts, db, k, vtype, value, exp === -1n ? 0n : exp, stats);
     if (keyIdle >= 0 || keyFreq >= 0) db.restoreAccess(h, keyIdle, keyFreq);
     // Each key is written as by a command of its own: its handle is not held past it (else none could be evicted).
-    store.unpinAll();
+    host.store.unpinAll();
     stats.loaded++;
+  }
+
+  /** After the trailer: keys of unknown types stop the load unless they may be left out. */
+  private finish(): LoadStats {
+    const { stats, unknown } = this;
+    stats.evicted = this.host.store.stats.evictedKeys - this.evictedBefore;
+    if (unknown !== null && !this.opts.skipUnknownTypes) {
+      throw new LoadError(
+        `The dump holds ${unknown.count} keys of types kvslab does not have (the first: '${unknown.key}', ${/^[aeiou]/.test(unknown.type) ? 'an' : 'a'} ${unknown.type}, in db ${unknown.db} at offset ${unknown.offset}); `
+        + 'kvslab holds strings and KV tensors. Set rdb-load-skip-unknown-types yes to load the rest without them',
+      );
+    }
+    if (unknown !== null) stats.skipped = unknown.count;
+    return stats;
   }
 }
 

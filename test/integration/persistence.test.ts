@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, logged, startKvslabOn, type RunningServer } from '../helpers/servers.js';
 import type { Redis } from 'ioredis';
-import { info } from '../helpers/info.js';
+import { info, parseInfo } from '../helpers/info.js';
+import { RawClient, show } from '../helpers/raw-client.js';
+import { MemorySink, RdbWriter } from '../../src/persistence/rdb-writer.js';
 
 let running: RunningServer[] = [];
 afterEach(async () => {
@@ -463,4 +465,57 @@ describe('DEBUG RELOAD', () => {
     expect(await c.call('DEBUG', 'RELOAD', 'NOSAVE', 'NOFLUSH')).toBe('OK');
     expect(await c.mget('a', 'b', 'c')).toEqual(['saved', 'saved', 'new']);
   });
+});
+
+describe('while a big dump loads', () => {
+  /** A dump of `n` keys "k:<i>" = "value-<i>", written by kvslab's RDB writer (fast: no server to fill). */
+  function bigDump(dir: string, n: number): void {
+    const sink = new MemorySink();
+    const w = new RdbWriter(sink, { compression: false, checksum: true });
+    w.header();
+    w.aux('redis-ver', '7.0.15');
+    w.selectDb(0);
+    w.resizeDb(n, 0);
+    for (let i = 0; i < n; i++) {
+      w.keyHeader(0, Buffer.from(`k:${i}`));
+      w.string(Buffer.from(`value-${i}-${'x'.repeat(40)}`));
+    }
+    w.end();
+    writeFileSync(join(dir, 'dump.rdb'), sink.take());
+  }
+
+  it('clients connect at once and get -LOADING, INFO shows the load, ioredis waits for the end', async () => {
+    const dir = scratch();
+    const n = 1_500_000;
+    bigDump(dir, n);
+    const port = await freePort();
+    const starting = start(port, ['--dir', dir]);
+    // The listener is up before the load ends: connect as soon as it is.
+    let raw: RawClient | null = null;
+    for (let i = 0; i < 500 && raw === null; i++) {
+      raw = await RawClient.connect(port).catch(() => null);
+      if (raw === null) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(raw).not.toBeNull();
+    const c = raw as RawClient;
+    const get = await c.call('GET', 'k:1');
+    const ping = await c.call('PING');
+    const infoText = await c.call('INFO', 'persistence');
+    // ioredis asks INFO until loading:0 before it sends anything (its ready check).
+    const late = new (await import('ioredis')).Redis({ port, lazyConnect: false });
+    const value = late.get(`k:${n - 1}`);
+    await starting;
+    expect(show(get)).toEqual({ error: 'LOADING Redis is loading the dataset in memory' });
+    expect(show(ping)).toEqual({ error: 'LOADING Redis is loading the dataset in memory' });
+    const fields = parseInfo(String(show(infoText)));
+    expect(fields.get('loading')).toBe('1');
+    expect(Number(fields.get('loading_total_bytes'))).toBeGreaterThan(50_000_000);
+    expect(Number(fields.get('loading_loaded_bytes'))).toBeLessThan(Number(fields.get('loading_total_bytes')));
+    expect(fields.has('loading_eta_seconds')).toBe(true);
+    expect(await value).toBe(`value-${n - 1}-${'x'.repeat(40)}`);
+    expect(await c.call('DBSIZE')).toBe(n);
+    expect(parseInfo(String(show(await c.call('INFO', 'persistence')))).get('loading')).toBe('0');
+    late.disconnect();
+    c.close();
+  }, 60_000);
 });
