@@ -1,70 +1,138 @@
-// RDB snapshots side by side with Redis: a fresh server of each kind is
-// loaded with 1,000,000 keys "key:0000000".. with 64 B values, then SAVE is
-// timed from the client (a blocking save on both: Redis's SAVE, kvslab's
-// SAVE), the dump's size read from disk, and a second server of the same kind
-// started on that dump: the load time is what each logs ("DB loaded from
-// disk: N seconds"), and its DBSIZE must be the keys that were saved.
+// RDB snapshots side by side with Redis, for two datasets: 1,000,000 keys
+// "key:0000000".. with 64 B values, and 100,000 keys with 4 KiB values (the
+// bench's values are 'x' bytes: compressible, as in redis-benchmark). For
+// each, a fresh server of each kind is loaded, SAVE is timed from the client
+// (a blocking save on both), the dump's size read from disk (then, with
+// rdbcompression no, once more: the size without LZF), and a second server
+// of the same kind started on the first dump: the load time is what each
+// logs ("DB loaded from disk: N seconds"), and its DBSIZE must be the keys
+// that were saved. kvslab alone: 2 GiB of Llama-3-8B-shaped tensors (32
+// layers, 8 KV heads, head dim 128, fp16, K and V: 128 KiB per token) saved
+// and loaded at start, as GB/s of dump.
 
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadInto } from '../lib/load.mjs';
-import { RespConn } from '../lib/resp.mjs';
+import { RespConn, encode } from '../lib/resp.mjs';
 import { startServer } from '../lib/servers.mjs';
 
 const MiB = 1024 * 1024;
+const GB = 1e9;
+
+const SHAPE = ['DTYPE', 'float16', 'LAYERS', '32', 'HEADS', '8', 'HEADDIM', '128', 'KV', '2'];
+const TOKEN_BYTES = 2 * 32 * 8 * 128 * 2;
+const SEQ_TOKENS = 256;
+
+/** The load time a server logs once it has read its dump (its pipe may lag a moment behind). */
+async function loadSeconds(loader) {
+  let line = null;
+  for (let i = 0; i < 500 && !(line = /DB loaded from disk: ([\d.]+) seconds/.exec(loader.output())); i++) await new Promise((r) => setTimeout(r, 20));
+  if (!line) throw new Error(`no load line in the log: ${loader.output().slice(-300)}`);
+  return Number(line[1]);
+}
+
+async function timedSave(c) {
+  const started = performance.now();
+  const reply = await c.call('SAVE');
+  if (String(reply) !== 'OK') throw new Error(`SAVE: ${String(reply)}`);
+  return (performance.now() - started) / 1000;
+}
 
 /** @param {import('../lib/context.mjs').BenchContext} ctx */
 async function run(ctx) {
-  const count = ctx.quick ? 200_000 : 1_000_000;
-  const size = 64;
-  ctx.settings = { keys: count, keyFormat: 'key:%07d', valueSize: size, save: 'SAVE, timed at the client', load: 'the "DB loaded from disk" line of a server started on the dump' };
-  // One scratch directory per server kind: the servers of a round run one after the other.
-  const dirs = Object.fromEntries(['kvslab', 'kvslab-base', 'redis'].map((id) => [id, mkdtempSync(join(tmpdir(), `kvslab-bench-rdb-${id}-`))]));
-  const f = {
-    save: ctx.figure('save-seconds', { label: `SAVE of ${count.toLocaleString('en-US')} keys × 64 B`, unit: 's', better: 'lower' }),
-    dump: ctx.figure('dump-mib', { label: 'dump file size', unit: 'MiB', better: 'lower' }),
-    load: ctx.figure('load-seconds', { label: 'load at start (the server\'s own log line)', unit: 's', better: 'lower' }),
-    saveRate: ctx.figure('save-rate', { label: 'SAVE rate', unit: 'keys/s', better: 'higher' }),
-    loadRate: ctx.figure('load-rate', { label: 'load rate', unit: 'keys/s', better: 'higher' }),
+  const datasets = [
+    { id: '64b', count: ctx.quick ? 200_000 : 1_000_000, size: 64, width: 7 },
+    { id: '4k', count: ctx.quick ? 20_000 : 100_000, size: 4096, width: 6 },
+  ];
+  const tensorBytes = ctx.quick ? 256 * MiB : 2048 * MiB;
+  ctx.settings = {
+    datasets: datasets.map((d) => `${d.count} keys × ${d.size} B ('x' values)`), save: 'SAVE, timed at the client',
+    load: 'the "DB loaded from disk" line of a server started on the dump', tensors: `${tensorBytes / MiB} MiB of KV tensors, ${SEQ_TOKENS} tokens each, Llama-3-8B shape (kvslab only)`,
+  };
+  // One scratch directory per server kind and dataset: a server starts on whatever dump its directory holds.
+  const scratch = [];
+  const dirsFor = () => {
+    const dirs = Object.fromEntries(['kvslab', 'kvslab-base', 'redis'].map((id) => [id, mkdtempSync(join(tmpdir(), `kvslab-bench-rdb-${id}-`))]));
+    scratch.push(...Object.values(dirs));
+    const args = { kvslab: ['--dir', dirs.kvslab], 'kvslab-base': ['--dir', dirs['kvslab-base']], redis: ['--dir', dirs.redis] };
+    return { dirs, args };
   };
   try {
+    for (const d of datasets) {
+      const what = `${d.count.toLocaleString('en-US')} keys × ${d.size >= 1024 ? `${d.size / 1024} KiB` : `${d.size} B`}`;
+      const f = {
+        save: ctx.figure(`save-seconds-${d.id}`, { label: `SAVE of ${what}`, unit: 's', better: 'lower', params: { dataset: d.id } }),
+        dump: ctx.figure(`dump-mib-${d.id}`, { label: `dump of ${what}, LZF on`, unit: 'MiB', better: 'lower', params: { dataset: d.id } }),
+        raw: ctx.figure(`dump-raw-mib-${d.id}`, { label: `dump of ${what}, LZF off (rdbcompression no)`, unit: 'MiB', better: 'lower', params: { dataset: d.id } }),
+        load: ctx.figure(`load-seconds-${d.id}`, { label: `load of ${what} at start (the server's log line)`, unit: 's', better: 'lower', params: { dataset: d.id } }),
+        loadRate: ctx.figure(`load-rate-${d.id}`, { label: `load rate, ${what}`, unit: 'keys/s', better: 'higher', params: { dataset: d.id } }),
+      };
+      const { dirs, args } = dirsFor();
+      await ctx.eachRound(async (srv) => {
+        const dir = dirs[srv.id];
+        await ctx.measure(srv, Object.values(f), async () => {
+          await loadInto(srv, { count: d.count, prefix: 'key:', width: d.width, valueSize: d.size });
+          const c = await RespConn.connect(srv.port);
+          await c.call('CONFIG', 'SET', 'rdbcompression', 'no');
+          await timedSave(c);
+          const rawBytes = statSync(join(dir, 'dump.rdb')).size;
+          await c.call('CONFIG', 'SET', 'rdbcompression', 'yes');
+          const saveSeconds = await timedSave(c);
+          c.close();
+          const bytes = statSync(join(dir, 'dump.rdb')).size;
+          const loader = await startServer(srv.id, { extra: ['--dir', dir, '--loglevel', 'notice'] });
+          try {
+            const seconds = await loadSeconds(loader);
+            const l = await RespConn.connect(loader.port);
+            const keys = Number(await l.call('DBSIZE'));
+            l.close();
+            if (keys !== d.count) throw new Error(`loaded ${keys} keys of ${d.count}`);
+            return [saveSeconds, bytes / MiB, rawBytes / MiB, seconds, d.count / seconds];
+          } finally {
+            await loader.stop();
+          }
+        });
+      }, { figures: Object.values(f), args, tag: d.id });
+    }
+
+    const t = {
+      save: ctx.figure('tensor-save-rate', { label: `SAVE of ${tensorBytes / MiB} MiB of KV tensors`, unit: 'GB/s', better: 'higher', servers: ['kvslab'], params: { dataset: 'tensors' } }),
+      load: ctx.figure('tensor-load-rate', { label: `load at start of ${tensorBytes / MiB} MiB of KV tensors`, unit: 'GB/s', better: 'higher', servers: ['kvslab'], params: { dataset: 'tensors' } }),
+    };
+    const { dirs, args } = dirsFor();
     await ctx.eachRound(async (srv) => {
       const dir = dirs[srv.id];
-      await ctx.measure(srv, [f.save, f.dump, f.load, f.saveRate, f.loadRate], async () => {
-        await loadInto(srv, { count, prefix: 'key:', width: 7, valueSize: size });
+      await ctx.measure(srv, Object.values(t), async () => {
         const c = await RespConn.connect(srv.port);
-        const started = performance.now();
-        const reply = await c.call('SAVE');
-        const saveSeconds = (performance.now() - started) / 1000;
+        const seq = Buffer.alloc(SEQ_TOKENS * TOKEN_BYTES);
+        for (let i = 0; i < seq.length; i += 4) seq.writeUInt32LE((Math.imul(i, 2654435761) >>> 0), i);
+        const count = Math.floor(tensorBytes / seq.length);
+        for (let i = 0; i < count; i++) await c.send(encode(['KV.PUT', `seq:${i}`, seq, ...SHAPE]), 1);
+        const saveSeconds = await timedSave(c);
         c.close();
-        if (String(reply) !== 'OK') throw new Error(`SAVE: ${String(reply)}`);
         const bytes = statSync(join(dir, 'dump.rdb')).size;
         const loader = await startServer(srv.id, { extra: ['--dir', dir, '--loglevel', 'notice'] });
         try {
-          // The line is logged before the server answers; its pipe may lag a moment behind.
-          let line = null;
-          for (let i = 0; i < 50 && !(line = /DB loaded from disk: ([\d.]+) seconds/.exec(loader.output())); i++) await new Promise((r) => setTimeout(r, 20));
-          if (!line) throw new Error(`no load line in the log: ${loader.output().slice(-300)}`);
+          const seconds = await loadSeconds(loader);
           const l = await RespConn.connect(loader.port);
           const keys = Number(await l.call('DBSIZE'));
           l.close();
-          if (keys !== count) throw new Error(`loaded ${keys} keys of ${count}`);
-          const loadSeconds = Number(line[1]);
-          return [saveSeconds, bytes / MiB, loadSeconds, count / saveSeconds, count / loadSeconds];
+          if (keys !== count) throw new Error(`loaded ${keys} tensors of ${count}`);
+          return [bytes / saveSeconds / GB, bytes / seconds / GB];
         } finally {
           await loader.stop();
         }
       });
-    }, { figures: Object.values(f), args: { kvslab: ['--dir', dirs.kvslab], 'kvslab-base': ['--dir', dirs['kvslab-base']], redis: ['--dir', dirs.redis] } });
+    }, { figures: Object.values(t), args, servers: ['kvslab'], tag: 'tensors' });
   } finally {
-    for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
+    for (const d of scratch) rmSync(d, { recursive: true, force: true });
   }
 }
 
 export default {
   name: 'persistence',
-  description: 'SAVE time, dump size and load-at-start time of 1,000,000 keys × 64 B (RDB version 10 on both)',
+  description: 'SAVE time, dump size (LZF on and off) and load-at-start time of 1,000,000 keys × 64 B and 100,000 × 4 KiB (RDB version 10 on both); KV tensors saved and loaded, GB/s (kvslab)',
   servers: ['kvslab', 'redis'],
   run,
 };
