@@ -30,10 +30,12 @@ export interface RdbWriterOptions {
   compression: boolean;
   /** rdbchecksum: the CRC-64 in the EOF trailer (else 0). */
   checksum: boolean;
+  /** Bytes gathered before they go to the sink (default 1 MiB; a background save writes smaller pieces, each a shorter stall). */
+  bufferSize?: number;
 }
 
 export class RdbWriter {
-  private readonly buf = Buffer.allocUnsafe(BUFFER_SIZE);
+  private readonly buf: Buffer;
   private len = 0;
   private readonly crc = new Crc64();
   private readonly lzfTable = newTable();
@@ -42,7 +44,9 @@ export class RdbWriter {
   /** Bytes written so far, header included. */
   written = 0;
 
-  constructor(private readonly sink: ByteSink, private readonly opts: RdbWriterOptions) {}
+  constructor(private readonly sink: ByteSink, private readonly opts: RdbWriterOptions) {
+    this.buf = Buffer.allocUnsafe(opts.bufferSize ?? BUFFER_SIZE);
+  }
 
   // ---------------------------------------------------------------------------
   // Bytes
