@@ -255,7 +255,7 @@ const CHART_MAKERS = {
       spec: {
         title: 'Toy transformer: time to first token across a kvslab restart (log scale)',
         data: { values: data },
-        width: 420, height: 260,
+        width: 540, height: 260,
         encoding: {
           x: { field: 'prompt', type: 'nominal', title: null, sort: prompts, axis: { labelAngle: 0, labelLimit: 300, labelExpr: "split(datum.label, '|')" } },
           xOffset: { field: 'run', type: 'nominal', sort: Object.values(runs) },
