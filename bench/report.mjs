@@ -229,6 +229,46 @@ const CHART_MAKERS = {
       },
     }];
   },
+  'warm-restart': (r) => {
+    const runs = { cold: 'cold prefill', 'warm-before': 'prefix from kvslab, before the restart', 'warm-after': 'prefix from kvslab, after the restart' };
+    const kvslab = (metric) => rows(r.figures, (f) => f.params.metric === metric).filter((d) => d.serverId === 'kvslab');
+    const ratios = new Map(kvslab('ratio').map((d) => [d.tokens, d.value]));
+    const loads = new Map(kvslab('load').map((d) => [`${d.run} ${d.tokens}`, d.value]));
+    /** The prefix's load after over before: the part of the warm time a restarted server could change. */
+    const loadRatio = (n) => {
+      const a = loads.get(`warm-after ${n}`);
+      const b = loads.get(`warm-before ${n}`);
+      return a !== undefined && b ? `|load after/before ${(a / b).toFixed(2)}×` : '';
+    };
+    // Label lines (split at '|' by the axis): the prompt, then how warm-after compares with warm-before.
+    const prompt = (n) => `${n}-token prompt${ratios.has(n) ? `|after/before ${ratios.get(n).toFixed(2)}×` : ''}${loadRatio(n)}`;
+    // kvslab's own figures only: the runs, not the servers, are the bars here.
+    const data = kvslab('ttft').map((d) => ({ ...d, run: runs[d.run] ?? d.run, prompt: prompt(d.tokens) }));
+    if (!data.length) return [];
+    // A log scale has no zero: bars start at the power of ten below the smallest value.
+    const floor = 10 ** Math.floor(Math.log10(Math.min(...data.map((d) => d.value))));
+    const ceil = 10 ** Math.ceil(Math.log10(Math.max(...data.map((d) => d.value)) * 1.2));
+    const prompts = [...new Set(data.map((d) => d.tokens))].sort((a, b) => a - b).map(prompt);
+    return [{
+      file: 'warm-restart.svg',
+      title: 'Time to first token of the toy model, cold and warm, before and after a restart',
+      spec: {
+        title: 'Toy transformer: time to first token across a kvslab restart (log scale)',
+        data: { values: data },
+        width: 540, height: 260,
+        encoding: {
+          x: { field: 'prompt', type: 'nominal', title: null, sort: prompts, axis: { labelAngle: 0, labelLimit: 300, labelExpr: "split(datum.label, '|')" } },
+          xOffset: { field: 'run', type: 'nominal', sort: Object.values(runs) },
+          y: { field: 'value', type: 'quantitative', title: 'ms to first token', scale: { type: 'log', domain: [floor, ceil] } },
+          color: { field: 'run', type: 'nominal', title: null, sort: Object.values(runs), scale: { domain: Object.values(runs), range: ['#8e8e8e', '#2f6fb0', '#8fb8e0'] }, legend: { orient: 'bottom', direction: 'vertical', labelLimit: 400 } },
+        },
+        layer: [
+          { mark: 'bar', encoding: { y2: { datum: floor } } },
+          { mark: { type: 'text', dy: -6, fontSize: 9 }, encoding: { text: { field: 'value', type: 'quantitative', format: '.3~r' }, color: { value: '#333333' } } },
+        ],
+      },
+    }];
+  },
   growth: (r) => {
     const order = ['p99', 'p99.9', 'max'];
     const data = rows(r.figures, (f) => order.includes(String(f.params.metric))).map((d) => ({ ...d, value: Math.max(d.value, 0.001) }));
@@ -263,7 +303,7 @@ function readLatest() {
   return readdirSync(LATEST).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(readFileSync(join(LATEST, f), 'utf8')));
 }
 
-const ORDER = ['throughput', 'pipeline-scaling', 'memory', 'growth', 'eviction', 'tensor'];
+const ORDER = ['throughput', 'pipeline-scaling', 'memory', 'growth', 'eviction', 'tensor', 'warm-restart'];
 
 /**
  * Renders every chart and rewrites RESULTS.md from the latest results.

@@ -112,7 +112,7 @@ async function timeMs(fn, times) {
 
 /** The toy model's TTFT helper, when the example is built. */
 async function ttftModule() {
-  const file = join(ROOT, 'dist', 'examples', 'transformer', 'main.js');
+  const file = join(ROOT, 'dist', 'examples', 'transformer', 'demo.js');
   if (!existsSync(file)) return null;
   const mod = await import(pathToFileURL(file).href);
   return typeof mod.measureTtft === 'function' ? mod : null;

@@ -12,7 +12,8 @@
 //    A, finds its cached chunks with one KV.PIN, loads them with one
 //    KV.MSLICE and computes only the rest. Its logits must be bit-identical
 //    to a cold run of B.
-// 3. Time to first token, cold against warm (measureTtft, also for benchmarks).
+// 3. Time to first token, cold against warm (measureTtft, also for benchmarks;
+//    coldTtft and warmTtft time one side alone, as across a restart).
 //
 // Exits non-zero on any mismatch. ioredis (a dev dependency) is loaded only
 // when this file is run, not when its functions are imported.
@@ -215,6 +216,26 @@ export interface TtftResult {
   identical: boolean;
 }
 
+/** Cold time to first token: a full prefill of `tokens`, up to the argmax of its logits. */
+export function coldTtft(model: Transformer, tokens: ArrayLike<number>): { ms: number; logits: Float32Array; cache: KvCache } {
+  const t = performance.now();
+  const cold = coldForward(model, tokens);
+  argmax(cold.logits);
+  return { ms: performance.now() - t, ...cold };
+}
+
+/**
+ * Warm time to first token for `tokens` whose chunks are already in kvslab
+ * (stored by this process or, before a restart, by another): warmPrefill, up
+ * to the argmax of its logits.
+ */
+export async function warmTtft(kv: KvTensorClient, model: Transformer, tokens: ArrayLike<number>, chunk = CHUNK): Promise<{ ms: number; warm: WarmResult }> {
+  const t = performance.now();
+  const warm = await warmPrefill(kv, model, tokens, chunk);
+  argmax(warm.logits);
+  return { ms: performance.now() - t, warm };
+}
+
 /**
  * Time to first token for a seeded random prompt of `promptLen` tokens: cold
  * (every token computed) against warm (the prompt's chunks, stored after the
@@ -226,16 +247,10 @@ export async function measureTtft(client: KvTensorClient | Redis, promptLen: num
   const model = opts.model ?? new Transformer();
   const chunk = opts.chunk ?? CHUNK;
   const tokens = randomTokens(promptLen, opts.seed ?? promptLen);
-  let t = performance.now();
-  const cold = coldForward(model, tokens);
-  argmax(cold.logits);
-  const coldMs = performance.now() - t;
+  const cold = coldTtft(model, tokens);
   await storePrefix(kv, model, tokens, cold.cache, chunk);
-  t = performance.now();
-  const warm = await warmPrefill(kv, model, tokens, chunk);
-  argmax(warm.logits);
-  const warmMs = performance.now() - t;
-  return { promptLen, coldMs, warmMs, reusedTokens: warm.reusedTokens, computedTokens: warm.computedTokens, identical: sameBits(cold.logits, warm.logits) };
+  const { ms: warmMs, warm } = await warmTtft(kv, model, tokens, chunk);
+  return { promptLen, coldMs: cold.ms, warmMs, reusedTokens: warm.reusedTokens, computedTokens: warm.computedTokens, identical: sameBits(cold.logits, warm.logits) };
 }
 
 // ---------------------------------------------------------------------------
