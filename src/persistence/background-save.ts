@@ -14,16 +14,24 @@
 // point-in-time dump. Records a write brought forward may sit among another
 // database's: each group is preceded by its SELECTDB, as an RDB loader allows.
 // The bytes written early are the copy-on-write figure (rdb_last_cow_size).
-// Memory: the writer's 1 MiB buffer (and LZF's scratch); writes go to the file
-// as the buffer fills, so a snapshot holds no more however many writes come.
+//
+// A big value (a 32 MiB tensor) is not written in one go, which would stall
+// commands for tens of milliseconds: its block is held unchanged the way a
+// queued reply holds it (readers: a write copies the block first, a delete
+// leaves it to us), and its bytes go out a piece per slice. Records that come
+// meanwhile queue up in memory behind it, in order. Memory: the writer's
+// buffer, the records queued behind a big value, and big values deleted or
+// rewritten before they were written out (counted as copy-on-write).
 
 import { closeSync, fsync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Store } from '../store/store.js';
-import type { ByteSpan } from '../store/types.js';
-import { RdbWriter } from './rdb-writer.js';
-import { FileSink, tempPath, writeEntry, writeHead, type SaveOptions } from './rdb-save.js';
+import { ValueType, type ByteSpan } from '../store/types.js';
+import { MemorySink, RdbWriter } from './rdb-writer.js';
+import { FileSink, tempPath, writeEntryHead, writeHead, writeValueBody, type SaveOptions } from './rdb-save.js';
+import { tensorDumpForm, writeTensorHead } from './tensor-codec.js';
+import { MODULE_OP_EOF } from './rdb-format.js';
 
 /** How a background save ended. */
 export interface BackgroundSaveResult {
@@ -55,6 +63,12 @@ const IDLE_GAP_MS = 0.2;
 const WRITE_BYTES = 256 * 1024;
 /** A slice also ends once it wrote this much (one big value is never split). */
 const MAX_SLICE_BYTES = 4 * 1024 * 1024;
+/** Bytes of queued data a slice writes (about 0.3 ms with the CRC). */
+const DRAIN_BYTES = 256 * 1024;
+/** Values from this size on are streamed from their block a piece at a time (and written raw, not LZF). */
+const STREAM_BYTES = 256 * 1024;
+/** The buffer of records queued behind a big value. */
+const QUEUED_WRITER_BYTES = 64 * 1024;
 /** The clock is read every this many buckets. */
 const STEPS_PER_CLOCK_READ = 16;
 
@@ -88,6 +102,8 @@ export class BackgroundSave {
   /** The walk is over: the file is being synced and renamed. */
   private finishing = false;
   private readonly span: ByteSpan = { buf: Buffer.alloc(0), start: 0, end: 0, block: null };
+  /** Bytes still to go to the file, in order, while a big value streams (see the top). */
+  private readonly queue: Segment[] = [];
 
   /**
    * Opens the temporary file and starts the snapshot. `done` is called once,
@@ -140,6 +156,7 @@ export class BackgroundSave {
     // While finishing, the fsync callback sees `aborted` and cleans up.
     if (this.finishing) return;
     this.store.endSnapshot(false);
+    this.releaseQueue();
     this.closeAndRemove();
   }
 
@@ -147,26 +164,112 @@ export class BackgroundSave {
   private readonly early = (dbId: number, h: number): void => {
     if (this.failure !== null) return;
     try {
-      if (this.selected !== dbId) {
-        this.w.selectDb(dbId);
-        this.selected = dbId;
-      }
-      const before = this.w.written;
-      this.write(dbId, h);
-      this.cowBytes += this.w.written - before;
+      this.cowBytes += this.write(dbId, h);
     } catch (e) {
       // Not thrown into the command that made the write: the save fails at its next slice.
       this.failure = e as Error;
     }
   };
 
-  private write(dbId: number, h: number): void {
-    const kept = writeEntry(this.w, this.store.dbs[dbId], h, this.now, this.opts, this.span);
-    if (kept) this.keysDone++;
-    else if (kept === null) this.tensorsSkipped++;
+  private readonly visit = (h: number): void => { this.write(this.db, h); };
+
+  /**
+   * Where records go now: the file, or, while bytes are queued, the queue's
+   * last segment of gathered records (a new one after a streaming value).
+   */
+  private target(): RdbWriter {
+    const last = this.queue[this.queue.length - 1];
+    if (last === undefined) return this.w;
+    if (last.kind === 'records' && !last.sealed) return last.w;
+    const sink = new MemorySink();
+    // The file's writer checksums these bytes as they pass through it.
+    const w = new RdbWriter(sink, { compression: this.opts.compression, checksum: false, bufferSize: QUEUED_WRITER_BYTES });
+    this.queue.push({ kind: 'records', sink, w, sealed: false, data: null, at: 0 });
+    return w;
   }
 
-  private readonly visit = (h: number): void => this.write(this.db, h);
+  /** One entry's records (a big value queued to stream); returns the bytes it takes in the dump. */
+  private write(dbId: number, h: number): number {
+    const w = this.target();
+    if (this.selected !== dbId) {
+      w.selectDb(dbId);
+      this.selected = dbId;
+    }
+    const before = w.written;
+    const db = this.store.dbs[dbId];
+    const type = writeEntryHead(w, db, h, this.now, this.opts, this.span);
+    if (type === false) return 0;
+    if (type === null) {
+      this.tensorsSkipped++;
+      return 0;
+    }
+    this.keysDone++;
+    const value = db.valueSpanInto(h, this.span);
+    const block = value.block;
+    if (block === null || value.end - value.start < STREAM_BYTES) {
+      writeValueBody(w, type, value);
+      return w.written - before;
+    }
+    // Held unchanged until written out: a write to it copies the block first.
+    block.readers++;
+    const parts: Part[] = [];
+    let total: number;
+    let suffix: Buffer | null = null;
+    if (type === ValueType.KvTensor) {
+      const form = tensorDumpForm(value.buf, value.start);
+      writeTensorHead(w);
+      form.parts((buf, start, end) => { parts.push([buf, start, end]); });
+      total = form.total;
+      // moduleEnd(): MODULE_OP_EOF as a length, one byte (it is below 64).
+      suffix = Buffer.of(MODULE_OP_EOF);
+    } else {
+      parts.push([value.buf, value.start, value.end]);
+      total = value.end - value.start;
+    }
+    w.length(total);
+    this.queue.push({ kind: 'stream', parts, part: 0, at: parts[0]?.[1] ?? 0, block, suffix });
+    return w.written - before + total + (suffix?.length ?? 0);
+  }
+
+  /** Writes queued bytes to the file until `bytes` are out or the queue is empty; true when it is. */
+  private drain(bytes: number): boolean {
+    const out = this.w;
+    const until = out.written + bytes;
+    while (this.queue.length > 0 && out.written < until) {
+      const seg = this.queue[0];
+      if (seg.kind === 'records') {
+        if (seg.data === null) {
+          // From now on records go behind it: it is read as it stands.
+          seg.sealed = true;
+          seg.w.flush();
+          seg.data = seg.sink.take();
+        }
+        const n = Math.min(seg.data.length - seg.at, until - out.written);
+        out.bytes(seg.data, seg.at, seg.at + n);
+        seg.at += n;
+        if (seg.at === seg.data.length) this.queue.shift();
+        continue;
+      }
+      if (seg.part < seg.parts.length) {
+        const [buf, , end] = seg.parts[seg.part];
+        const n = Math.min(end - seg.at, Math.max(1, until - out.written));
+        out.bytes(buf, seg.at, seg.at + n);
+        seg.at += n;
+        if (seg.at === end && ++seg.part < seg.parts.length) seg.at = seg.parts[seg.part][1];
+        continue;
+      }
+      if (seg.suffix !== null) out.bytes(seg.suffix);
+      seg.block.readers--;
+      this.queue.shift();
+    }
+    return this.queue.length === 0;
+  }
+
+  /** Lets go of the blocks still queued (a save that stops): writes to them need not copy any more. */
+  private releaseQueue(): void {
+    for (const seg of this.queue) if (seg.kind === 'stream') seg.block.readers--;
+    this.queue.length = 0;
+  }
 
   private readonly slice = (): void => {
     this.timer = null;
@@ -180,7 +283,13 @@ export class BackgroundSave {
     const count = store.dbs.length;
     let steps = 0;
     try {
-      while (this.db < count) {
+      while (this.db < count || this.queue.length > 0) {
+        // Queued bytes first: the walk goes on behind them.
+        if (this.queue.length > 0) {
+          if (!this.drain(DRAIN_BYTES)) break;
+          if (performance.now() >= until) break;
+          continue;
+        }
         if (!this.dbOpened) {
           if (this.sizes[this.db] === 0) {
             this.db++;
@@ -206,7 +315,7 @@ export class BackgroundSave {
     } catch (e) {
       return this.fail(e as Error);
     }
-    if (this.db >= count) return this.finish();
+    if (this.db >= count && this.queue.length === 0) return this.finish();
     this.lastSliceEnd = performance.now();
     this.timer = setImmediate(this.slice);
   };
@@ -250,6 +359,7 @@ export class BackgroundSave {
 
   private fail(err: Error): void {
     this.store.endSnapshot(false);
+    this.releaseQueue();
     this.closeAndRemove();
     this.report(err);
   }
@@ -267,6 +377,19 @@ export class BackgroundSave {
     this.done({ error, keys: this.keysDone, tensorsSkipped: this.tensorsSkipped, bytes: this.w.written, cowBytes: this.cowBytes });
   }
 }
+
+/** A run of bytes to write: buf[start, end). */
+type Part = [Uint8Array, number, number];
+
+/** What waits to be written while a big value streams. */
+type Segment =
+  /** Records gathered in memory; `data` is what they came to once sealed, read from `at`. */
+  | { kind: 'records'; sink: MemorySink; w: RdbWriter; sealed: boolean; data: Buffer | null; at: number }
+  /** A big value's bytes, read from its held block: parts[part] from `at`, then `suffix`. */
+  | { kind: 'stream'; parts: Part[]; part: number; at: number; block: HeldBlock; suffix: Buffer | null };
+
+/** A store block held unchanged while its bytes are written (its `readers` raised). */
+type HeldBlock = NonNullable<ByteSpan['block']>;
 
 function removeFile(path: string): void {
   try { unlinkSync(path); } catch { /* gone already */ }

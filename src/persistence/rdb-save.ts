@@ -71,6 +71,17 @@ export function writeRdb(store: Store, sink: ByteSink, opts: SaveOptions): SaveS
  * null when it is a tensor that opts leave out. The value is read into `span`.
  */
 export function writeEntry(w: RdbWriter, db: Db, h: number, now: number, opts: SaveOptions, span: ByteSpan): boolean | null {
+  const type = writeEntryHead(w, db, h, now, opts, span);
+  if (type === false || type === null) return type;
+  writeValueBody(w, type, db.valueSpanInto(h, span));
+  return true;
+}
+
+/**
+ * writeEntry up to the value: the expiry, the access hint, the type byte and
+ * the key. Returns the value's type, or false / null as writeEntry.
+ */
+export function writeEntryHead(w: RdbWriter, db: Db, h: number, now: number, opts: SaveOptions, span: ByteSpan): ValueType | false | null {
   const at = db.expireAt(h);
   if (at !== 0 && at <= now) return false;
   const type = db.type(h);
@@ -80,8 +91,7 @@ export function writeEntry(w: RdbWriter, db: Db, h: number, now: number, opts: S
   else if (opts.hints === 'lfu') w.freq(db.lfuCounter(h));
   const key = db.keyInto(h, span);
   w.keyHeader(type === ValueType.KvTensor ? RDB_TYPE_MODULE_2 : RDB_TYPE_STRING, key.buf, key.start, key.end);
-  writeValueBody(w, type, db.valueSpanInto(h, span));
-  return true;
+  return type;
 }
 
 /** The type byte and the value (DUMP's payload: no key). */
@@ -90,7 +100,8 @@ export function writeValue(w: RdbWriter, type: ValueType, span: ByteSpan): void 
   writeValueBody(w, type, span);
 }
 
-function writeValueBody(w: RdbWriter, type: ValueType, span: ByteSpan): void {
+/** A value's body, as its type is written (after writeEntryHead). */
+export function writeValueBody(w: RdbWriter, type: ValueType, span: ByteSpan): void {
   if (type === ValueType.KvTensor) writeTensor(w, span.buf, span.start);
   else w.string(span.buf, span.start, span.end);
 }

@@ -58,6 +58,11 @@ export class RdbWriter {
     this.len = 0;
   }
 
+  /** Hands what is gathered to the sink (a background save's records kept in memory, before they are read). */
+  flush(): void {
+    this.flushBuffer();
+  }
+
   private room(n: number): void {
     if (this.len + n > this.buf.length) this.flushBuffer();
   }

@@ -53,11 +53,16 @@ export function tensorDumpForm(buf: Buffer, start: number): { total: number; par
 /** Writes the tensor value buf[start, ...) as a module value (after the key header). */
 export function writeTensor(w: RdbWriter, buf: Buffer, start: number): void {
   const form = tensorDumpForm(buf, start);
+  writeTensorHead(w);
+  w.stringParts(form.total, form.parts);
+  w.moduleEnd();
+}
+
+/** The module value's fields before the tensor's string (its length and bytes, then moduleEnd(), follow). */
+export function writeTensorHead(w: RdbWriter): void {
   w.moduleStart(TENSOR_MODULE_ID);
   w.moduleUint(FORMAT);
   w.length(MODULE_OP_STRING);
-  w.stringParts(form.total, form.parts);
-  w.moduleEnd();
 }
 
 /**
