@@ -145,6 +145,21 @@ export class BackgroundSave {
   get bytes(): number { return this.w.written; }
 
   /**
+   * Memory the save holds that the store no longer counts: records queued
+   * behind a big value, and old values a write changed or freed before they
+   * were written out. It counts against maxmemory (see Server.usedMemory),
+   * so a snapshot never takes the dataset past the budget.
+   */
+  get heldBytes(): number {
+    let n = 0;
+    for (const seg of this.queue) {
+      if (seg.kind === 'stream') n += seg.left;
+      else n += seg.data !== null ? seg.data.length - seg.at : seg.w.written;
+    }
+    return n;
+  }
+
+  /**
    * Stops the save and removes the temporary file (SHUTDOWN, FLUSHALL, a
    * SAVE of its own); `done` is not called. The previous dump stays.
    */
@@ -164,14 +179,14 @@ export class BackgroundSave {
   private readonly early = (dbId: number, h: number): void => {
     if (this.failure !== null) return;
     try {
-      this.cowBytes += this.write(dbId, h);
+      this.cowBytes += this.write(dbId, h, true);
     } catch (e) {
       // Not thrown into the command that made the write: the save fails at its next slice.
       this.failure = e as Error;
     }
   };
 
-  private readonly visit = (h: number): void => { this.write(this.db, h); };
+  private readonly visit = (h: number): void => { this.write(this.db, h, false); };
 
   /**
    * Where records go now: the file, or, while bytes are queued, the queue's
@@ -188,8 +203,12 @@ export class BackgroundSave {
     return w;
   }
 
-  /** One entry's records (a big value queued to stream); returns the bytes it takes in the dump. */
-  private write(dbId: number, h: number): number {
+  /**
+   * One entry's records (a big value queued to stream); returns the bytes it
+   * takes in the dump. `early`: a write is about to change or free it, so a
+   * block held for it is the save's alone (counted in heldBytes).
+   */
+  private write(dbId: number, h: number, early: boolean): number {
     const w = this.target();
     if (this.selected !== dbId) {
       w.selectDb(dbId);
@@ -227,7 +246,7 @@ export class BackgroundSave {
       total = value.end - value.start;
     }
     w.length(total);
-    this.queue.push({ kind: 'stream', parts, part: 0, at: parts[0]?.[1] ?? 0, block, suffix });
+    this.queue.push({ kind: 'stream', parts, part: 0, at: parts[0]?.[1] ?? 0, block, suffix, left: early ? total : 0 });
     return w.written - before + total + (suffix?.length ?? 0);
   }
 
@@ -255,6 +274,7 @@ export class BackgroundSave {
         const n = Math.min(end - seg.at, Math.max(1, until - out.written));
         out.bytes(buf, seg.at, seg.at + n);
         seg.at += n;
+        seg.left = Math.max(0, seg.left - n);
         if (seg.at === end && ++seg.part < seg.parts.length) seg.at = seg.parts[seg.part][1];
         continue;
       }
@@ -386,7 +406,7 @@ type Segment =
   /** Records gathered in memory; `data` is what they came to once sealed, read from `at`. */
   | { kind: 'records'; sink: MemorySink; w: RdbWriter; sealed: boolean; data: Buffer | null; at: number }
   /** A big value's bytes, read from its held block: parts[part] from `at`, then `suffix`. */
-  | { kind: 'stream'; parts: Part[]; part: number; at: number; block: HeldBlock; suffix: Buffer | null };
+  | { kind: 'stream'; parts: Part[]; part: number; at: number; block: HeldBlock; suffix: Buffer | null; left: number };
 
 /** A store block held unchanged while its bytes are written (its `readers` raised). */
 type HeldBlock = NonNullable<ByteSpan['block']>;

@@ -185,6 +185,9 @@ export class Persistence {
     this.lastLoadExpired = stats.expired;
   }
 
+  /** Memory a running background save holds outside the store (counted against maxmemory). */
+  get snapshotBytes(): number { return this.bgsave?.heldBytes ?? 0; }
+
   /** Whether a background save is running (SAVE and BGSAVE are refused meanwhile). */
   get bgsaveInProgress(): boolean { return this.bgsave !== null; }
 

@@ -179,7 +179,7 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
   // StoreHooks
 
   outsideBytes(): number {
-    return this.buffers.reply.length + Math.max(this.clientsMemory, this.clientsPeak);
+    return this.buffers.reply.length + Math.max(this.clientsMemory, this.clientsPeak) + this.persistence.snapshotBytes;
   }
 
   keyModified(db: Db, key: Buffer): void {
@@ -249,10 +249,11 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
 
   /**
    * Memory counted against maxmemory (INFO's used_memory): everything the
-   * store holds (pages, indexes, large values) plus the clients' buffers.
+   * store holds (pages, indexes, large values) plus the clients' buffers and
+   * what a background save holds of old values.
    */
   usedMemory(): number {
-    return this.store.usedBytes + this.clientsMemory + this.buffers.reply.length;
+    return this.store.usedBytes + this.clientsMemory + this.buffers.reply.length + this.persistence.snapshotBytes;
   }
 
   /** The one report of where memory goes (INFO memory, MEMORY STATS, /metrics, /stats.json). */

@@ -250,6 +250,34 @@ describe('big values stream out of a BGSAVE a piece at a time', () => {
   }, 120_000);
 });
 
+describe('a snapshot within maxmemory', () => {
+  it('old values a write frees while they wait to stream count against maxmemory: the store evicts for them', async () => {
+    const dir = scratch();
+    const a = await start(['--dir', dir, '--maxmemory', String(96 * 1024 * 1024), '--maxmemory-policy', 'allkeys-lru']);
+    const c = a.client();
+    const old: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      await c.set(`old:${i}`, Buffer.alloc(1024 * 1024, i));
+      old.push(`old:${i}`);
+    }
+    const expected = await capture(c, new Map([[0, old]]));
+    // In one batch, before the walk's first slice: every old value is freed (handed to the save) and replaced.
+    const p = c.pipeline().bgsave();
+    for (let i = 0; i < 40; i++) p.del(`old:${i}`);
+    for (let i = 0; i < 80; i++) p.set(`new:${i}`, Buffer.alloc(1024 * 1024, 200));
+    p.info('memory');
+    const r = await p.exec() as [Error | null, unknown][];
+    expect(r[0][1]).toBe('Background saving started');
+    const during = Number(/used_memory:(\d+)/.exec(String(r[r.length - 1][1]))?.[1]);
+    expect(during).toBeLessThanOrEqual(96 * 1024 * 1024);
+    expect(Number((await info(c, 'stats')).get('evicted_keys'))).toBeGreaterThan(0);
+    expect(await bgsaveEnded(c)).toBe('ok');
+    await a.stop();
+    const b = await start(['--dir', dir]);
+    expect(await capture(b.client(), new Map([[0, old]]))).toEqual(expected);
+  }, 60_000);
+});
+
 describe('the previous dump survives', () => {
   it('a kill -9 in the middle of a BGSAVE leaves it whole and loadable', async () => {
     const dir = scratch();
