@@ -18,8 +18,11 @@ export const W_ARG2 = 9; // OPEN: length of the host at the start of the data (t
 export const W_TYPE = 10; // READ: the reply's type byte
 export const HEADER_BYTES = 64;
 
-/** The data region: a write bigger than this goes in several requests. */
-export const DATA_BYTES = 1024 * 1024;
+/**
+ * The data region: a write bigger than this goes in several requests. 64 KiB
+ * is the piece Redis writes MIGRATE's commands in, each within the timeout.
+ */
+export const DATA_BYTES = 64 * 1024;
 
 export const OP_OPEN = 1;
 export const OP_WRITE = 2;
