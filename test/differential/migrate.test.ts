@@ -75,6 +75,19 @@ describe('MIGRATE: the same replies as Redis', () => {
     ]);
   });
 
+  it('the ACL checks the keys MIGRATE names: the key argument, or those after KEYS', async () => {
+    const dry = (...rest: string[]): Argv => ['ACL', 'DRYRUN', 'mover', 'MIGRATE', HOST, '1', ...rest];
+    await pair.sequence([
+      ['ACL', 'SETUSER', 'mover', 'on', 'nopass', '~a*', '+@all'],
+      dry('', '0', '5', 'KEYS', 'a1', 'b1'),
+      dry('', '0', '5', 'KEYS', 'a1', 'a2'),
+      dry('b', '0', '5'),
+      dry('a', '0', '5', 'AUTH', 'KEYS'),
+      dry('', '0', '5', 'AUTH', 'KEYS', 'b'),
+      ['ACL', 'DELUSER', 'mover'],
+    ]);
+  });
+
   it('a target that cannot be reached: IOERR connecting (no such name) or writing (a closed port, as Redis\'s connect does not fail)', async () => {
     let closed = 0;
     await listening(() => {}, async (port) => { closed = port; });
