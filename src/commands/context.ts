@@ -11,6 +11,7 @@ import type { ActiveExpireCycle, Store, StoreMemory } from '../store/store.js';
 import type { Config } from '../config/configuration.js';
 import type { Acl } from '../acl/access-control.js';
 import type { Persistence, ShutdownSave } from '../persistence/persistence.js';
+import type { MigrateLink } from '../persistence/migrate-link.js';
 import type { AclUser } from '../acl/user.js';
 import type { SlowLog } from '../monitor/slow-log.js';
 import type { LatencyMonitor } from '../monitor/latency-monitor.js';
@@ -116,6 +117,8 @@ export interface ServerContext {
   readonly expireCycle: ActiveExpireCycle;
   /** Snapshots: SAVE, LASTSAVE, DUMP's options, the save at shutdown. */
   readonly persistence: Persistence;
+  /** MIGRATE's blocking connections to other servers. */
+  readonly migrateLink: MigrateLink;
   readonly acl: Acl;
   readonly slowLog: SlowLog;
   readonly latency: LatencyMonitor;

@@ -11,6 +11,7 @@
 //   expire.ts        EXPIRE PEXPIRE EXPIREAT PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME PERSIST
 //   object.ts        OBJECT
 //   dump.ts          DUMP RESTORE
+//   migrate.ts       MIGRATE
 //   transactions.ts  MULTI EXEC DISCARD WATCH UNWATCH
 //   tensor.ts        KV.CREATE KV.PUT KV.APPEND KV.SLICE KV.MSLICE KV.LEN KV.INFO KV.META KV.TRUNCATE
 //                    KV.PREFIX KV.PIN
@@ -41,6 +42,7 @@ import { objectCommands } from './object.js';
 import { shutdownCommands } from './shutdown.js';
 import { saveCommands } from './save.js';
 import { dumpCommands } from './dump.js';
+import { migrateCommands } from './migrate.js';
 import { commandCommands } from './command.js';
 import { clientCommands } from './client.js';
 import { transactionCommands } from './transactions.js';
@@ -52,7 +54,7 @@ import { aclCommands } from './acl.js';
 /** The families in table order: COMMAND, ACL CAT and the ACL's command ids follow it. */
 const FAMILIES = [
   connectionCommands, stringCommands, bitCommands, keyCommands, expireCommands,
-  infoCommands, configCommands, debugCommands, memoryCommands, objectCommands, shutdownCommands, saveCommands, dumpCommands,
+  infoCommands, configCommands, debugCommands, memoryCommands, objectCommands, shutdownCommands, saveCommands, dumpCommands, migrateCommands,
   commandCommands, clientCommands, transactionCommands, tensorCommands,
   slowlogCommands, latencyCommands, aclCommands,
 ];

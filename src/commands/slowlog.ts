@@ -28,6 +28,17 @@ function redacted(cmd: Command<Handler>, argv: Buffer[]): Set<number> | null {
     }
     return null;
   }
+  if (cmd.name === 'migrate') {
+    // Options as MIGRATE reads them, up to KEYS or a bad one: AUTH's password, AUTH2's username and password.
+    const out = new Set<number>();
+    for (let j = 6; j < argv.length; j++) {
+      const more = argv.length - 1 - j;
+      if (argIs(argv[j], 'auth') && more >= 1) out.add(++j);
+      else if (argIs(argv[j], 'auth2') && more >= 2) out.add(++j).add(++j);
+      else if (!argIs(argv[j], 'copy') && !argIs(argv[j], 'replace')) break;
+    }
+    return out;
+  }
   if (cmd.name === 'config|set') {
     const out = new Set<number>();
     for (let j = 2; j + 1 < argv.length; j += 2) if (SECRET_DIRECTIVES.some((d) => argIs(argv[j], d))) out.add(j + 1);

@@ -15,6 +15,7 @@ import { ValueType } from '../store/types.js';
 import { trimTail } from '../tensor/trim.js';
 import type { Acl, AclHost } from '../acl/access-control.js';
 import { Persistence, type PersistenceHost, type ShutdownSave } from '../persistence/persistence.js';
+import { MigrateLink } from '../persistence/migrate-link.js';
 import type { Handler, MemoryReport, ServerContext, ServerStats } from '../commands/context.js';
 import type { CommandTable } from '../commands/model/command-table.js';
 import { freshStats } from '../commands/model/command-table.js';
@@ -39,6 +40,8 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
   readonly expireCycle: ActiveExpireCycle;
   /** RDB snapshots: the dump's place, saving, INFO persistence. */
   readonly persistence: Persistence;
+  /** MIGRATE's connections to other servers, held by a worker thread the server waits on. */
+  readonly migrateLink: MigrateLink;
   readonly acl: Acl;
   readonly slowLog: SlowLog;
   readonly latency: LatencyMonitor;
@@ -89,6 +92,7 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
     this.store = new Store(config.int('slab-page-size'), config.num('slab-growth-factor'), config.int('databases'), this);
     this.expireCycle = new ActiveExpireCycle(this.store.dbs);
     this.persistence = new Persistence(this);
+    this.migrateLink = new MigrateLink((level, msg) => this.log(level, msg));
     this.slowLog = new SlowLog(() => config.int('slowlog-max-len'));
     this.latency = new LatencyMonitor(() => config.int('latency-monitor-threshold'));
     this.sampler = new StatsSampler(
@@ -434,6 +438,7 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
     this.shuttingDown = true;
     if (this.cron) clearInterval(this.cron);
     this.sampler.stop();
+    this.migrateLink.stop();
     // A listener reports closed only once its connections are gone: don't wait on it first.
     this.listeners.close();
     const clients = [...this.clients.values()];

@@ -22,6 +22,7 @@ import type { Db } from '../../src/store/db.js';
 import { SlowLog } from '../../src/monitor/slow-log.js';
 import { LatencyMonitor } from '../../src/monitor/latency-monitor.js';
 import { Persistence, type ShutdownSave } from '../../src/persistence/persistence.js';
+import { MigrateLink } from '../../src/persistence/migrate-link.js';
 import { parseReply, show } from './raw-client.js';
 
 /** A server without sockets: the real table, store and ACL; configured from redis.conf-style lines. */
@@ -34,6 +35,7 @@ export class TestServer implements ServerContext {
   readonly slowLog: SlowLog;
   readonly latency: LatencyMonitor;
   readonly persistence: Persistence;
+  readonly migrateLink = new MigrateLink((level, msg) => this.log(level, msg));
   readonly watches = new WatchRegistry();
   readonly stats: ServerStats = { totalCommands: 0, totalConnections: 0, rejectedConnections: 0, errorReplies: 0, netInputBytes: 0, netOutputBytes: 0 };
   readonly clients = new Map<number, CommandContext>();

@@ -206,6 +206,22 @@ H1('BGSAVE');
 R('BGSAVE', 'SCHEDULE');
 H1('LASTSAVE');
 
+group('MIGRATE: the key argument, or the keys after KEYS (an incomplete spec: migrateGetKeys decides)');
+R('MIGRATE', 'h', '6379', 'k', '0', '5');
+R('MIGRATE', 'h', '6379', 'k', '0', '5', 'COPY', 'REPLACE');
+R('MIGRATE', 'h', '6379', 'k', '0', '5', 'AUTH', 'pw');
+R('MIGRATE', 'h', '6379', '', '0', '5').note = 'the empty key argument without KEYS is the key';
+R('MIGRATE', 'h', '6379', '', '0', '5', 'KEYS', 'k1');
+R('MIGRATE', 'h', '6379', '', '0', '5', 'KEYS', 'k1', 'k2', 'k3');
+R('MIGRATE', 'h', '6379', '', '0', '5', 'COPY', 'AUTH2', 'u', 'pw', 'KEYS', 'k1', 'k2');
+R('migrate', 'h', '6379', '', '0', '5', 'keys', 'k1');
+R('MIGRATE', 'h', '6379', '', '0', '5', 'KEYS').note = 'KEYS last: the keyword search starts before it';
+R('MIGRATE', 'h', '6379', 'k', '0', '5', 'KEYS', 'k1').note = 'KEYS with a key argument: no keys';
+R('MIGRATE', 'h', '6379', '', '0', '5', 'AUTH', 'KEYS', 'k1').note = 'KEYS as the password: not the option';
+R('MIGRATE', 'h', '6379', '', '0', '5', 'AUTH', 'KEYS', 'KEYS', 'k1');
+R('MIGRATE', 'h', '6379', '', '0', '5', 'AUTH2', 'KEYS', 'x', 'KEYS', 'k1', 'k2');
+R('MIGRATE', 'h', '6379', 'k', '0');
+
 group('Expiry');
 R('EXPIRE', 'k', '10');
 R('EXPIRE', 'k', '10', 'NX');

@@ -16,7 +16,7 @@ export interface KeysCase {
   source: 'redis-7.0.15' | 'hand';
 }
 
-// 256 cases.
+// 270 cases.
 export const KEYS_CASES: KeysCase[] = [
   // Strings: one key at argv[1]
   { argv: ['GET', 'k'], keys: [{ pos: 1, flags: ['RO', 'access'] }], source: 'redis-7.0.15' },
@@ -131,6 +131,21 @@ export const KEYS_CASES: KeysCase[] = [
   { argv: ['BGSAVE'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand; one word: COMMAND INFO has no key specs (kvslab, Redis)
   { argv: ['BGSAVE', 'SCHEDULE'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
   { argv: ['LASTSAVE'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand; one word: COMMAND INFO has no key specs (kvslab, Redis)
+  // MIGRATE: the key argument, or the keys after KEYS (an incomplete spec: migrateGetKeys decides)
+  { argv: ['MIGRATE', 'h', '6379', 'k', '0', '5'], keys: [{ pos: 3, flags: ['RW', 'access', 'delete'] }], source: 'redis-7.0.15' },
+  { argv: ['MIGRATE', 'h', '6379', 'k', '0', '5', 'COPY', 'REPLACE'], keys: [{ pos: 3, flags: ['RW', 'access', 'delete'] }], source: 'redis-7.0.15' },
+  { argv: ['MIGRATE', 'h', '6379', 'k', '0', '5', 'AUTH', 'pw'], keys: [{ pos: 3, flags: ['RW', 'access', 'delete'] }], source: 'redis-7.0.15' },
+  { argv: ['MIGRATE', 'h', '6379', '', '0', '5'], keys: [{ pos: 3, flags: ['RW', 'access', 'delete'] }], source: 'redis-7.0.15' }, // the empty key argument without KEYS is the key
+  { argv: ['MIGRATE', 'h', '6379', '', '0', '5', 'KEYS', 'k1'], keys: [{ pos: 7, flags: ['RW', 'access', 'delete'] }], source: 'redis-7.0.15' },
+  { argv: ['MIGRATE', 'h', '6379', '', '0', '5', 'KEYS', 'k1', 'k2', 'k3'], keys: [{ pos: 7, flags: ['RW', 'access', 'delete'] }, { pos: 8, flags: ['RW', 'access', 'delete'] }, { pos: 9, flags: ['RW', 'access', 'delete'] }], source: 'redis-7.0.15' },
+  { argv: ['MIGRATE', 'h', '6379', '', '0', '5', 'COPY', 'AUTH2', 'u', 'pw', 'KEYS', 'k1', 'k2'], keys: [{ pos: 11, flags: ['RW', 'access', 'delete'] }, { pos: 12, flags: ['RW', 'access', 'delete'] }], source: 'redis-7.0.15' },
+  { argv: ['migrate', 'h', '6379', '', '0', '5', 'keys', 'k1'], keys: [{ pos: 7, flags: ['RW', 'access', 'delete'] }], source: 'redis-7.0.15' },
+  { argv: ['MIGRATE', 'h', '6379', '', '0', '5', 'KEYS'], keys: [{ pos: 3, flags: ['RW', 'access', 'delete'] }], source: 'redis-7.0.15' }, // KEYS last: the keyword search starts before it
+  { argv: ['MIGRATE', 'h', '6379', 'k', '0', '5', 'KEYS', 'k1'], error: 'ERR Invalid arguments specified for command', source: 'redis-7.0.15' }, // KEYS with a key argument: no keys
+  { argv: ['MIGRATE', 'h', '6379', '', '0', '5', 'AUTH', 'KEYS', 'k1'], keys: [{ pos: 3, flags: ['RW', 'access', 'delete'] }], source: 'redis-7.0.15' }, // KEYS as the password: not the option
+  { argv: ['MIGRATE', 'h', '6379', '', '0', '5', 'AUTH', 'KEYS', 'KEYS', 'k1'], keys: [{ pos: 9, flags: ['RW', 'access', 'delete'] }], source: 'redis-7.0.15' },
+  { argv: ['MIGRATE', 'h', '6379', '', '0', '5', 'AUTH2', 'KEYS', 'x', 'KEYS', 'k1', 'k2'], keys: [{ pos: 10, flags: ['RW', 'access', 'delete'] }, { pos: 11, flags: ['RW', 'access', 'delete'] }], source: 'redis-7.0.15' },
+  { argv: ['MIGRATE', 'h', '6379', 'k', '0'], error: 'ERR Invalid number of arguments specified for command', source: 'redis-7.0.15' },
   // Expiry
   { argv: ['EXPIRE', 'k', '10'], keys: [{ pos: 1, flags: ['RW', 'update'] }], source: 'redis-7.0.15' },
   { argv: ['EXPIRE', 'k', '10', 'NX'], keys: [{ pos: 1, flags: ['RW', 'update'] }], source: 'redis-7.0.15' },

@@ -69,6 +69,17 @@ describe('key spec shapes (Redis 7\'s getKeysUsingKeySpecs)', () => {
     expect(keys(specs, 'ZUNIONSTORE d 3 a')?.map((r) => r.pos)).toEqual([1, 3]);
   });
 
+  it('an incomplete spec that applies fails the extraction (the command\'s own finder answers); one whose keyword is absent does not', () => {
+    const specs: KeySpec[] = [
+      keyAt(3, KS_RW),
+      { flags: KS_RW | KS_INCOMPLETE, begin: { keyword: 'keys', startFrom: -2 }, find: { lastkey: -1, keystep: 1, limit: 0 } },
+    ];
+    const out: KeyRef[] = [{ pos: 9, flags: KS_RO }];
+    expect(keysBySpecs(specs, argv('MIGRATE h p x 0 5 KEYS a b'), out)).toBe(false);
+    expect(out).toEqual([{ pos: 9, flags: KS_RO }]);
+    expect(keys(specs, 'MIGRATE h p k 0 5 COPY')?.map((r) => r.pos)).toEqual([3]);
+  });
+
   it('the legacy first/last/step and movablekeys derive from the specs as populateCommandLegacyRangeSpec does', () => {
     // One plain spec: copied (MSET: 1, -1, 2).
     expect(legacyRange([keysFrom(1, KS_RW, 2)])).toEqual({ range: [1, -1, 2], movable: false });

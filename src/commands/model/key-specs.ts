@@ -78,7 +78,8 @@ export function keysFrom(index: number, flags: number, keystep = 1): KeySpec {
  * Appends to `out` the keys the specs find in `argv` (Redis's
  * getKeysUsingKeySpecs): false when a spec cannot be applied to these
  * arguments (a key count that is not a number), and then `out` is left as
- * it was. Positions past the arguments are skipped, as Redis does for
+ * it was; so does a spec flagged incomplete that applies (its keyword is there).
+ * Positions past the arguments are skipped, as Redis does for
  * commands of variable arity (the handler reports the error).
  */
 export function keysBySpecs(specs: readonly KeySpec[], argv: readonly Buffer[], out: KeyRef[]): boolean {
@@ -127,6 +128,11 @@ export function keysBySpecs(specs: readonly KeySpec[], argv: readonly Buffer[], 
     for (let i = first; i <= last; i += step) {
       if (i >= argc || i < first) continue;
       out.push({ pos: i, flags: spec.flags });
+    }
+    // A spec that may miss keys (MIGRATE's KEYS) leaves the answer to the command's own finder.
+    if (spec.flags & KS_INCOMPLETE) {
+      out.length = start;
+      return false;
     }
   }
   return true;
