@@ -57,6 +57,8 @@ export interface LoadStats {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** A key without an expiry record. A constant: the literal -1n makes a BigInt each time it is evaluated. */
+const NO_EXPIRY = -1n;
 
 /** The first key of a type kvslab does not hold, and how many there were. */
 interface Unknown { count: number; key: string; type: string; db: number; offset: number }
@@ -94,7 +96,7 @@ export class RdbLoad {
   private unknown: Unknown | null = null;
   private db: Db;
   // Per key: what the records before its type byte said.
-  private expireAt = -1n;
+  private expireAt = NO_EXPIRY;
   private idle = -1;
   private freq = -1;
   /** The current key, as a span of the reader's memory. */
@@ -204,13 +206,13 @@ export class RdbLoad {
     const exp = this.expireAt;
     const keyIdle = this.idle;
     const keyFreq = this.freq;
-    this.expireAt = -1n;
+    this.expireAt = NO_EXPIRY;
     this.idle = this.freq = -1;
-    const expireAt = exp === -1n ? 0n : exp;
+    const expireAt = exp === NO_EXPIRY ? 0n : exp;
 
     let h: number;
     if (type === RDB_TYPE_STRING) {
-      if (exp !== -1n && exp < this.now) {
+      if (exp !== NO_EXPIRY && exp < this.now) {
         r.skipString();
         stats.expired++;
         return r.hold(null);
@@ -224,7 +226,7 @@ export class RdbLoad {
         return r.hold(null);
       }
       const fields = r.moduleFields();
-      if (exp !== -1n && exp < this.now) {
+      if (exp !== NO_EXPIRY && exp < this.now) {
         stats.expired++;
         return r.hold(null);
       }
