@@ -232,6 +232,15 @@ export class Db {
   }
 
   /**
+   * Warns the database that the keys buf[starts[i], ends[i]) (i < count) are
+   * about to be looked up, one after another: their buckets are read into the
+   * cache together (see KeyIndex.prefetch). Changes nothing.
+   */
+  prefetch(buf: Buffer, starts: Uint32Array, ends: Uint32Array, count: number): void {
+    this.index.prefetch(buf, starts, ends, count);
+  }
+
+  /**
    * The value's bytes to change in place (SETBIT, SETRANGE); call
    * valueChanged afterwards. Valid until the next store call.
    */
