@@ -18,7 +18,7 @@ import {
   OP_AUX, OP_EOF, OP_EXPIRETIME, OP_EXPIRETIME_MS, OP_FREQ, OP_FUNCTION, OP_FUNCTION2, OP_IDLE, OP_MODULE_AUX,
   OP_RESIZEDB, OP_SELECTDB, RDB_TYPE_MODULE_2, RDB_TYPE_STRING, rdbTypeName,
 } from './rdb-format.js';
-import { FileSource, RdbError, RdbReader, type Span } from './rdb-reader.js';
+import { FileSource, RdbError, RdbReader, type KeyBatch, type Span } from './rdb-reader.js';
 import { TENSOR_MODULE_ID, tensorFromFields } from './tensor-codec.js';
 
 /** A dump that reads well but cannot be loaded here (types, memory, databases). */
@@ -57,6 +57,8 @@ export interface LoadStats {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Keys looked ahead at a time: enough cache misses in flight together, few enough to stay in cache until used. */
+const LOOK_AHEAD = 32;
 /** A key without an expiry record. A constant: the literal -1n makes a BigInt each time it is evaluated. */
 const NO_EXPIRY = -1n;
 
@@ -99,6 +101,9 @@ export class RdbLoad {
   private expireAt = NO_EXPIRY;
   private idle = -1;
   private freq = -1;
+  /** Keys looked ahead at (see lookAhead), and how many of them are still to come. */
+  private readonly batch: KeyBatch = { buf: EMPTY, starts: new Uint32Array(LOOK_AHEAD), ends: new Uint32Array(LOOK_AHEAD), count: 0 };
+  private ahead = 0;
   /** The current key, as a span of the reader's memory. */
   private readonly k: Span = { buf: EMPTY, start: 0, end: 0 };
 
@@ -129,9 +134,21 @@ export class RdbLoad {
     const r = this.r;
     const until = r.offset + bytes;
     while (r.offset < until) {
+      if (this.ahead === 0) this.lookAhead();
       if (this.record()) return this.finish();
     }
     return null;
+  }
+
+  /**
+   * The keys of the next records, when they are in the window, have their
+   * buckets read into the cache at once (Db.prefetch): the lookups that
+   * follow then find them there, instead of each waiting for memory.
+   */
+  private lookAhead(): void {
+    const b = this.r.peekKeys(this.batch);
+    if (b.count > 0) this.db.prefetch(b.buf, b.starts, b.ends, b.count);
+    this.ahead = b.count;
   }
 
   /** One record; true at EOF (the trailer read). */
@@ -200,6 +217,7 @@ export class RdbLoad {
     const name = rdbTypeName(type);
     if (name === null) return r.fail(`Unknown RDB encoding type ${type}`, at);
     // The key stays a span of the reader's memory while its value is read (no Buffer per key).
+    if (this.ahead > 0) this.ahead--;
     const k = r.stringSpan(this.k);
     r.hold(k);
     const valueAt = r.offset;

@@ -15,7 +15,7 @@ import { Crc64 } from './crc64.js';
 import { lzfDecompress, LzfError } from './lzf.js';
 import { copyBytes } from '../util/bytes.js';
 import {
-  MODULE_OP_DOUBLE, MODULE_OP_EOF, MODULE_OP_FLOAT, MODULE_OP_SINT, MODULE_OP_STRING, MODULE_OP_UINT,
+  OP_EXPIRETIME, OP_EXPIRETIME_MS, OP_FREQ, OP_IDLE, MODULE_OP_DOUBLE, MODULE_OP_EOF, MODULE_OP_FLOAT, MODULE_OP_SINT, MODULE_OP_STRING, MODULE_OP_UINT,
   RDB_TYPE_HASH, RDB_TYPE_HASH_LISTPACK, RDB_TYPE_HASH_ZIPLIST, RDB_TYPE_HASH_ZIPMAP, RDB_TYPE_LIST,
   RDB_TYPE_LIST_QUICKLIST, RDB_TYPE_LIST_QUICKLIST_2, RDB_TYPE_LIST_ZIPLIST, RDB_TYPE_MODULE_2, RDB_TYPE_SET,
   RDB_TYPE_SET_INTSET, RDB_TYPE_STREAM_LISTPACKS, RDB_TYPE_STREAM_LISTPACKS_2, RDB_TYPE_STRING, RDB_TYPE_ZSET,
@@ -82,6 +82,14 @@ export interface Span {
   buf: Buffer;
   start: number;
   end: number;
+}
+
+/** Keys found ahead by peekKeys: buf[starts[i], ends[i]) for i < count. */
+export interface KeyBatch {
+  buf: Buffer;
+  readonly starts: Uint32Array;
+  readonly ends: Uint32Array;
+  count: number;
 }
 
 /** One field of a module value: its opcode's kind and value. */
@@ -234,6 +242,75 @@ export class RdbReader {
       this.pos += step;
       n -= step;
     }
+  }
+
+  /**
+   * Looks ahead in the window without consuming anything: the keys of the
+   * string records that come next (with their expiry, idle and freq records),
+   * as many as `out` holds, stopping at any other record, at a key that is
+   * not a plain short string, or where the window ends. For a hint (see
+   * Db.prefetch): what the records hold is checked when they are read.
+   */
+  peekKeys(out: KeyBatch): KeyBatch {
+    const w = this.win;
+    const end = this.end;
+    const max = out.starts.length;
+    let p = this.pos;
+    let n = 0;
+    while (n < max && p < end) {
+      const op = w[p];
+      if (op === OP_EXPIRETIME_MS) p += 9;
+      else if (op === OP_EXPIRETIME) p += 5;
+      else if (op === OP_FREQ) p += 2;
+      else if (op === OP_IDLE && p + 1 < end && w[p + 1] >> 6 === 0) p += 2;
+      else if (op !== RDB_TYPE_STRING || p + 2 >= end) break;
+      else {
+        // A key of a 6- or 14-bit length, then its value (any encoding of a length that fits 32 bits).
+        let b = w[++p];
+        let len: number;
+        if (b >> 6 === 0) {
+          len = b & 0x3f;
+          p++;
+        } else if (b >> 6 === 1) {
+          len = ((b & 0x3f) << 8) | w[p + 1];
+          p += 2;
+        } else {
+          break;
+        }
+        if (p + len + 5 > end) break;
+        out.starts[n] = p;
+        out.ends[n] = p + len;
+        n++;
+        p += len;
+        b = w[p];
+        if (b >> 6 === 0) p += 1 + (b & 0x3f);
+        else if (b >> 6 === 1) p += 2 + (((b & 0x3f) << 8) | w[p + 1]);
+        else if (b === 0x80) p += 5 + w.readUInt32BE(p + 1);
+        else if (b === 0xc0) p += 2;
+        else if (b === 0xc1) p += 3;
+        else if (b === 0xc2) p += 5;
+        else if (b === 0xc3) {
+          // LZF: the compressed length, then the length it decompresses to.
+          p++;
+          const c = w[p];
+          let clen: number;
+          if (c >> 6 === 0) { clen = c & 0x3f; p++; }
+          else if (c >> 6 === 1) { clen = ((c & 0x3f) << 8) | w[p + 1]; p += 2; }
+          else if (c === 0x80 && p + 5 <= end) { clen = w.readUInt32BE(p + 1); p += 5; }
+          else break;
+          const d = p < end ? w[p] >> 6 : 3;
+          if (d === 0) p += 1 + clen;
+          else if (d === 1) p += 2 + clen;
+          else if (w[p] === 0x80) p += 5 + clen;
+          else break;
+        } else {
+          break;
+        }
+      }
+    }
+    out.buf = w;
+    out.count = n;
+    return out;
   }
 
   // ---------------------------------------------------------------------------
