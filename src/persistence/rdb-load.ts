@@ -216,8 +216,8 @@ export class RdbLoad {
     const { r, stats, db } = this;
     const name = rdbTypeName(type);
     if (name === null) return r.fail(`Unknown RDB encoding type ${type}`, at);
-    // The key stays a span of the reader's memory while its value is read (no Buffer per key).
     if (this.ahead > 0) this.ahead--;
+    // The key stays a span of the reader's memory while its value is read (no Buffer per key).
     const k = r.stringSpan(this.k);
     r.hold(k);
     const valueAt = r.offset;
@@ -329,6 +329,7 @@ export class RdbLoad {
     }
   }
 
+  /** The dump does not fit maxmemory: what was loaded, and the key that did not fit. */
   private full(k: Span, value: Buffer | number): never {
     const { host, opts, stats } = this;
     throw new LoadError(

@@ -128,6 +128,8 @@ export class RdbReader {
   private pendingClen = 0;
   private pendingAt = 0;
   private pendingDigits = '';
+  /** peekLength's second result: the length it read. */
+  private peeked = 0;
 
   constructor(private readonly src: ByteSource, windowSize = WINDOW) {
     this.win = Buffer.allocUnsafeSlow(Math.min(windowSize, Math.max(64, src.size)));
@@ -194,15 +196,7 @@ export class RdbReader {
       return this.win.subarray(at, at + n);
     }
     const out = Buffer.allocUnsafe(n);
-    const have = this.end - this.pos;
-    this.win.copy(out, 0, this.pos, this.end);
-    this.pos = this.end;
-    this.crc.update(this.win, this.crcAt, this.pos);
-    const got = this.src.read(out, have, n, this.base + this.end);
-    if (got !== n - have) this.fail(`Short read: the file ends at offset ${this.src.size}`, this.base + this.end);
-    this.crc.update(out, have, n);
-    this.base += this.end + got;
-    this.pos = this.end = this.crcAt = 0;
+    this.bigInto(out, 0, n);
     return out;
   }
 
@@ -248,69 +242,75 @@ export class RdbReader {
    * Looks ahead in the window without consuming anything: the keys of the
    * string records that come next (with their expiry, idle and freq records),
    * as many as `out` holds, stopping at any other record, at a key that is
-   * not a plain short string, or where the window ends. For a hint (see
+   * not a plain string, or where the window ends. For a hint (see
    * Db.prefetch): what the records hold is checked when they are read.
    */
   peekKeys(out: KeyBatch): KeyBatch {
     const w = this.win;
     const end = this.end;
-    const max = out.starts.length;
     let p = this.pos;
     let n = 0;
-    while (n < max && p < end) {
+    while (n < out.starts.length && p >= 0 && p < end) {
       const op = w[p];
       if (op === OP_EXPIRETIME_MS) p += 9;
       else if (op === OP_EXPIRETIME) p += 5;
       else if (op === OP_FREQ) p += 2;
-      else if (op === OP_IDLE && p + 1 < end && w[p + 1] >> 6 === 0) p += 2;
-      else if (op !== RDB_TYPE_STRING || p + 2 >= end) break;
+      else if (op === OP_IDLE) p = this.peekLength(p + 1);
+      else if (op !== RDB_TYPE_STRING) break;
       else {
-        // A key of a 6- or 14-bit length, then its value (any encoding of a length that fits 32 bits).
-        let b = w[++p];
-        let len: number;
-        if (b >> 6 === 0) {
-          len = b & 0x3f;
-          p++;
-        } else if (b >> 6 === 1) {
-          len = ((b & 0x3f) << 8) | w[p + 1];
-          p += 2;
-        } else {
-          break;
-        }
-        if (p + len + 5 > end) break;
-        out.starts[n] = p;
-        out.ends[n] = p + len;
+        const key = this.peekLength(p + 1);
+        if (key < 0 || key + this.peeked > end) break;
+        out.starts[n] = key;
+        out.ends[n] = key + this.peeked;
         n++;
-        p += len;
-        b = w[p];
-        if (b >> 6 === 0) p += 1 + (b & 0x3f);
-        else if (b >> 6 === 1) p += 2 + (((b & 0x3f) << 8) | w[p + 1]);
-        else if (b === 0x80) p += 5 + w.readUInt32BE(p + 1);
-        else if (b === 0xc0) p += 2;
-        else if (b === 0xc1) p += 3;
-        else if (b === 0xc2) p += 5;
-        else if (b === 0xc3) {
-          // LZF: the compressed length, then the length it decompresses to.
-          p++;
-          const c = w[p];
-          let clen: number;
-          if (c >> 6 === 0) { clen = c & 0x3f; p++; }
-          else if (c >> 6 === 1) { clen = ((c & 0x3f) << 8) | w[p + 1]; p += 2; }
-          else if (c === 0x80 && p + 5 <= end) { clen = w.readUInt32BE(p + 1); p += 5; }
-          else break;
-          const d = p < end ? w[p] >> 6 : 3;
-          if (d === 0) p += 1 + clen;
-          else if (d === 1) p += 2 + clen;
-          else if (w[p] === 0x80) p += 5 + clen;
-          else break;
-        } else {
-          break;
-        }
+        p = this.peekString(key + this.peeked);
       }
     }
     out.buf = w;
     out.count = n;
     return out;
+  }
+
+  /** Where a length at win[p] ends (its value in `peeked`); -1 for a string encoding or one not whole in the window. */
+  private peekLength(p: number): number {
+    const w = this.win;
+    if (p >= this.end) return -1;
+    const b = w[p];
+    switch (b >> 6) {
+      case 0:
+        this.peeked = b & 0x3f;
+        return p + 1;
+      case 1:
+        if (p + 2 > this.end) return -1;
+        this.peeked = ((b & 0x3f) << 8) | w[p + 1];
+        return p + 2;
+      case 2:
+        if (b !== 0x80 || p + 5 > this.end) return -1;
+        this.peeked = w.readUInt32BE(p + 1);
+        return p + 5;
+      default:
+        return -1;
+    }
+  }
+
+  /** Where a string at win[p], of any encoding, ends; -1 when the window does not tell. */
+  private peekString(p: number): number {
+    const at = this.peekLength(p);
+    if (at >= 0) return at + this.peeked;
+    if (p >= this.end) return -1;
+    switch (this.win[p]) {
+      case 0xc0: return p + 2;
+      case 0xc1: return p + 3;
+      case 0xc2: return p + 5;
+      case 0xc3: {
+        // LZF: the compressed length, the length it decompresses to, the data.
+        const lengths = this.peekLength(p + 1);
+        const clen = this.peeked;
+        const data = lengths < 0 ? -1 : this.peekLength(lengths);
+        return data < 0 ? -1 : data + clen;
+      }
+      default: return -1;
+    }
   }
 
   // ---------------------------------------------------------------------------
