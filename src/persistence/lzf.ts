@@ -93,7 +93,13 @@ export function lzfDecompress(src: Uint8Array, start: number, end: number, dst: 
       ctrl++;
       if (op + ctrl > outEnd) throw new LzfError('LZF data longer than its declared length');
       if (ip + ctrl > end) throw new LzfError('LZF literal run past the end of the input');
-      for (let i = 0; i < ctrl; i++) dst[op++] = src[ip++];
+      const stop = ip + ctrl;
+      // Four bytes a step, then the rest: a third fewer loop steps for a load's millions of short runs.
+      for (; ip + 4 <= stop; ip += 4, op += 4) {
+        const a = src[ip], b = src[ip + 1], c = src[ip + 2], d = src[ip + 3];
+        dst[op] = a; dst[op + 1] = b; dst[op + 2] = c; dst[op + 3] = d;
+      }
+      while (ip < stop) dst[op++] = src[ip++];
       continue;
     }
     let n = ctrl >>> 5;
@@ -106,8 +112,17 @@ export function lzfDecompress(src: Uint8Array, start: number, end: number, dst: 
     n += 2;
     if (ref < dstStart) throw new LzfError('LZF back reference before the start of the output');
     if (op + n > outEnd) throw new LzfError('LZF data longer than its declared length');
-    // Byte by byte: the reference may overlap what it writes (runs).
-    for (let i = 0; i < n; i++) dst[op++] = dst[ref + i];
+    // The reference may overlap what it writes (a run): four bytes a step only
+    // when it starts at least four back, so that a step never reads its own bytes.
+    let from = ref;
+    const stop = op + n;
+    if (op - from >= 4) {
+      for (; op + 4 <= stop; op += 4, from += 4) {
+        const a = dst[from], b = dst[from + 1], c = dst[from + 2], d = dst[from + 3];
+        dst[op] = a; dst[op + 1] = b; dst[op + 2] = c; dst[op + 3] = d;
+      }
+    }
+    while (op < stop) dst[op++] = dst[from++];
   }
   if (op !== outEnd) throw new LzfError(`LZF data decompressed to ${op - dstStart} bytes, ${len} declared`);
 }

@@ -13,13 +13,12 @@ import type { Store } from '../store/store.js';
 import type { Db } from '../store/db.js';
 import { KeyTooLongError, OutOfMemoryError } from '../store/errors.js';
 import { ValueType } from '../store/types.js';
-import { copyBytes } from '../util/bytes.js';
 import { moduleTypeName } from './module-type.js';
 import {
   OP_AUX, OP_EOF, OP_EXPIRETIME, OP_EXPIRETIME_MS, OP_FREQ, OP_FUNCTION, OP_FUNCTION2, OP_IDLE, OP_MODULE_AUX,
   OP_RESIZEDB, OP_SELECTDB, RDB_TYPE_MODULE_2, RDB_TYPE_STRING, rdbTypeName,
 } from './rdb-format.js';
-import { FileSource, RdbError, RdbReader } from './rdb-reader.js';
+import { FileSource, RdbError, RdbReader, type KeyBatch, type Span } from './rdb-reader.js';
 import { TENSOR_MODULE_ID, tensorFromFields } from './tensor-codec.js';
 
 /** A dump that reads well but cannot be loaded here (types, memory, databases). */
@@ -57,12 +56,19 @@ export interface LoadStats {
   aux: Map<string, string>;
 }
 
+const EMPTY = Buffer.alloc(0);
+/** Keys looked ahead at a time: enough cache misses in flight together, few enough to stay in cache until used. */
+const LOOK_AHEAD = 32;
+/** A key without an expiry record. A constant: the literal -1n makes a BigInt each time it is evaluated. */
+const NO_EXPIRY = -1n;
+
 /** The first key of a type kvslab does not hold, and how many there were. */
 interface Unknown { count: number; key: string; type: string; db: number; offset: number }
 
-function printable(key: Buffer): string {
-  const s = key.toString('latin1', 0, Math.min(key.length, 128));
-  return key.length > 128 ? `${s}...` : s;
+function printable(key: Span): string {
+  const n = key.end - key.start;
+  const s = key.buf.toString('latin1', key.start, key.start + Math.min(n, 128));
+  return n > 128 ? `${s}...` : s;
 }
 
 /** Loads `path` into `host.store` at once. Throws RdbError or LoadError (what was loaded before it stays). */
@@ -92,10 +98,14 @@ export class RdbLoad {
   private unknown: Unknown | null = null;
   private db: Db;
   // Per key: what the records before its type byte said.
-  private expireAt = -1n;
+  private expireAt = NO_EXPIRY;
   private idle = -1;
   private freq = -1;
-  private keyBuf = Buffer.allocUnsafeSlow(256);
+  /** Keys looked ahead at (see lookAhead), and how many of them are still to come. */
+  private readonly batch: KeyBatch = { buf: EMPTY, starts: new Uint32Array(LOOK_AHEAD), ends: new Uint32Array(LOOK_AHEAD), count: 0 };
+  private ahead = 0;
+  /** The current key, as a span of the reader's memory. */
+  private readonly k: Span = { buf: EMPTY, start: 0, end: 0 };
 
   constructor(path: string, private readonly host: LoadHost, private readonly opts: LoadOptions) {
     this.r = new RdbReader(new FileSource(path));
@@ -124,9 +134,21 @@ export class RdbLoad {
     const r = this.r;
     const until = r.offset + bytes;
     while (r.offset < until) {
+      if (this.ahead === 0) this.lookAhead();
       if (this.record()) return this.finish();
     }
     return null;
+  }
+
+  /**
+   * The keys of the next records, when they are in the window, have their
+   * buckets read into the cache at once (Db.prefetch): the lookups that
+   * follow then find them there, instead of each waiting for memory.
+   */
+  private lookAhead(): void {
+    const b = this.r.peekKeys(this.batch);
+    if (b.count > 0) this.db.prefetch(b.buf, b.starts, b.ends, b.count);
+    this.ahead = b.count;
   }
 
   /** One record; true at EOF (the trailer read). */
@@ -178,7 +200,7 @@ export class RdbLoad {
       case OP_FUNCTION:
       case OP_FUNCTION2:
         r.skipString();
-        this.unknown = unknownKind(this.unknown, 'function library', this.db.id, at, Buffer.from('(function library)'));
+        this.unknown = unknownKind(this.unknown, 'function library', this.db.id, at, '(function library)');
         return false;
       case OP_EOF:
         r.trailer(opts.checksum);
@@ -191,65 +213,130 @@ export class RdbLoad {
 
   /** A key: type byte (read), key, value. */
   private key(type: number, at: number): void {
-    const { r, host, opts, stats, db } = this;
+    const { r, stats, db } = this;
     const name = rdbTypeName(type);
     if (name === null) return r.fail(`Unknown RDB encoding type ${type}`, at);
-    const key = r.string();
-    if (key.length > this.keyBuf.length) this.keyBuf = Buffer.allocUnsafeSlow(Math.max(key.length, this.keyBuf.length * 2));
-    copyBytes(key, 0, key.length, this.keyBuf, 0);
-    const k = this.keyBuf.subarray(0, key.length);
+    if (this.ahead > 0) this.ahead--;
+    // The key stays a span of the reader's memory while its value is read (no Buffer per key).
+    const k = r.stringSpan(this.k);
+    r.hold(k);
     const valueAt = r.offset;
     const exp = this.expireAt;
     const keyIdle = this.idle;
     const keyFreq = this.freq;
-    this.expireAt = -1n;
+    this.expireAt = NO_EXPIRY;
     this.idle = this.freq = -1;
+    const expireAt = exp === NO_EXPIRY ? 0n : exp;
 
-    let vtype: ValueType;
-    let value: Buffer;
+    let h: number;
     if (type === RDB_TYPE_STRING) {
-      if (exp !== -1n && exp < this.now) {
+      if (exp !== NO_EXPIRY && exp < this.now) {
         r.skipString();
         stats.expired++;
-        return;
+        return r.hold(null);
       }
-      vtype = ValueType.String;
-      value = r.string();
+      h = this.string(k, expireAt, at);
     } else if (type === RDB_TYPE_MODULE_2) {
       const id = r.length64();
       if (id !== TENSOR_MODULE_ID) {
         r.moduleFields(true);
         this.unknown = unknownKind(this.unknown, `value of module type '${moduleTypeName(id).name}'`, db.id, at, k);
-        return;
+        return r.hold(null);
       }
       const fields = r.moduleFields();
-      if (exp !== -1n && exp < this.now) {
+      if (exp !== NO_EXPIRY && exp < this.now) {
         stats.expired++;
-        return;
+        return r.hold(null);
       }
+      let value: Buffer;
       try {
         value = tensorFromFields(fields);
       } catch (e) {
         throw new RdbError(`${(e as Error).message} (key '${printable(k)}')`, valueAt);
       }
-      vtype = ValueType.KvTensor;
+      h = this.insert(k, ValueType.KvTensor, value, expireAt);
+      if (h < 0) h = this.duplicate(k, ValueType.KvTensor, value, expireAt, at);
     } else {
       r.skipValue(type);
       this.unknown = unknownKind(this.unknown, name, db.id, at, k);
-      return;
+      return r.hold(null);
     }
+    r.hold(null);
+    if (keyIdle >= 0 || keyFreq >= 0) db.restoreAccess(h, keyIdle, keyFreq);
+    // Each key is written as by a command of its own: its handle is not held past it (else none could be evicted).
+    this.host.store.unpinAll();
+    stats.loaded++;
+  }
 
-    const old = db.find(k);
+  /** A string value for key `k`: the entry made at its length, then the value read (decompressed) straight into it. */
+  private string(k: Span, expireAt: bigint, at: number): number {
+    const r = this.r;
+    const len = r.stringLength();
+    const h = this.insert(k, ValueType.String, len, expireAt);
+    if (h < 0) {
+      // The key is there: the value is read whole first, as Redis does, before the old entry may go.
+      const value = Buffer.allocUnsafe(len);
+      r.stringInto(value, 0);
+      return this.duplicate(k, ValueType.String, value, expireAt, at);
+    }
+    const s = this.db.writable(h);
+    try {
+      r.stringInto(s.buf, s.start);
+    } catch (e) {
+      // A value that does not read leaves no entry behind.
+      this.db.removeEntry(h);
+      throw e;
+    }
+    return h;
+  }
+
+  /**
+   * Key `k` is in the database already: an error, unless the dump's replaces
+   * it (or it was expired). Returns the new entry's handle.
+   */
+  private duplicate(k: Span, type: ValueType, value: Buffer, expireAt: bigint, at: number): number {
+    const db = this.db;
+    const old = db.find(k.buf.subarray(k.start, k.end));
     if (old >= 0) {
-      if (opts.replace !== true) throw new RdbError(`RDB has duplicated key '${printable(k)}' in DB ${db.id}`, at);
+      if (this.opts.replace !== true) throw new RdbError(`RDB has duplicated key '${printable(k)}' in DB ${db.id}`, at);
       // As Redis: the old entry is deleted, then the dump's added with its own expiry and access data.
       db.removeEntry(old);
     }
-    const h = insert(host, opts, db, k, vtype, value, exp === -1n ? 0n : exp, stats);
-    if (keyIdle >= 0 || keyFreq >= 0) db.restoreAccess(h, keyIdle, keyFreq);
-    // Each key is written as by a command of its own: its handle is not held past it (else none could be evicted).
-    host.store.unpinAll();
-    stats.loaded++;
+    const h = this.insert(k, type, value, expireAt);
+    if (h < 0) throw new Error(`load: key '${printable(k)}' still in DB ${db.id} after its removal`);
+    return h;
+  }
+
+  /**
+   * Key `k` into the database unless it is there (-1), after making room for
+   * it; a LoadError when there is none. `value` is its bytes or its length
+   * (the caller writes it). Returns the handle.
+   */
+  private insert(k: Span, type: ValueType, value: Buffer | number, expireAt: bigint): number {
+    const { host, db } = this;
+    if (!host.makeRoom()) this.full(k, value);
+    for (;;) {
+      try {
+        return db.addAbsent(k.buf, k.start, k.end, type, value, expireAt);
+      } catch (e) {
+        if (e instanceof KeyTooLongError) {
+          throw new LoadError(`key '${printable(k)}' in db ${db.id} is ${k.end - k.start} bytes: ${e.message.replace(/^ERR /, '')}`);
+        }
+        if (!(e instanceof OutOfMemoryError)) throw e;
+        // The item did not fit even within the budget: evict more, as the policy allows.
+        if (!host.store.evictOne()) this.full(k, value);
+      }
+    }
+  }
+
+  /** The dump does not fit maxmemory: what was loaded, and the key that did not fit. */
+  private full(k: Span, value: Buffer | number): never {
+    const { host, opts, stats } = this;
+    throw new LoadError(
+      `The dump does not fit maxmemory ${opts.maxmemory} bytes under maxmemory-policy ${opts.policy}: ${stats.loaded} keys loaded `
+      + `(used_memory ${host.usedMemory()} bytes) when key '${printable(k)}' of ${typeof value === 'number' ? value : value.length} bytes came. `
+      + 'Raise maxmemory, or choose a policy that evicts to load what fits',
+    );
   }
 
   /** After the trailer: keys of unknown types stop the load unless they may be left out. */
@@ -268,34 +355,10 @@ export class RdbLoad {
 }
 
 /** Counts a key of a type kvslab does not hold, remembering the first. */
-function unknownKind(u: Unknown | null, type: string, db: number, offset: number, key: Buffer): Unknown {
+function unknownKind(u: Unknown | null, type: string, db: number, offset: number, key: Span | string): Unknown {
   if (u !== null) {
     u.count++;
     return u;
   }
-  return { count: 1, key: printable(key), type, db, offset };
-}
-
-/** One key into its database, after making room for it; a LoadError when there is none. Returns its handle. */
-function insert(host: LoadHost, opts: LoadOptions, db: Db, key: Buffer, type: ValueType, value: Buffer, expireAt: bigint, stats: LoadStats): number {
-  const full = (): never => {
-    throw new LoadError(
-      `The dump does not fit maxmemory ${opts.maxmemory} bytes under maxmemory-policy ${opts.policy}: ${stats.loaded} keys loaded `
-      + `(used_memory ${host.usedMemory()} bytes) when key '${printable(key)}' of ${value.length} bytes came. `
-      + 'Raise maxmemory, or choose a policy that evicts to load what fits',
-    );
-  };
-  if (!host.makeRoom()) full();
-  for (;;) {
-    try {
-      return db.add(key, type, value, expireAt);
-    } catch (e) {
-      if (e instanceof KeyTooLongError) {
-        throw new LoadError(`key '${printable(key)}' in db ${db.id} is ${key.length} bytes: ${e.message.replace(/^ERR /, '')}`);
-      }
-      if (!(e instanceof OutOfMemoryError)) throw e;
-      // The item did not fit even within the budget: evict more, as the policy allows.
-      if (!host.store.evictOne()) full();
-    }
-  }
+  return { count: 1, key: typeof key === 'string' ? key : printable(key), type, db, offset };
 }

@@ -13,8 +13,9 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Crc64 } from './crc64.js';
 import { lzfDecompress, LzfError } from './lzf.js';
+import { copyBytes } from '../util/bytes.js';
 import {
-  MODULE_OP_DOUBLE, MODULE_OP_EOF, MODULE_OP_FLOAT, MODULE_OP_SINT, MODULE_OP_STRING, MODULE_OP_UINT,
+  OP_EXPIRETIME, OP_EXPIRETIME_MS, OP_FREQ, OP_IDLE, MODULE_OP_DOUBLE, MODULE_OP_EOF, MODULE_OP_FLOAT, MODULE_OP_SINT, MODULE_OP_STRING, MODULE_OP_UINT,
   RDB_TYPE_HASH, RDB_TYPE_HASH_LISTPACK, RDB_TYPE_HASH_ZIPLIST, RDB_TYPE_HASH_ZIPMAP, RDB_TYPE_LIST,
   RDB_TYPE_LIST_QUICKLIST, RDB_TYPE_LIST_QUICKLIST_2, RDB_TYPE_LIST_ZIPLIST, RDB_TYPE_MODULE_2, RDB_TYPE_SET,
   RDB_TYPE_SET_INTSET, RDB_TYPE_STREAM_LISTPACKS, RDB_TYPE_STREAM_LISTPACKS_2, RDB_TYPE_STRING, RDB_TYPE_ZSET,
@@ -76,6 +77,21 @@ export class FileSource implements ByteSource {
   }
 }
 
+/** Bytes buf[start, end): a string handed out without a view of its own. */
+export interface Span {
+  buf: Buffer;
+  start: number;
+  end: number;
+}
+
+/** Keys found ahead by peekKeys: buf[starts[i], ends[i]) for i < count. */
+export interface KeyBatch {
+  buf: Buffer;
+  readonly starts: Uint32Array;
+  readonly ends: Uint32Array;
+  count: number;
+}
+
 /** One field of a module value: its opcode's kind and value. */
 export type ModuleField =
   | { op: 'sint' | 'uint'; value: bigint }
@@ -85,6 +101,9 @@ export type ModuleField =
 const WINDOW = 1024 * 1024;
 /** LZF's best case: 3 bytes of back reference make 264 of output. */
 const LZF_MAX_RATIO = 88;
+
+/** What stringLength found, for stringInto to write. */
+const enum Pending { None, Raw, Int, Lzf }
 
 export class RdbReader {
   private readonly win: Buffer;
@@ -100,6 +119,17 @@ export class RdbReader {
   private scratch = Buffer.allocUnsafeSlow(4096);
   /** The RDB version of the header (DUMP payloads: their trailer's). */
   version = RDB_VERSION;
+  /** A span the caller keeps across reads (see hold), and where its bytes go when the window or scratch would change under it. */
+  private held: Span | null = null;
+  private heldBuf = Buffer.allocUnsafeSlow(256);
+  /** The string stringLength began: its kind, decoded length, LZF's compressed length and where its data starts, an integer's digits. */
+  private pending = Pending.None;
+  private pendingLen = 0;
+  private pendingClen = 0;
+  private pendingAt = 0;
+  private pendingDigits = '';
+  /** peekLength's second result: the length it read. */
+  private peeked = 0;
 
   constructor(private readonly src: ByteSource, windowSize = WINDOW) {
     this.win = Buffer.allocUnsafeSlow(Math.min(windowSize, Math.max(64, src.size)));
@@ -130,6 +160,7 @@ export class RdbReader {
   /** Makes `n` bytes available at win[pos] (n <= the window), or fails at the end of the source. */
   private need(n: number): void {
     if (this.end - this.pos >= n) return;
+    if (this.held !== null && this.held.buf === this.win) this.moveHeld();
     this.crc.update(this.win, this.crcAt, this.pos);
     this.win.copy(this.win, 0, this.pos, this.end);
     this.base += this.pos;
@@ -165,16 +196,35 @@ export class RdbReader {
       return this.win.subarray(at, at + n);
     }
     const out = Buffer.allocUnsafe(n);
-    const have = this.end - this.pos;
-    this.win.copy(out, 0, this.pos, this.end);
-    this.pos = this.end;
-    this.crc.update(this.win, this.crcAt, this.pos);
-    const got = this.src.read(out, have, n, this.base + this.end);
-    if (got !== n - have) this.fail(`Short read: the file ends at offset ${this.src.size}`, this.base + this.end);
-    this.crc.update(out, have, n);
-    this.base += this.end + got;
-    this.pos = this.end = this.crcAt = 0;
+    this.bigInto(out, 0, n);
     return out;
+  }
+
+  /**
+   * Keeps `s` (a span stringSpan filled) valid across the reads that follow,
+   * until the next hold: its bytes are copied, and `s` pointed at the copy,
+   * only if the window or the scratch is about to change under them (a key
+   * held while its value is read: once per window, not once per key).
+   */
+  hold(s: Span | null): void {
+    this.held = s;
+  }
+
+  private moveHeld(): void {
+    const s = this.held as Span;
+    const n = s.end - s.start;
+    if (this.heldBuf.length < n) this.heldBuf = Buffer.allocUnsafeSlow(Math.max(n, this.heldBuf.length * 2));
+    copyBytes(s.buf, s.start, s.end, this.heldBuf, 0);
+    s.buf = this.heldBuf;
+    s.start = 0;
+    s.end = n;
+  }
+
+  /** The scratch, of at least `len` bytes, for a string to be decoded into. */
+  private scratchFor(len: number): Buffer {
+    if (this.held !== null && this.held.buf === this.scratch) this.moveHeld();
+    if (this.scratch.length < len) this.scratch = Buffer.allocUnsafeSlow(Math.max(len, this.scratch.length * 2));
+    return this.scratch;
   }
 
   /** Steps over `n` bytes (they still count in the CRC). */
@@ -185,6 +235,81 @@ export class RdbReader {
       this.need(step);
       this.pos += step;
       n -= step;
+    }
+  }
+
+  /**
+   * Looks ahead in the window without consuming anything: the keys of the
+   * string records that come next (with their expiry, idle and freq records),
+   * as many as `out` holds, stopping at any other record, at a key that is
+   * not a plain string, or where the window ends. For a hint (see
+   * Db.prefetch): what the records hold is checked when they are read.
+   */
+  peekKeys(out: KeyBatch): KeyBatch {
+    const w = this.win;
+    const end = this.end;
+    let p = this.pos;
+    let n = 0;
+    while (n < out.starts.length && p >= 0 && p < end) {
+      const op = w[p];
+      if (op === OP_EXPIRETIME_MS) p += 9;
+      else if (op === OP_EXPIRETIME) p += 5;
+      else if (op === OP_FREQ) p += 2;
+      else if (op === OP_IDLE) p = this.peekLength(p + 1);
+      else if (op !== RDB_TYPE_STRING) break;
+      else {
+        const key = this.peekLength(p + 1);
+        if (key < 0 || key + this.peeked > end) break;
+        out.starts[n] = key;
+        out.ends[n] = key + this.peeked;
+        n++;
+        p = this.peekString(key + this.peeked);
+      }
+    }
+    out.buf = w;
+    out.count = n;
+    return out;
+  }
+
+  /** Where a length at win[p] ends (its value in `peeked`); -1 for a string encoding or one not whole in the window. */
+  private peekLength(p: number): number {
+    const w = this.win;
+    if (p >= this.end) return -1;
+    const b = w[p];
+    switch (b >> 6) {
+      case 0:
+        this.peeked = b & 0x3f;
+        return p + 1;
+      case 1:
+        if (p + 2 > this.end) return -1;
+        this.peeked = ((b & 0x3f) << 8) | w[p + 1];
+        return p + 2;
+      case 2:
+        if (b !== 0x80 || p + 5 > this.end) return -1;
+        this.peeked = w.readUInt32BE(p + 1);
+        return p + 5;
+      default:
+        return -1;
+    }
+  }
+
+  /** Where a string at win[p], of any encoding, ends; -1 when the window does not tell. */
+  private peekString(p: number): number {
+    const at = this.peekLength(p);
+    if (at >= 0) return at + this.peeked;
+    if (p >= this.end) return -1;
+    switch (this.win[p]) {
+      case 0xc0: return p + 2;
+      case 0xc1: return p + 3;
+      case 0xc2: return p + 5;
+      case 0xc3: {
+        // LZF: the compressed length, the length it decompresses to, the data.
+        const lengths = this.peekLength(p + 1);
+        const clen = this.peeked;
+        const data = lengths < 0 ? -1 : this.peekLength(lengths);
+        return data < 0 ? -1 : data + clen;
+      }
+      default: return -1;
     }
   }
 
@@ -253,19 +378,118 @@ export class RdbReader {
     const at = this.offset;
     const n = this.lengthOrEncoding();
     if (n >= 0) return this.bytes(n);
-    switch (-1 - n) {
-      case 0: return this.intString(this.byte() << 24 >> 24);
-      case 1: return this.intString(this.win.readInt16LE(this.take(2)));
-      case 2: return this.intString(this.win.readInt32LE(this.take(4)));
-      case 3: return this.lzfString();
-      default: return this.fail(`Unknown RDB string encoding type ${-1 - n}`, at);
+    const out = this.encoded(-1 - n, at);
+    return out.subarray(0, this.pendingLen);
+  }
+
+  /**
+   * A string as stringSpan's span `s` of the window, the scratch or a buffer
+   * of its own, valid until the next read (see hold): as string() but
+   * without a view (a load reads millions of keys).
+   */
+  stringSpan(s: Span): Span {
+    const at = this.offset;
+    const n = this.lengthOrEncoding();
+    if (n >= 0) {
+      if (n > this.remaining) this.shortRead(n);
+      if (n <= this.win.length) {
+        this.need(n);
+        s.buf = this.win;
+        s.start = this.pos;
+        s.end = this.pos += n;
+      } else {
+        s.buf = this.bytes(n);
+        s.start = 0;
+        s.end = n;
+      }
+      return s;
     }
+    s.buf = this.encoded(-1 - n, at);
+    s.start = 0;
+    s.end = this.pendingLen;
+    return s;
+  }
+
+  /** An encoded string (integer or LZF, after its marker) decoded into the scratch or a buffer of its own; pendingLen is its length. */
+  private encoded(kind: number, at: number): Buffer {
+    if (kind === 3) {
+      const len = this.lzfHeader(at);
+      // Decompressed into the scratch when it fits a window's worth, else into a buffer of its own.
+      const out = len <= WINDOW ? this.scratchFor(len) : Buffer.allocUnsafe(len);
+      this.lzfInto(out, 0);
+      return out;
+    }
+    const digits = this.intDigits(kind, at);
+    const out = this.scratchFor(digits.length);
+    this.pendingLen = out.write(digits, 0, 'latin1');
+    return out;
   }
 
   /** A string kept past the next read (the window and the scratch are never pooled, so their buffers tell). */
   stringCopy(): Buffer {
     const s = this.string();
     return s.buffer === this.win.buffer || s.buffer === this.scratch.buffer ? Buffer.from(s) : s;
+  }
+
+  /**
+   * Reads a string's encoding and lengths (checked against what the source
+   * has left) and returns the length it decodes to; stringInto then writes
+   * its bytes where the caller has room for them (a load: straight into the
+   * store's item, so that a value is written once).
+   */
+  stringLength(): number {
+    const at = this.offset;
+    const n = this.lengthOrEncoding();
+    if (n >= 0) {
+      if (n > this.remaining) this.shortRead(n);
+      this.pending = Pending.Raw;
+      this.pendingLen = n;
+      return n;
+    }
+    const kind = -1 - n;
+    if (kind === 3) return this.lzfHeader(at);
+    this.pendingDigits = this.intDigits(kind, at);
+    this.pending = Pending.Int;
+    this.pendingLen = this.pendingDigits.length;
+    return this.pendingLen;
+  }
+
+  /** Writes the string stringLength began into dst[at, at + its length). */
+  stringInto(dst: Buffer, at: number): void {
+    const n = this.pendingLen;
+    switch (this.pending) {
+      case Pending.Raw:
+        this.pending = Pending.None;
+        if (n <= this.win.length) {
+          this.need(n);
+          copyBytes(this.win, this.pos, this.pos + n, dst, at);
+          this.pos += n;
+        } else {
+          this.bigInto(dst, at, n);
+        }
+        return;
+      case Pending.Int:
+        this.pending = Pending.None;
+        dst.write(this.pendingDigits, at, 'latin1');
+        return;
+      case Pending.Lzf:
+        return this.lzfInto(dst, at);
+      default:
+        throw new Error('RdbReader.stringInto without stringLength');
+    }
+  }
+
+  /** `n` bytes (more than the window holds) read into dst at `at`: what the window has, then straight from the source. */
+  private bigInto(dst: Buffer, at: number, n: number): void {
+    const have = this.end - this.pos;
+    this.win.copy(dst, at, this.pos, this.end);
+    this.pos = this.end;
+    this.crc.update(this.win, this.crcAt, this.pos);
+    const got = this.src.read(dst, at + have, at + n, this.base + this.end);
+    if (got !== n - have) this.fail(`Short read: the file ends at offset ${this.src.size}`, this.base + this.end);
+    this.crc.update(dst, at + have, at + n);
+    this.base += this.end + got;
+    this.pos = this.end = this.crcAt = 0;
   }
 
   /** Steps over a string without decoding it. */
@@ -286,35 +510,50 @@ export class RdbReader {
     }
   }
 
-  private intString(v: number): Buffer {
-    const s = String(v);
-    const n = this.scratch.write(s, 0, 'latin1');
-    return this.scratch.subarray(0, n);
+  /** An integer-encoded string's digits (kind 0, 1, 2: int8, int16, int32). */
+  private intDigits(kind: number, at: number): string {
+    switch (kind) {
+      case 0: return String(this.byte() << 24 >> 24);
+      case 1: return String(this.win.readInt16LE(this.take(2)));
+      case 2: return String(this.win.readInt32LE(this.take(4)));
+      default: return this.fail(`Unknown RDB string encoding type ${kind}`, at);
+    }
   }
 
-  private lzfString(): Buffer {
-    const at = this.offset;
+  /** An LZF string's lengths (its marker at `at`, read), checked; returns the decompressed length. lzfInto reads the data. */
+  private lzfHeader(at: number): number {
     const clen = this.length();
     const len = this.length();
     if (clen > this.remaining) this.shortRead(clen, at);
     if (len > clen * LZF_MAX_RATIO + 264) this.fail(`LZF string of ${clen} bytes cannot decompress to the ${len} it announces`, at);
-    const data = this.offset;
-    const src = this.bytes(clen);
-    // Decompressed into the scratch when it fits a window's worth, else into a buffer of its own.
-    let out: Buffer;
-    if (len <= WINDOW) {
-      if (this.scratch.length < len) this.scratch = Buffer.allocUnsafeSlow(Math.max(len, this.scratch.length * 2));
-      out = this.scratch;
+    this.pending = Pending.Lzf;
+    this.pendingLen = len;
+    this.pendingClen = clen;
+    this.pendingAt = this.offset;
+    return len;
+  }
+
+  /** The LZF data lzfHeader announced, decompressed into dst at `at`: from the window, or a buffer of its own when longer. */
+  private lzfInto(dst: Buffer, at: number): void {
+    this.pending = Pending.None;
+    const clen = this.pendingClen;
+    let src: Buffer;
+    let from: number;
+    if (clen <= this.win.length) {
+      this.need(clen);
+      src = this.win;
+      from = this.pos;
+      this.pos += clen;
     } else {
-      out = Buffer.allocUnsafe(len);
+      src = this.bytes(clen);
+      from = 0;
     }
     try {
-      lzfDecompress(src, 0, clen, out, 0, len);
+      lzfDecompress(src, from, from + clen, dst, at, this.pendingLen);
     } catch (e) {
-      if (e instanceof LzfError) this.fail(`Invalid LZF compressed string: ${e.message}`, data);
+      if (e instanceof LzfError) this.fail(`Invalid LZF compressed string: ${e.message}`, this.pendingAt);
       throw e;
     }
-    return out.subarray(0, len);
   }
 
   // ---------------------------------------------------------------------------

@@ -404,8 +404,9 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
     this.clientsPeak = Math.max(this.clientsMemory, this.clientsPeak * (1 - periodMs / 5000));
     this.buffers.shrinkReply(SHARED_REPLY_IDLE_MS);
     this.collectWhenIdle();
-    // Incremental rehashing: a millisecond per table that is resizing (Redis's databasesCron).
-    this.store.maintain(1);
+    // Incremental rehashing: a millisecond per table that is resizing (Redis's databasesCron). Not while the
+    // dump loads (nor does Redis's whileBlockedCron): a table sized for the dump's keys would shrink while it fills.
+    if (!this.persistence.isLoading) this.store.maintain(1);
     // Save rules that are due, or a scheduled BGSAVE, start a background save.
     this.persistence.cron();
     if (this.maxmemory > 0 && this.usedMemory() > this.maxmemory) this.freeMemory(periodMs / 4);

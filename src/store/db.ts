@@ -20,6 +20,8 @@ export interface DbContext {
   now(): number;
   /** After a key's value or expiry changed or it was deleted (WATCH). */
   keyModified(db: Db, key: Buffer): void;
+  /** keyModified in a db nobody WATCHes: the change counted without a Buffer of the key (a load adds millions). */
+  unwatchedKeyModified(db: Db): void;
   /**
    * *Before* the whole database changes at once: FLUSHDB/FLUSHALL
    * (replacedWith undefined) or SWAPDB (replacedWith is the db whose contents
@@ -212,6 +214,30 @@ export class Db {
     if (expireAt !== 0n) h = t.setExpireAtExact(h, expireAt);
     this.ctx.keyModified(this, key);
     return h;
+  }
+
+  /**
+   * Adds key[start, end) unless the database holds it (loading a dump: the
+   * check and the insert are one walk of the key's bucket). `value` is the
+   * bytes, copied, or a length for the caller to write through writable(h)
+   * before the next store call; `expireAt` exact ms, 0n for none. Returns the
+   * handle, or -1 when the key is there, expired or not (find tells which).
+   */
+  addAbsent(key: Buffer, start: number, end: number, type: ValueType, value: Buffer | number, expireAt: bigint): number {
+    const h = this.index.insertAbsent(key, start, end, type, value, expireAt, this.ctx.now());
+    if (h < 0) return -1;
+    if (this.watchers > 0) this.ctx.keyModified(this, this.index.key(h));
+    else this.ctx.unwatchedKeyModified(this);
+    return h;
+  }
+
+  /**
+   * Warns the database that the keys buf[starts[i], ends[i]) (i < count) are
+   * about to be looked up, one after another: their buckets are read into the
+   * cache together (see KeyIndex.prefetch). Changes nothing.
+   */
+  prefetch(buf: Buffer, starts: Uint32Array, ends: Uint32Array, count: number): void {
+    this.index.prefetch(buf, starts, ends, count);
   }
 
   /**

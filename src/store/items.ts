@@ -221,33 +221,33 @@ export class Items {
     return hashBytes(this.buf(ref), this.keyStart(ref), this.keyLength(ref), seed);
   }
 
-  /** Whether the item's key equals b. */
-  keyEquals(ref: number, b: Buffer): boolean {
+  /** Whether the item's key equals b[start, start + len). */
+  keyEquals(ref: number, b: Buffer, start: number, len: number): boolean {
     const meta = this.meta(ref);
     const n = meta & KLEN_MASK;
-    const len = b.length;
-    if (n === LONG_KEY) return this.keyLength(ref) === len && this.buf(ref).compare(b, 0, len, this.keyStart(ref), this.keyStart(ref) + len) === 0;
+    if (n === LONG_KEY) return this.keyLength(ref) === len && this.buf(ref).compare(b, start, start + len, this.keyStart(ref), this.keyStart(ref) + len) === 0;
     if (n !== len) return false;
     const page = this.buf(ref);
     let k = this.off(ref) + ((meta & ITEM_EXT) !== 0 ? EXT_HEADER : HEADER);
-    if (len > 16) return page.compare(b, 0, len, k, k + len) === 0;
-    for (let i = 0; i < len; i++, k++) if (page[k] !== b[i]) return false;
+    if (len > 16) return page.compare(b, start, start + len, k, k + len) === 0;
+    for (let i = start, end = start + len; i < end; i++, k++) if (page[k] !== b[i]) return false;
     return true;
   }
 
   /**
-   * Writes a header and the key into a fresh chunk (value bytes are the
-   * caller's). Queue links, hash link and EXT fields start at 0.
+   * Writes a header and the key key[keyStart, keyStart + keyLen) into a fresh
+   * chunk (value bytes are the caller's). Queue links, hash link and EXT
+   * fields start at 0.
    */
-  init(ref: number, key: Buffer, type: number, inlineLen: number, flags: number, table: number, access: number): void {
+  init(ref: number, key: Buffer, keyStart: number, keyLen: number, type: number, inlineLen: number, flags: number, table: number, access: number): void {
     const w = this.w(ref);
     const i = this.wi(ref);
-    const long = key.length >= LONG_KEY;
+    const long = keyLen >= LONG_KEY;
     w[i + W_HNEXT] = 0;
     w[i + W_OLDER] = 0;
     w[i + W_NEWER] = 0;
     w[i + W_ACCESS] = access;
-    w[i + W_META] = (long ? LONG_KEY : key.length) | (inlineLen << VLEN_SHIFT) | (type << TYPE_SHIFT) | flags;
+    w[i + W_META] = (long ? LONG_KEY : keyLen) | (inlineLen << VLEN_SHIFT) | (type << TYPE_SHIFT) | flags;
     const b = this.buf(ref);
     const o = this.off(ref);
     b[o + B_TABLE] = table;
@@ -259,10 +259,10 @@ export class Items {
       k = o + EXT_HEADER;
     }
     if (long) {
-      b.writeUInt32LE(key.length, k);
+      b.writeUInt32LE(keyLen, k);
       k += 4;
     }
-    copyBytes(key, 0, key.length, b, k);
+    copyBytes(key, keyStart, keyStart + keyLen, b, k);
   }
 
   /** Copies `bytes` bytes of item `from` into chunk `to`. */

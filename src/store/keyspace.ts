@@ -148,19 +148,20 @@ export class Keyspace implements PolicyView {
   // Building and freeing items.
 
   /**
-   * A new item holding `key` and `value`, linked at the head of the queue but
-   * in no index yet. `ext` reserves room for an expiry. May evict other items;
-   * throws OutOfMemoryError when no memory can be had.
+   * A new item holding the key key[keyStart, keyStart + keyLen) and `value`,
+   * linked at the head of the queue but in no index yet. `ext` reserves room
+   * for an expiry. May evict other items; throws OutOfMemoryError when no
+   * memory can be had.
    */
-  createItem(table: number, key: Buffer, type: number, value: Buffer | number, ext: boolean, nowMs: number): number {
+  createItem(table: number, key: Buffer, keyStart: number, keyLen: number, type: number, value: Buffer | number, ext: boolean, nowMs: number): number {
     const items = this.items;
     // A length instead of bytes: the value is left for the caller to write (KV.PUT writes it in place).
     const vlen = typeof value === 'number' ? value : value.length;
-    let size = itemSize(key.length, vlen, ext);
+    let size = itemSize(keyLen, vlen, ext);
     let flags = (ext ? ITEM_EXT : 0) | this.snapMark;
     let blockId = 0;
     if (vlen > MAX_INLINE_VALUE || size > this.slabs.maxChunk) {
-      size = this.checkKeyFits(key.length, ext);
+      size = this.checkKeyFits(keyLen, ext);
       flags |= ITEM_LARGE;
       blockId = this.addBlock(vlen, vlen);
     }
@@ -171,7 +172,7 @@ export class Keyspace implements PolicyView {
       if (blockId !== 0) this.large.remove(blockId);
       throw e;
     }
-    items.init(ref, key, type, blockId !== 0 ? 4 : vlen, flags, table, this.access.fresh(nowMs));
+    items.init(ref, key, keyStart, keyLen, type, blockId !== 0 ? 4 : vlen, flags, table, this.access.fresh(nowMs));
     const at = items.valueStart(ref);
     if (blockId !== 0) {
       items.buf(ref).writeUInt32LE(blockId, at);
@@ -435,7 +436,7 @@ export class Keyspace implements PolicyView {
       if (blockId !== 0) this.large.remove(blockId);
       throw e;
     }
-    items.init(to, key, items.type(ref), blockId !== 0 ? 4 : vbytes, flags, items.table(ref), items.access(ref));
+    items.init(to, key, 0, key.length, items.type(ref), blockId !== 0 ? 4 : vbytes, flags, items.table(ref), items.access(ref));
     items.setOlder(to, items.older(ref));
     items.setNewer(to, items.newer(ref));
     if (ext) {

@@ -123,6 +123,10 @@ export class Store implements DbContext {
     this.hooks.keyModified(db, key);
   }
 
+  unwatchedKeyModified(): void {
+    this.changes++;
+  }
+
   dbModified(db: Db, replacedWith?: Db): void {
     this.changes += db.size;
     this.hooks.dbModified(db, replacedWith);

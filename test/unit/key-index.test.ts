@@ -429,3 +429,67 @@ describe('keys', () => {
     expect(t.entryBytes(big)).toBe(ks.slabs.chunkSize(big) + 4 + 100000 + 4);
   });
 });
+
+describe('insertAbsent and prefetch (loading a dump)', () => {
+  it('adds a key given as a span of a bigger buffer unless it is there, while the table grows and rehashes', () => {
+    const { ks, t } = makeTable();
+    const n = 20_000;
+    // Keys packed one after another, as in a reader's window.
+    const packed = kb(Array.from({ length: n }, (_, i) => `key:${String(i).padStart(6, '0')}`).join(''));
+    const at = (i: number) => i * 10;
+    let rehashed = false;
+    for (let i = 0; i < n; i++) {
+      const h = t.insertAbsent(packed, at(i), at(i) + 10, 0, kb('v' + i), 0n, 0);
+      expect(h).toBeGreaterThan(0);
+      rehashed ||= t.rehashing;
+      // Every key added so far is found again, from another copy of its bytes, in either array.
+      if (i % 97 === 0) {
+        for (let j = 0; j <= i; j += 13) expect(t.insertAbsent(kb(`  key:${String(j).padStart(6, '0')}`), 2, 12, 0, 7, 0n, 0)).toBe(-1);
+      }
+      ks.pins.unpinAll();
+    }
+    expect(rehashed).toBe(true);
+    expect(t.size).toBe(n);
+    for (let i = 0; i < n; i += 101) {
+      const h = t.find(packed.subarray(at(i), at(i) + 10));
+      expect(t.value(h).toString()).toBe('v' + i);
+    }
+    expect(ks.slabs.check()).toBeNull();
+  });
+
+  it('a value left to write (a length), and an exact expiry with its TTL array entry', () => {
+    const { ks, t } = makeTable();
+    const at = (1n << 60n) + 3n;
+    const h = t.insertAbsent(kb('xxkeyxx'), 2, 5, 0, 5, at, 0);
+    const s = t.writableSpan(h);
+    s.buf.write('hello', s.start, 'latin1');
+    ks.pins.unpinAll();
+    const f = t.find(kb('key'));
+    expect(f).toBe(h);
+    expect(t.value(f).toString()).toBe('hello');
+    expect(t.expireAtExact(f)).toBe(at);
+    expect(t.volatileSize).toBe(1);
+    expect(t.volatileAt(0)).toBe(f);
+  });
+
+  it('prefetch changes nothing, empty, full or while rehashing', () => {
+    const { ks, t } = makeTable();
+    const keys = kb('abcdefgh');
+    const starts = Uint32Array.from([0, 2, 4, 6]);
+    const ends = Uint32Array.from([2, 4, 6, 8]);
+    t.prefetch(keys, starts, ends, 4);
+    expect(t.size).toBe(0);
+    for (let i = 0; !t.rehashing || i < 100; i++) insert(ks, t, 'k' + i);
+    const before: number[] = [];
+    let cursor = 0;
+    do cursor = t.scan(cursor, (h) => before.push(h));
+    while (cursor !== 0);
+    t.prefetch(keys, starts, ends, 4);
+    t.prefetch(kb('k1k2k3'), Uint32Array.from([0, 2, 4]), Uint32Array.from([2, 4, 6]), 3);
+    const after: number[] = [];
+    do cursor = t.scan(cursor, (h) => after.push(h));
+    while (cursor !== 0);
+    expect(after).toEqual(before);
+    expect(t.rehashing).toBe(true);
+  });
+});

@@ -61,6 +61,99 @@ describe('the writer and the reader', () => {
     }
   });
 
+  it('stringSpan, and stringLength then stringInto, give what string() gives, in every encoding, across the window and larger than it', () => {
+    const strings: Buffer[] = ['', '0', '-128', '32768', '-2147483648', '007', 'hello', 'a'.repeat(21), 'abcd'.repeat(1000)].map((s) => Buffer.from(s));
+    strings.push(pseudoRandom(500), pseudoRandom(5000, 3), Buffer.alloc(300_000, 1), pseudoRandom(70_000, 4));
+    for (const compression of [true, false]) {
+      const bytes = written((w) => { for (const s of strings) { w.string(s); w.string(s); } }, compression);
+      for (const window of [64, 1000, 1 << 20]) {
+        const r = reader(bytes, window);
+        const span = { buf: Buffer.alloc(0), start: 0, end: 0 };
+        for (const s of strings) {
+          r.stringSpan(span);
+          expect(span.buf.subarray(span.start, span.end).equals(s), `span of ${s.length} bytes, window ${window}`).toBe(true);
+          const len = r.stringLength();
+          expect(len).toBe(s.length);
+          // Written at an offset into a bigger buffer, as into a store's page.
+          const dst = Buffer.alloc(len + 10, 0xee);
+          r.stringInto(dst, 7);
+          expect(dst.subarray(7, 7 + len).equals(s), `into, ${s.length} bytes, window ${window}`).toBe(true);
+          expect(dst[6]).toBe(0xee);
+          expect(dst[7 + len]).toBe(0xee);
+        }
+        expect(r.byte()).toBe(0xff);
+        r.trailer(true);
+      }
+    }
+  });
+
+  it('a held span stays valid while the window moves and the scratch is reused, and is copied only then', () => {
+    const key = Buffer.from('the-key');
+    const lzfKey = Buffer.from('k'.repeat(40));
+    const big = pseudoRandom(250, 9);
+    const bytes = written((w) => {
+      w.string(key); w.string(big);
+      w.string(lzfKey); w.string(Buffer.from('12345')); w.string(Buffer.from('z'.repeat(500)));
+      w.string(key); w.string(Buffer.from('v'));
+    });
+    const r = reader(bytes, 256);
+    const span = { buf: Buffer.alloc(0), start: 0, end: 0 };
+    const held = () => span.buf.subarray(span.start, span.end).toString();
+    // A raw key in the window, then a value that makes the window move under it.
+    r.hold(r.stringSpan(span));
+    const inWindow = span.buf;
+    expect(r.string().equals(big)).toBe(true);
+    expect(span.buf).not.toBe(inWindow);
+    expect(held()).toBe('the-key');
+    // An LZF key in the scratch, then an integer and an LZF value decoded there.
+    r.hold(r.stringSpan(span));
+    expect(r.string().toString()).toBe('12345');
+    expect(r.string().toString()).toBe('z'.repeat(500));
+    expect(held()).toBe(lzfKey.toString());
+    // Nothing moves under a short record: the span stays where it was read.
+    r.hold(r.stringSpan(span));
+    const at = span.buf;
+    expect(r.string().toString()).toBe('v');
+    expect(span.buf).toBe(at);
+    r.hold(null);
+    expect(r.byte()).toBe(0xff);
+    r.trailer(true);
+  });
+
+  it('peekKeys finds the keys of the string records ahead, with their expiry, idle and freq records, consuming nothing', () => {
+    // The third key has a 14-bit length (random bytes: not compressed).
+    const keys = ['a', 'bb', pseudoRandom(100, 11).toString('latin1'), 'd', 'e'];
+    const bytes = written((w) => {
+      w.aux('redis-ver', '7.0.15');
+      w.keyHeader(0, Buffer.from(keys[0])); w.string(Buffer.from('x'.repeat(100)));
+      w.expireAt(1n << 50n); w.idle(7); w.keyHeader(0, Buffer.from(keys[1])); w.string(Buffer.from('42'));
+      w.freq(3); w.keyHeader(0, Buffer.from(keys[2], 'latin1')); w.string(pseudoRandom(200));
+      w.keyHeader(0, Buffer.from(keys[3])); w.string(Buffer.from('-7000000'));
+      // A key LZF-compresses: the look-ahead stops before it.
+      w.keyHeader(0, Buffer.from('q'.repeat(50))); w.string(Buffer.from('v'));
+      w.keyHeader(0, Buffer.from(keys[4])); w.string(Buffer.from('v'));
+    });
+    // The window fills as records are read: the AUX record first.
+    const afterAux = (window: number) => {
+      const r = reader(bytes, window);
+      r.byte();
+      r.string();
+      r.string();
+      return r;
+    };
+    const r = afterAux(1 << 20);
+    const batch = { buf: Buffer.alloc(0), starts: new Uint32Array(8), ends: new Uint32Array(8), count: 0 };
+    const at = r.offset;
+    r.peekKeys(batch);
+    expect(r.offset).toBe(at);
+    const found = Array.from({ length: batch.count }, (_, i) => batch.buf.toString('latin1', batch.starts[i], batch.ends[i]));
+    expect(found).toEqual(keys.slice(0, 4));
+    // As many as the batch holds; as many as the window holds (64 bytes: the first two records).
+    const two = { buf: Buffer.alloc(0), starts: new Uint32Array(2), ends: new Uint32Array(2), count: 0 };
+    expect(r.peekKeys(two).count).toBe(2);
+    expect(afterAux(64).peekKeys(batch).count).toBe(2);
+  });
+
   it('writes integers and compressible strings as Redis does: 2, 3, 5 bytes, LZF when it saves 4', () => {
     const size = (s: string) => written((w) => w.string(Buffer.from(s))).length - 9;
     expect(size('12')).toBe(2);
@@ -196,6 +289,92 @@ describe('errors name the offset', () => {
     none.string();
     none.byte();
     none.trailer(true);
+  });
+});
+
+describe('the loader', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvslab-rdb-load-'));
+  const path = join(dir, 'dump.rdb');
+  const opts = { checksum: true, skipUnknownTypes: false, maxmemory: 0, policy: 'noeviction' };
+  const now = BigInt(Date.now());
+  const n = 40_000;
+  // Every 7th key is long and compressible: LZF, decoded into the reader's scratch while its value is read.
+  const keyOf = (i: number) => (i % 7 === 0 ? `long-key-${'x'.repeat(40)}-${i}` : `key:${i}`);
+  const valueOf = (i: number) => (i % 3 === 0 ? pseudoRandom(100, i + 1) : i % 3 === 1 ? Buffer.from('ab'.repeat(40) + i) : Buffer.from(String(i)));
+  /** A dump over several of the reader's 1 MiB windows: raw, LZF and integer values, TTLs past and future, access hints, keys raw and LZF. */
+  function dump(extra: (w: RdbWriter) => void = () => {}): Buffer {
+    return written((w) => {
+      w.header();
+      w.selectDb(0);
+      w.resizeDb(n, n / 10);
+      for (let i = 0; i < n; i++) {
+        if (i % 10 === 1) w.expireAt(now + 3_600_000n);
+        if (i % 10 === 2) w.expireAt(now - 1000n);
+        if (i % 10 === 3) w.idle(5);
+        w.keyHeader(0, Buffer.from(keyOf(i)));
+        w.string(valueOf(i));
+      }
+      extra(w);
+    });
+  }
+  function load(bytes: Buffer, replace = false): { server: TestServer; result: number | Error } {
+    writeFileSync(path, bytes);
+    const server = new TestServer();
+    try {
+      return { server, result: loadRdbFile(path, { store: server.store, log: () => {}, makeRoom: () => true, usedMemory: () => 0 }, { ...opts, replace }).loaded };
+    } catch (e) {
+      return { server, result: e as Error };
+    }
+  }
+
+  it('loads every key with its value and expiry, across windows, and drops the expired', () => {
+    const bytes = dump();
+    expect(bytes.length).toBeGreaterThan(2 << 20);
+    const { server, result } = load(bytes);
+    expect(result).toBe(n - n / 10);
+    const c = server.connect();
+    for (let i = 0; i < n; i++) {
+      const v = c.run('GET', keyOf(i));
+      if (i % 10 === 2) {
+        expect(v, keyOf(i)).toBe(null);
+        continue;
+      }
+      expect(Buffer.from(v as string, 'latin1').equals(valueOf(i)), keyOf(i)).toBe(true);
+      const ttl = c.run('PTTL', keyOf(i)) as number;
+      if (i % 10 === 1) expect(ttl).toBeGreaterThan(3_500_000);
+      else expect(ttl).toBe(-1);
+    }
+  });
+
+  it('a key twice is refused naming it, unless the dump\'s may replace it (the last one wins)', () => {
+    const twice = dump((w) => { w.keyHeader(0, Buffer.from(keyOf(14))); w.string(Buffer.from('again')); });
+    const { result } = load(twice);
+    expect(result).toBeInstanceOf(RdbError);
+    expect((result as Error).message).toMatch(new RegExp(`RDB has duplicated key '${keyOf(14)}' in DB 0`));
+    const merged = load(twice, true);
+    expect(merged.result).toBe(n - n / 10 + 1);
+    expect(merged.server.connect().run('GET', keyOf(14))).toBe('again');
+  });
+
+  it('a value whose LZF data is broken fails the load and leaves no entry for its key', () => {
+    const bytes = written((w) => {
+      w.header();
+      w.keyHeader(0, Buffer.from('good'));
+      w.string(Buffer.from('g'.repeat(100)));
+      w.keyHeader(0, Buffer.from('bad'));
+      w.string(Buffer.from('b'.repeat(100)));
+    }, true);
+    // Without a checksum, so that the structure alone catches it: the back reference of 'bad' points before its start.
+    const at = bytes.lastIndexOf(Buffer.from('bad')) + 3;
+    expect(bytes[at]).toBe(0xc3);
+    bytes[at + 4] |= 0x1f;
+    bytes.fill(0, bytes.length - 8);
+    const { server, result } = load(bytes);
+    expect(result).toBeInstanceOf(RdbError);
+    expect((result as Error).message).toMatch(/Invalid LZF compressed string/);
+    const c = server.connect();
+    expect(c.run('GET', 'good')).toBe('g'.repeat(100));
+    expect(c.run('EXISTS', 'bad')).toBe(0);
   });
 });
 
