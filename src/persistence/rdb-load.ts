@@ -16,10 +16,10 @@ import { ValueType } from '../store/types.js';
 import { moduleTypeName } from './module-type.js';
 import {
   OP_AUX, OP_EOF, OP_EXPIRETIME, OP_EXPIRETIME_MS, OP_FREQ, OP_FUNCTION, OP_FUNCTION2, OP_IDLE, OP_MODULE_AUX,
-  OP_RESIZEDB, OP_SELECTDB, RDB_TYPE_MODULE_2, RDB_TYPE_STRING, rdbTypeName,
+  MODULE_OP_EOF, MODULE_OP_STRING, MODULE_OP_UINT, OP_RESIZEDB, OP_SELECTDB, RDB_TYPE_MODULE_2, RDB_TYPE_STRING, rdbTypeName,
 } from './rdb-format.js';
 import { FileSource, RdbError, RdbReader, type KeyBatch, type Span } from './rdb-reader.js';
-import { TENSOR_MODULE_ID, tensorFromFields } from './tensor-codec.js';
+import { checkTensor, TENSOR_FORMAT, TENSOR_MODULE_ID } from './tensor-codec.js';
 
 /** A dump that reads well but cannot be loaded here (types, memory, databases). */
 export class LoadError extends Error {}
@@ -243,19 +243,12 @@ export class RdbLoad {
         this.unknown = unknownKind(this.unknown, `value of module type '${moduleTypeName(id).name}'`, db.id, at, k);
         return r.hold(null);
       }
-      const fields = r.moduleFields();
       if (exp !== NO_EXPIRY && exp < this.now) {
+        r.moduleFields(true);
         stats.expired++;
         return r.hold(null);
       }
-      let value: Buffer;
-      try {
-        value = tensorFromFields(fields);
-      } catch (e) {
-        throw new RdbError(`${(e as Error).message} (key '${printable(k)}')`, valueAt);
-      }
-      h = this.insert(k, ValueType.KvTensor, value, expireAt);
-      if (h < 0) h = this.duplicate(k, ValueType.KvTensor, value, expireAt, at);
+      h = this.tensor(k, expireAt, valueAt);
     } else {
       r.skipValue(type);
       this.unknown = unknownKind(this.unknown, name, db.id, at, k);
@@ -284,6 +277,43 @@ export class RdbLoad {
       r.stringInto(s.buf, s.start);
     } catch (e) {
       // A value that does not read leaves no entry behind.
+      this.db.removeEntry(h);
+      throw e;
+    }
+    return h;
+  }
+
+  /**
+   * A kvslab tensor for key `k` (its module id read): the format field, then
+   * the tensor's string read straight into an entry made at its length and
+   * checked there (a 32 MiB tensor is copied once, from the file), then the
+   * module's EOF. A tensor that does not check out leaves no entry behind.
+   */
+  private tensor(k: Span, expireAt: bigint, at: number): number {
+    const r = this.r;
+    const bad = (why: string): never => { throw new RdbError(`kvslab-kv value: ${why} (key '${printable(k)}')`, at); };
+    if (r.length() !== MODULE_OP_UINT || r.length64() !== BigInt(TENSOR_FORMAT)) bad(`expected format ${TENSOR_FORMAT}`);
+    if (r.length() !== MODULE_OP_STRING) bad('expected the tensor as a string');
+    const len = r.stringLength();
+    const read = (dst: Buffer, start: number): void => {
+      r.stringInto(dst, start);
+      try {
+        checkTensor(dst.subarray(start, start + len));
+      } catch (e) {
+        bad((e as Error).message.replace(/^kvslab-kv value: /, ''));
+      }
+      if (r.length() !== MODULE_OP_EOF) bad('more fields than a format and a string');
+    };
+    const h = this.insert(k, ValueType.KvTensor, len, expireAt);
+    if (h < 0) {
+      const value = Buffer.allocUnsafe(len);
+      read(value, 0);
+      return this.duplicate(k, ValueType.KvTensor, value, expireAt, at);
+    }
+    const s = this.db.writable(h);
+    try {
+      read(s.buf, s.start);
+    } catch (e) {
       this.db.removeEntry(h);
       throw e;
     }

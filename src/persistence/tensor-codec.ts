@@ -18,7 +18,9 @@ import {
 export const TENSOR_MODULE_NAME = 'kvslab-kv';
 export const TENSOR_ENCVER = 1;
 export const TENSOR_MODULE_ID = moduleTypeId(TENSOR_MODULE_NAME, TENSOR_ENCVER);
-const FORMAT = 1;
+/** The format field before the tensor's string (a loader checks it). */
+export const TENSOR_FORMAT = 1;
+const FORMAT = TENSOR_FORMAT;
 const ZEROS = Buffer.alloc(64 * 1024);
 
 /** Receives a run of bytes, buf[start, end). */
