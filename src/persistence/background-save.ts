@@ -46,15 +46,14 @@ export interface BackgroundSaveResult {
 /**
  * The walk's share of the event loop: a slice lasts a fifth of the time the
  * loop spent serving since the last one (at most MAX_SLICE_MS), so commands
- * keep about 83% of the CPU while a BGSAVE runs; on an idle loop (a gap
- * shorter than IDLE_GAP_MS) slices run back to back and the save goes at
+ * keep about 83% of the CPU while a BGSAVE runs; on an idle loop (no
+ * command since the last slice) slices run back to back and the save goes at
  * nearly full speed. A slice is short (MAX_SLICE_MS) because a PING that
  * arrives during one waits for its end.
  */
 const WALK_SHARE = 0.2;
-const MIN_SLICE_MS = 0.05;
+const MIN_SLICE_MS = 0.02;
 const MAX_SLICE_MS = 0.25;
-const IDLE_GAP_MS = 0.2;
 /**
  * Bytes per write to the file: each is a synchronous write (to the page
  * cache), which on one core stalls commands less than a write on the thread
@@ -98,6 +97,8 @@ export class BackgroundSave {
   private failure: Error | null = null;
   private timer: NodeJS.Immediate | null = null;
   private lastSliceEnd = performance.now();
+  /** The command count when the last slice began. */
+  private commandsAtSlice = -1;
   private aborted = false;
   /** The walk is over: the file is being synced and renamed. */
   private finishing = false;
@@ -115,6 +116,7 @@ export class BackgroundSave {
     private readonly store: Store,
     private readonly path: string,
     private readonly opts: SaveOptions,
+    private readonly commands: () => number,
     private readonly done: (result: BackgroundSaveResult) => void,
   ) {
     this.tmp = tempPath(path);
@@ -296,7 +298,11 @@ export class BackgroundSave {
     if (this.failure !== null) return this.fail(this.failure);
     const start = performance.now();
     const gap = start - this.lastSliceEnd;
-    const budget = gap < IDLE_GAP_MS ? MAX_SLICE_MS : Math.min(MAX_SLICE_MS, Math.max(MIN_SLICE_MS, gap * WALK_SHARE));
+    // Idle means no command ran since the last slice: a loop that turns round fast under load is not idle.
+    const commands = this.commands();
+    const idle = commands === this.commandsAtSlice;
+    this.commandsAtSlice = commands;
+    const budget = idle ? MAX_SLICE_MS : Math.min(MAX_SLICE_MS, Math.max(MIN_SLICE_MS, gap * WALK_SHARE));
     const until = start + budget;
     const bytesUntil = this.w.written + MAX_SLICE_BYTES;
     const store = this.store;

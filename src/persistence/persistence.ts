@@ -36,6 +36,8 @@ export interface PersistenceHost {
   usedMemory(): number;
   /** Frees memory down to maxmemory as the policy allows (loading a dump bigger than it); false when it cannot. */
   makeRoom(): boolean;
+  /** Commands run so far: a background save's walk takes long slices only while none come. */
+  readonly stats: { readonly totalCommands: number };
 }
 
 /** How a shutdown treats the dump: as the save rules say, always, or never (SHUTDOWN [SAVE|NOSAVE]). */
@@ -215,7 +217,7 @@ export class Persistence {
     const changes = this.host.store.changes;
     this.saves++;
     this.lastBgsaveTry = Math.floor(Date.now() / 1000);
-    this.bgsave = new BackgroundSave(this.host.store, this.path, this.saveOptions(), (r) => this.bgsaveDone(r, changes));
+    this.bgsave = new BackgroundSave(this.host.store, this.path, this.saveOptions(), () => this.host.stats.totalCommands, (r) => this.bgsaveDone(r, changes));
     this.bgsaveScheduled = false;
     this.host.log('notice', 'Background saving started');
     return 'started';

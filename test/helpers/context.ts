@@ -64,7 +64,7 @@ export class TestServer implements ServerContext {
     this.expireCycle = new ActiveExpireCycle(this.store.dbs);
     this.slowLog = new SlowLog(() => this.config.int('slowlog-max-len'));
     this.latency = new LatencyMonitor(() => this.config.int('latency-monitor-threshold'));
-    this.persistence = new Persistence({ config: this.config, store: this.store, log: (level, msg) => this.log(level, msg), usedMemory: () => 0, makeRoom: () => true });
+    this.persistence = new Persistence({ config: this.config, store: this.store, log: (level, msg) => this.log(level, msg), usedMemory: () => 0, makeRoom: () => true, stats: this.stats });
     acl.attach({ sessions: () => this.clients.values(), log: (level, msg) => this.log(level, msg) });
   }
 
