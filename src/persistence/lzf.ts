@@ -37,6 +37,9 @@ export function lzfCompress(src: Uint8Array, start: number, end: number, dst: Ui
         let maxlen = end - ip;
         if (maxlen > MAX_REF) maxlen = MAX_REF;
         let len = 3;
+        while (len < 16 && len < maxlen && src[ref + len] === src[ip + len]) len++;
+        // A long match (runs, repeated blocks): the rest compared natively at once, as it usually matches whole.
+        if (len === 16 && maxlen > 32 && src instanceof Buffer && src.compare(src, ref + 16, ref + maxlen, ip + 16, ip + maxlen) === 0) len = maxlen;
         while (len < maxlen && src[ref + len] === src[ip + len]) len++;
         const code = len - 2;
         // The item (2 or 3 bytes) must fit where it goes: after the literal
@@ -116,6 +119,18 @@ export function lzfDecompress(src: Uint8Array, start: number, end: number, dst: 
     // when it starts at least four back, so that a step never reads its own bytes.
     let from = ref;
     const stop = op + n;
+    // A run of one byte repeated (what long runs compress to) is a fill; a reference
+    // that does not overlap what it writes is a copy: both native, not a byte loop.
+    if (op - from === 1) {
+      dst.fill(dst[from], op, stop);
+      op = stop;
+      continue;
+    }
+    if (n >= 64 && op - from >= n) {
+      dst.copyWithin(op, from, from + n);
+      op = stop;
+      continue;
+    }
     if (op - from >= 4) {
       for (; op + 4 <= stop; op += 4, from += 4) {
         const a = dst[from], b = dst[from + 1], c = dst[from + 2], d = dst[from + 3];
