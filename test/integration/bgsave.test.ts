@@ -304,10 +304,12 @@ describe('the previous dump survives', () => {
 });
 
 describe('starting and stopping background saves', () => {
-  it('a save rule that is due starts one from the cron, as Redis logs it', async () => {
+  it('a save rule set at run time (CONFIG SET save) starts one from the cron when due, as Redis logs it', async () => {
     const dir = scratch();
-    const a = await start(['--dir', dir, '--save', '1 2']);
+    const a = await start(['--dir', dir]);
     const c = a.client();
+    expect(await c.config('SET', 'save', '1 2')).toBe('OK');
+    expect(await c.config('GET', 'save')).toEqual(['save', '1 2']);
     await c.set('a', '1');
     await c.set('b', '2');
     expect(await logged(a, '2 changes in 1 seconds. Saving...')).toBeTruthy();
