@@ -32,6 +32,21 @@ async function loadSeconds(loader) {
   return Number(line[1]);
 }
 
+/** Starts a server of kind `id` on the dump in `dir`: the seconds it logs for the load, once DBSIZE says all `count` keys came. */
+async function loadedOnStart(id, dir, count) {
+  const loader = await startServer(id, { extra: ['--dir', dir, '--loglevel', 'notice'] });
+  try {
+    const seconds = await loadSeconds(loader);
+    const l = await RespConn.connect(loader.port);
+    const keys = Number(await l.call('DBSIZE'));
+    l.close();
+    if (keys !== count) throw new Error(`loaded ${keys} keys of ${count}`);
+    return seconds;
+  } finally {
+    await loader.stop();
+  }
+}
+
 async function timedSave(c) {
   const started = performance.now();
   const reply = await c.call('SAVE');
@@ -81,17 +96,8 @@ async function run(ctx) {
           const saveSeconds = await timedSave(c);
           c.close();
           const bytes = statSync(join(dir, 'dump.rdb')).size;
-          const loader = await startServer(srv.id, { extra: ['--dir', dir, '--loglevel', 'notice'] });
-          try {
-            const seconds = await loadSeconds(loader);
-            const l = await RespConn.connect(loader.port);
-            const keys = Number(await l.call('DBSIZE'));
-            l.close();
-            if (keys !== d.count) throw new Error(`loaded ${keys} keys of ${d.count}`);
-            return [saveSeconds, bytes / MiB, rawBytes / MiB, seconds, d.count / seconds];
-          } finally {
-            await loader.stop();
-          }
+          const seconds = await loadedOnStart(srv.id, dir, d.count);
+          return [saveSeconds, bytes / MiB, rawBytes / MiB, seconds, d.count / seconds];
         });
       }, { figures: Object.values(f), args, tag: d.id });
     }
@@ -112,17 +118,8 @@ async function run(ctx) {
         const saveSeconds = await timedSave(c);
         c.close();
         const bytes = statSync(join(dir, 'dump.rdb')).size;
-        const loader = await startServer(srv.id, { extra: ['--dir', dir, '--loglevel', 'notice'] });
-        try {
-          const seconds = await loadSeconds(loader);
-          const l = await RespConn.connect(loader.port);
-          const keys = Number(await l.call('DBSIZE'));
-          l.close();
-          if (keys !== count) throw new Error(`loaded ${keys} tensors of ${count}`);
-          return [bytes / saveSeconds / GB, bytes / seconds / GB];
-        } finally {
-          await loader.stop();
-        }
+        const seconds = await loadedOnStart(srv.id, dir, count);
+        return [bytes / saveSeconds / GB, bytes / seconds / GB];
       });
     }, { figures: Object.values(t), args, servers: ['kvslab'], tag: 'tensors' });
   } finally {
