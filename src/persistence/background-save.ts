@@ -143,9 +143,6 @@ export class BackgroundSave {
     this.timer = setImmediate(this.slice);
   }
 
-  /** Bytes of the dump written so far. */
-  get bytes(): number { return this.w.written; }
-
   /**
    * Memory the save holds that the store no longer counts: records queued
    * behind a big value, and old values a write changed or freed before they

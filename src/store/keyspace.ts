@@ -225,8 +225,6 @@ export class Keyspace implements PolicyView {
     this.snapshotHook = null;
   }
 
-  get snapshotting(): boolean { return this.snapshotHook !== null; }
-
   /** Whether the running snapshot has yet to write item `ref`; if so, it is marked written (the caller writes it). */
   takePending(ref: number): boolean {
     if (this.items.snapMark(ref) === this.snapMark) return false;

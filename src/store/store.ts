@@ -226,8 +226,6 @@ export class Store implements DbContext {
     this.snapshotIndexes = [];
   }
 
-  get snapshotting(): boolean { return this.ks.snapshotting; }
-
   /** The indexes the databases held when the running snapshot began, by database id. */
   private snapshotIndexes: KeyIndex[] = [];
 
