@@ -26,20 +26,42 @@ export function lzfCompress(src: Uint8Array, start: number, end: number, dst: Ui
   // A byte for the length of the literal run being gathered.
   if (op >= dstEnd) return 0;
   op++;
+  // Where the input is known to repeat itself `periodOff + 1` bytes back (up to `periodEnd`).
+  let periodEnd = -1;
+  let periodOff = 0;
   while (ip < end) {
     // A back reference needs 3 bytes to match: the last two are always literals.
     if (ip + 2 < end) {
-      const h = (Math.imul((src[ip] << 16) | (src[ip + 1] << 8) | src[ip + 2], 0x9e3779b1) >>> (32 - HLOG));
-      const ref = table[h];
-      table[h] = ip;
-      const off = ip - ref - 1;
-      if (ref >= start && off >= 0 && off < MAX_OFF && src[ref] === src[ip] && src[ref + 1] === src[ip + 1] && src[ref + 2] === src[ip + 2]) {
+      let ref: number;
+      let off: number;
+      if (ip < periodEnd) {
+        off = periodOff;
+        ref = ip - off - 1;
+      } else {
+        const h = (Math.imul((src[ip] << 16) | (src[ip + 1] << 8) | src[ip + 2], 0x9e3779b1) >>> (32 - HLOG));
+        ref = table[h];
+        table[h] = ip;
+        off = ip - ref - 1;
+      }
+      if (ip < periodEnd || (ref >= start && off >= 0 && off < MAX_OFF && src[ref] === src[ip] && src[ref + 1] === src[ip + 1] && src[ref + 2] === src[ip + 2])) {
         let maxlen = end - ip;
         if (maxlen > MAX_REF) maxlen = MAX_REF;
-        let len = 3;
+        let len = ip < periodEnd ? maxlen : 3;
         while (len < 16 && len < maxlen && src[ref + len] === src[ip + len]) len++;
-        // A long match (runs, repeated blocks): the rest compared natively at once, as it usually matches whole.
-        if (len === 16 && maxlen > 32 && src instanceof Buffer && src.compare(src, ref + 16, ref + maxlen, ip + 16, ip + maxlen) === 0) len = maxlen;
+        if (len === 16 && maxlen > 32 && src instanceof Buffer) {
+          // A long match at a short distance is usually a run (or a short
+          // pattern repeated) that goes on to the end: one native compare of
+          // the whole rest lets every item after this one skip its compare
+          // (about 16 per 4 KiB run). Otherwise the rest of this match is
+          // compared natively at once, as it usually matches whole.
+          if (maxlen < end - ip && off < MAX_REF && src.compare(src, ref + 16, ref + (end - ip), ip + 16, end) === 0) {
+            periodEnd = end;
+            periodOff = off;
+            len = maxlen;
+          } else if (src.compare(src, ref + 16, ref + maxlen, ip + 16, ip + maxlen) === 0) {
+            len = maxlen;
+          }
+        }
         while (len < maxlen && src[ref + len] === src[ip + len]) len++;
         const code = len - 2;
         // The item (2 or 3 bytes) must fit where it goes: after the literal

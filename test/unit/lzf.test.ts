@@ -65,6 +65,25 @@ describe('lzfCompress / lzfDecompress round trips', () => {
     expect(roundTrip(text)!.length).toBeLessThan(text.length / 10);
   });
 
+  it('runs and short patterns that repeat to the end, or break off near it (one compare covers the rest)', () => {
+    const r = rng(7);
+    for (const n of [17, 18, 33, 34, 35, 200, 264, 265, 266, 267, 4096, 8192, 8193, 70000]) {
+      for (const period of [1, 2, 3, 7, 100, 263, 264, 300]) {
+        const unit = randomBytes(period, n * 31 + period, 256);
+        const src = Buffer.alloc(n);
+        for (let i = 0; i < n; i++) src[i] = unit[i % period];
+        const c = roundTrip(src)!;
+        if (n >= 4096) expect(c.length).toBeLessThan(period + 8 + n / 80);
+        // The same with one byte changed at the end, in the middle, just past a first long match.
+        for (const at of [n - 1, n - 3, n >> 1, Math.min(n - 1, period + 17), Math.floor(r() * n)]) {
+          const broken = Buffer.from(src);
+          broken[at] ^= 0x5a;
+          roundTrip(broken);
+        }
+      }
+    }
+  });
+
   it('random data of a small alphabet, at many sizes', () => {
     for (const n of [1, 2, 3, 4, 5, 31, 32, 33, 64, 100, 1000, 8191, 8192, 8193, 20000, 70000]) {
       const src = randomBytes(n, n, 4);
