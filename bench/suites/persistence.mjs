@@ -10,12 +10,14 @@
 // layers, 8 KV heads, head dim 128, fp16, K and V: 128 KiB per token) saved
 // and loaded at start, as GB/s of dump.
 
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadInto } from '../lib/load.mjs';
 import { RespConn, encode } from '../lib/resp.mjs';
 import { startServer } from '../lib/servers.mjs';
+import { pinArgs } from '../lib/machine.mjs';
 
 const MiB = 1024 * 1024;
 const GB = 1e9;
@@ -45,6 +47,37 @@ async function loadedOnStart(id, dir, count) {
   } finally {
     await loader.stop();
   }
+}
+
+// What this machine itself does with as many bytes as the tensor dump, on the
+// server's core, in the same round: a dump lands in page-cache pages the
+// guest has to fault in, and a load fills memory freshly mapped. On this VM
+// both cost far more than the copy (fresh pages: about 0.6-2 GB/s, from one
+// run to the next; touched ones: 20+ GB/s), so the tensor rates are reported
+// beside these ceilings. Write: a new file written 8 MiB at a time from one
+// buffer, then fsync, as a SAVE does. Fill: fresh 32 MiB buffers (the size
+// of one tensor here) each written once, as a load reads into them.
+const CEILING_PROBE = `
+const fs = require('node:fs');
+const [file, total] = [process.argv[1], Number(process.argv[2])];
+const chunk = Buffer.alloc(8 << 20, 7);
+let t = process.hrtime.bigint();
+const fd = fs.openSync(file, 'w');
+for (let n = 0; n < total; n += chunk.length) fs.writeSync(fd, chunk, 0, Math.min(chunk.length, total - n));
+fs.fsyncSync(fd); fs.closeSync(fd);
+const write = Number(process.hrtime.bigint() - t) / 1e9;
+fs.unlinkSync(file);
+t = process.hrtime.bigint();
+const keep = [];
+for (let n = 0; n < total; n += 32 << 20) { const b = Buffer.allocUnsafeSlow(32 << 20); b.fill(n & 0xff); keep.push(b); }
+const fill = Number(process.hrtime.bigint() - t) / 1e9;
+console.log(JSON.stringify({ write: total / write / 1e9, fill: total / fill / 1e9 }));
+`;
+
+function machineCeilings(dir, bytes) {
+  const cmd = [...pinArgs('server'), process.execPath, '-e', CEILING_PROBE, join(dir, 'ceiling-probe.bin'), String(bytes)];
+  const out = execFileSync(cmd[0], cmd.slice(1), { env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '1048576' }, encoding: 'utf8' });
+  return JSON.parse(out);
 }
 
 async function timedSave(c) {
@@ -105,6 +138,8 @@ async function run(ctx) {
     const t = {
       save: ctx.figure('tensor-save-rate', { label: `SAVE of ${tensorBytes / MiB} MiB of KV tensors`, unit: 'GB/s', better: 'higher', servers: ['kvslab'], params: { dataset: 'tensors' } }),
       load: ctx.figure('tensor-load-rate', { label: `load at start of ${tensorBytes / MiB} MiB of KV tensors`, unit: 'GB/s', better: 'higher', servers: ['kvslab'], params: { dataset: 'tensors' } }),
+      write: ctx.figure('machine-file-write-rate', { label: `this machine: ${tensorBytes / MiB} MiB written to a new file and fsynced (the ceiling of a SAVE)`, unit: 'GB/s', better: 'higher', servers: ['kvslab'], params: { dataset: 'tensors' } }),
+      fill: ctx.figure('machine-fresh-fill-rate', { label: `this machine: ${tensorBytes / MiB} MiB of fresh memory written once (the ceiling of a load)`, unit: 'GB/s', better: 'higher', servers: ['kvslab'], params: { dataset: 'tensors' } }),
     };
     const { dirs, args } = dirsFor();
     await ctx.eachRound(async (srv) => {
@@ -119,7 +154,8 @@ async function run(ctx) {
         c.close();
         const bytes = statSync(join(dir, 'dump.rdb')).size;
         const seconds = await loadedOnStart(srv.id, dir, count);
-        return [bytes / saveSeconds / GB, bytes / seconds / GB];
+        const ceiling = machineCeilings(dir, bytes);
+        return [bytes / saveSeconds / GB, bytes / seconds / GB, ceiling.write, ceiling.fill];
       });
     }, { figures: Object.values(t), args, servers: ['kvslab'], tag: 'tensors' });
   } finally {
