@@ -444,5 +444,5 @@ describe('the loader refuses every broken copy of a dump', () => {
       const r = load(bad);
       expect(refused(r), `round ${round}: ${r instanceof Error ? r.stack : r}`).toBe(true);
     }
-  });
+  }, 60_000);
 });
