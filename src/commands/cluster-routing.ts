@@ -30,8 +30,11 @@ function foldKey(cluster: ClusterState, key: Buffer, slot: number): number {
 /** The slot so far combined with every key of one command line. */
 function foldCommand(cluster: ClusterState, cmd: Command<Handler>, argv: readonly Buffer[], slot: number): number {
   if ((cmd.flags & CMD_MOVABLE_KEYS) === 0) {
-    const [first, lastkey, step] = cmd.legacyRange;
+    const range = cmd.legacyRange;
+    const first = range[0];
     if (first === 0) return slot;
+    const lastkey = range[1];
+    const step = range[2];
     const last = lastkey < 0 ? argv.length + lastkey : Math.min(lastkey, argv.length - 1);
     for (let i = first; i <= last && slot >= NO_KEY; i += step) slot = foldKey(cluster, argv[i], slot);
     return slot;
