@@ -1,5 +1,5 @@
 // Architecture check of src/ (make check-arch, part of make test; npm run check:arch): no import
-// circles, and the layering server -> commands -> (acl, config, monitor, persistence) -> store -> (protocol, util).
+// circles, and the layering server -> commands -> (acl, cluster, config, monitor, persistence) -> store -> (protocol, util).
 // Paths are relative to the repository root.
 // Type-only imports (`import type {...}`, `import { type X }`) count: tsPreCompilationDeps reads the
 // TypeScript source, before tsc erases them.
@@ -107,6 +107,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/persistence/' },
       to: { path: ['^src/(commands|server|acl)/', '^src/main\\.ts$'] },
+    },
+    {
+      // src/cluster: the slot map and the slot check's answers; the commands and the server use it, it
+      // reads only the layers below (the store, the protocol, util).
+      name: 'cluster-only-below',
+      comment: 'src/cluster may import only src/store, src/protocol and src/util (and itself).',
+      severity: 'error',
+      from: { path: '^src/cluster/' },
+      to: { path: '^src/', pathNot: '^src/(cluster|store|protocol|util)/' },
     },
   ],
   options: {

@@ -132,7 +132,14 @@ Examples:
     daemonChild?.failed([err.cause instanceof Error ? err.cause.message : '', err.message].filter(Boolean).join('\n'));
     process.exit(1);
   };
-  const server = new Server(config, commands, acl, logger);
+  // An unreadable cluster-config-file stops the start, as in Redis.
+  const server = ((): Server => {
+    try {
+      return new Server(config, commands, acl, logger);
+    } catch (e) {
+      return failStart(e);
+    }
+  })();
   let metrics: MetricsListener | null = null;
   const pidfile = config.str('pidfile') || (daemonChild ? DEFAULT_PIDFILE : '');
   const removePidfile = () => {
@@ -202,7 +209,8 @@ Examples:
       logger.log('warning', `Failed to write PID file: ${strerror(e)}`);
     }
   }
-  logger.log('notice', `Running mode=standalone, port=${server.port}.`);
+  logger.log('notice', `Running mode=${server.cluster !== null ? 'cluster' : 'standalone'}, port=${server.port}.`);
+  if (server.cluster !== null) logger.log('notice', `Cluster node id ${server.cluster.myId} (${server.cluster.mode === 'emulated' ? 'emulated, every slot' : `epoch ${server.cluster.currentEpoch}, ${server.cluster.topology.assigned} slots assigned`})`);
   const unixsocket = config.str('unixsocket');
   if (unixsocket) logger.log('notice', `The server is now ready to accept connections at ${unixsocket}`);
   for (const kind of server.listeners.kinds) logger.log('notice', `Ready to accept connections ${kind}`);

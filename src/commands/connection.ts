@@ -84,6 +84,8 @@ function hello(c: CommandContext, argv: Buffer[]): void {
 function select(c: CommandContext, argv: Buffer[]): void {
   const n = intOrReply(c, argv[1]);
   if (n === null) return;
+  // A cluster has database 0 only, as in Redis.
+  if (c.server.cluster !== null && n !== 0) return c.addError('ERR SELECT is not allowed in cluster mode');
   if (n < 0 || n >= c.server.store.dbs.length) return c.addError('ERR DB index is out of range');
   c.db = c.server.store.dbs[n];
   c.addOk();

@@ -17,6 +17,7 @@ import type { SlowLog } from '../monitor/slow-log.js';
 import type { LatencyMonitor } from '../monitor/latency-monitor.js';
 import type { Command, CommandTable } from './model/command-table.js';
 import type { WatchedKey, WatchRegistry } from './watch-registry.js';
+import type { ClusterState } from '../cluster/cluster-state.js';
 
 export type Handler = (c: CommandContext, argv: Buffer[]) => void;
 
@@ -123,6 +124,8 @@ export interface ServerContext {
   readonly slowLog: SlowLog;
   readonly latency: LatencyMonitor;
   readonly watches: WatchRegistry;
+  /** Cluster mode's state (slot map, node id, epoch); null when cluster-enabled is no. */
+  readonly cluster: ClusterState | null;
   readonly stats: ServerStats;
   readonly clients: ReadonlyMap<number, CommandContext>;
   /** Calls that take at least this many µs go to the slow log and the latency monitor. */

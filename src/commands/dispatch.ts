@@ -15,6 +15,7 @@ import { KeyTooLongError, OutOfMemoryError } from '../store/errors.js';
 import { newHistogram, recordLatency } from '../monitor/latency-histogram.js';
 import { slowlogArgs } from './slowlog.js';
 import { commandDenied, queuedCommandDenied } from '../acl/gate.js';
+import { clusterRefusal } from './cluster-routing.js';
 
 /** Quotes the first arguments the way Redis's unknown-command error does (C strings: stop at NUL). */
 function argsPreview(argv: Buffer[], from: number): string {
@@ -66,6 +67,17 @@ export function processCommand(c: CommandContext, argv: Buffer[]): void {
     const denied = commandDenied(server.acl, c, cmd, argv);
     if (denied !== null && (flags & CMD_EXEC) !== 0) return abortExec(c, cmd, denied);
     if (denied !== null) return reject(c, denied, cmd);
+  }
+  // Cluster mode: keys of one slot this node owns, else a redirection (Redis checks after the ACL, before memory).
+  // Off, this costs one null test. A refused EXEC discards the transaction; a refused queued command dooms it.
+  const cluster = server.cluster;
+  if (cluster !== null) {
+    const refused = clusterRefusal(cluster, c, cmd, argv);
+    if (refused !== null && (flags & CMD_EXEC) !== 0) {
+      c.discardTransaction();
+      return reject(c, refused, cmd);
+    }
+    if (refused !== null) return reject(c, refused, cmd);
   }
   // Inside MULTI every queued command counts as growing memory, and so does an
   // EXEC whose queue holds one that does (Redis 7's rules).

@@ -26,6 +26,7 @@
 //   slowlog.ts       SLOWLOG
 //   latency.ts       LATENCY
 //   acl.ts           ACL
+//   cluster.ts       CLUSTER READONLY READWRITE ASKING KVCLUSTER
 
 import type { Handler } from './context.js';
 import { CommandTable } from './model/command-table.js';
@@ -50,13 +51,14 @@ import { tensorCommands } from './tensor.js';
 import { slowlogCommands } from './slowlog.js';
 import { latencyCommands } from './latency.js';
 import { aclCommands } from './acl.js';
+import { clusterCommands } from './cluster.js';
 
 /** The families in table order: COMMAND, ACL CAT and the ACL's command ids follow it. */
 const FAMILIES = [
   connectionCommands, stringCommands, bitCommands, keyCommands, expireCommands,
   infoCommands, configCommands, debugCommands, memoryCommands, objectCommands, shutdownCommands, saveCommands, dumpCommands, migrateCommands,
   commandCommands, clientCommands, transactionCommands, tensorCommands,
-  slowlogCommands, latencyCommands, aclCommands,
+  slowlogCommands, latencyCommands, aclCommands, clusterCommands,
 ];
 
 export function buildCommandTable(): CommandTable<Handler> {

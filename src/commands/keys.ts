@@ -223,6 +223,7 @@ function copy(c: CommandContext, argv: Buffer[]): void {
       return c.addError(ERR_SYNTAX);
     }
   }
+  if (c.server.cluster !== null && (src.id !== 0 || dst.id !== 0)) return c.addError('ERR Copying to another database is not allowed in cluster mode');
   const key = argv[1];
   const newKey = argv[2];
   if (src === dst && key.equals(newKey)) return c.addError(ERR_SAME_OBJECT);
@@ -241,6 +242,8 @@ function copy(c: CommandContext, argv: Buffer[]): void {
 }
 
 function move(c: CommandContext, argv: Buffer[]): void {
+  // A cluster has database 0 only (Redis's texts, here and in COPY and SWAPDB).
+  if (c.server.cluster !== null) return c.addError('ERR MOVE is not allowed in cluster mode');
   const src = c.db;
   const id = int32OrReply(c, argv[2]);
   if (id === null) return;
@@ -286,6 +289,7 @@ function flushall(c: CommandContext, argv: Buffer[]): void {
 }
 
 function swapdb(c: CommandContext, argv: Buffer[]): void {
+  if (c.server.cluster !== null) return c.addError('ERR SWAPDB is not allowed in cluster mode');
   const id1 = int32OrReply(c, argv[1], 'ERR invalid first DB index');
   if (id1 === null) return;
   const id2 = int32OrReply(c, argv[2], 'ERR invalid second DB index');

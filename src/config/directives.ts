@@ -200,6 +200,14 @@ export const DIRECTIVES: Directive[] = [
   { name: 'slowlog-log-slower-than', type: 'int', default: 10000, mutable: true, min: -1, max: LLONG_MAX },
   { name: 'slowlog-max-len', type: 'int', default: 128, mutable: true, min: 0, max: LLONG_MAX },
   { name: 'latency-monitor-threshold', type: 'int', default: 0, mutable: true, min: 0, max: LLONG_MAX },
+  // Cluster mode (src/cluster): startup only; emulated is a one-node cluster owning every slot. The config
+  // file (relative to dir) keeps the node id, the epoch and the last topology pushed (KVCLUSTER CONFIG).
+  { name: 'cluster-enabled', type: 'enum', default: 'no', mutable: false, values: ['no', 'yes', 'emulated'] },
+  { name: 'cluster-config-file', type: 'string', default: 'nodes.conf', mutable: false },
+  { name: 'cluster-announce-ip', type: 'string', default: '', mutable: true },
+  { name: 'cluster-announce-port', type: 'int', default: 0, mutable: true, min: 0, max: 65535 },
+  { name: 'cluster-announce-tls-port', type: 'int', default: 0, mutable: true, min: 0, max: 65535 },
+  { name: 'cluster-require-full-coverage', type: 'bool', default: true, mutable: true },
   // kvslab's HTTP listener for Prometheus (/metrics) and the status page (/); port 0 turns it off.
   { name: 'metrics-port', type: 'int', default: 0, mutable: false, min: 0, max: 65535 },
   { name: 'metrics-bind', type: 'string', default: '127.0.0.1', mutable: false },

@@ -13,6 +13,7 @@ import type { Handler, MemoryReport, ServerStats } from '../commands/context.js'
 import type { CommandTable } from '../commands/model/command-table.js';
 import type { StatsSampler } from '../monitor/stats-sampler.js';
 import type { Persistence } from '../persistence/persistence.js';
+import type { ClusterState } from '../cluster/cluster-state.js';
 
 const DEFAULT_SECTIONS = [
   'server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace',
@@ -31,6 +32,7 @@ export interface InfoSource {
   readonly sampler: StatsSampler;
   readonly commands: CommandTable<Handler>;
   readonly persistence: Persistence;
+  readonly cluster: ClusterState | null;
   /** Error replies by their code (ERR, WRONGTYPE...), for errorstats. */
   readonly errorCodes: ReadonlyMap<string, number>;
   readonly clients: ReadonlyMap<number, { readonly reader: { pendingBytes(): number }; readonly pendingOutput: number }>;
@@ -97,7 +99,7 @@ function serverSection(server: InfoSource): Fields {
     ['redis_git_sha1', '00000000'],
     ['redis_git_dirty', 0],
     ['redis_build_id', '0'],
-    ['redis_mode', 'standalone'],
+    ['redis_mode', server.cluster !== null ? 'cluster' : 'standalone'],
     ['kvslab_version', KVSLAB_VERSION],
     ['os', `${os.type()} ${os.release()} ${os.machine()}`],
     ['arch_bits', process.arch.endsWith('64') ? 64 : 32],
@@ -331,6 +333,6 @@ const SECTION_BUILDERS: Record<string, (s: InfoSource) => Fields> = {
   commandstats: commandstatsSection,
   errorstats: errorstatsSection,
   latencystats: none,
-  cluster: () => [['cluster_enabled', 0]],
+  cluster: (s) => [['cluster_enabled', s.cluster !== null ? 1 : 0]],
   keyspace: keyspaceSection,
 };

@@ -30,6 +30,8 @@ import { Listeners, type ListenerHost, type ListenerKind } from './listeners.js'
 import type { Logger } from './logger.js';
 import { refusedByProtectedMode } from './protected-mode.js';
 import { SharedBuffers } from './shared-buffers.js';
+import { ClusterState, type ClusterMode, type ClusterSettings } from '../cluster/cluster-state.js';
+import { resolve } from 'node:path';
 
 export class Server implements ServerContext, ConnectionHost, ListenerHost, InfoSource, StoreHooks, AclHost, PersistenceHost {
   readonly config: Config;
@@ -48,6 +50,8 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
   /** Instantaneous rates and the memory peak (INFO). */
   readonly sampler: StatsSampler;
   readonly watches = new WatchRegistry();
+  /** Cluster mode (slot map, node id, epoch, the slot check's answers); null when cluster-enabled is no. */
+  readonly cluster: ClusterState | null;
   /** The read buffer and the reply buffer every client shares. */
   readonly buffers = new SharedBuffers();
   /** TCP, TLS and unix listening sockets; CONFIG SET port/bind/tls-port rebind them. */
@@ -100,6 +104,7 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
       () => this.usedMemory(),
     );
     this.listeners = new Listeners(this, (s, kind) => this.accept(s, kind));
+    this.cluster = this.openCluster();
     acl.attach(this);
     this.applySlowThreshold();
     this.applyOutputLimits();
@@ -115,6 +120,7 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
       if (name === 'hz') this.startCron();
       if (name === 'loglevel') logger.level = config.str('loglevel');
       if (name === 'dir') this.changeDir(config.str('dir'));
+      if (name.startsWith('cluster-') || name === 'port' || name === 'tls-port') this.cluster?.configure(this.clusterSettings());
     });
   }
 
@@ -166,6 +172,26 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
     const slowlog = this.config.int('slowlog-log-slower-than');
     const latencyMs = this.config.int('latency-monitor-threshold');
     this.slowUs = Math.min(slowlog < 0 ? Infinity : slowlog, latencyMs > 0 ? latencyMs * 1000 : Infinity);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Cluster mode
+
+  /** The cluster state of cluster-enabled yes/emulated, from cluster-config-file (relative to dir, the working directory now). */
+  private openCluster(): ClusterState | null {
+    const mode = this.config.str('cluster-enabled');
+    if (mode === 'no') return null;
+    return ClusterState.open(mode as ClusterMode, resolve(this.config.str('cluster-config-file')), this.clusterSettings());
+  }
+
+  private clusterSettings(): ClusterSettings {
+    const c = this.config;
+    return {
+      announceIp: c.str('cluster-announce-ip'),
+      port: c.int('cluster-announce-port') || this.port || c.int('port'),
+      tlsPort: c.int('cluster-announce-tls-port') || c.int('tls-port'),
+      requireFullCoverage: c.bool('cluster-require-full-coverage'),
+    };
   }
 
   // ---------------------------------------------------------------------------
@@ -343,6 +369,8 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
   async listen(): Promise<void> {
     this.fitMaxclientsToFileLimit();
     await this.listeners.start();
+    // `port 0` is known only now.
+    this.cluster?.configure(this.clusterSettings());
     this.startupMemory = this.usedMemory();
     this.sampler.start();
     this.startCron();

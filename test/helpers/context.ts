@@ -37,6 +37,7 @@ export class TestServer implements ServerContext {
   readonly persistence: Persistence;
   readonly migrateLink = new MigrateLink((level, msg) => this.log(level, msg));
   readonly watches = new WatchRegistry();
+  readonly cluster = null;
   readonly stats: ServerStats = { totalCommands: 0, totalConnections: 0, rejectedConnections: 0, errorReplies: 0, netInputBytes: 0, netOutputBytes: 0 };
   readonly clients = new Map<number, CommandContext>();
   readonly slowUs = Infinity;

@@ -405,6 +405,24 @@ R('LATENCY', 'LATEST');
 R('LATENCY', 'RESET');
 R('LATENCY', 'RESET', 'command');
 
+group('Cluster: no keys (CLUSTER KEYSLOT\'s argument is not a key)');
+R('CLUSTER', 'SLOTS');
+R('CLUSTER', 'SHARDS');
+R('CLUSTER', 'NODES');
+R('CLUSTER', 'INFO');
+R('CLUSTER', 'MYID');
+R('CLUSTER', 'KEYSLOT', 'k');
+R('CLUSTER', 'HELP');
+H(['CLUSTER', 'MYSHARDID'], NO_KEYS, 'CLUSTER MYSHARDID (Redis 7.2 has it, keyless; 7.0.15 does not)');
+H1('READONLY');
+H1('READWRITE');
+H1('ASKING');
+const KVCLUSTER = 'KVCLUSTER CONFIG json | GETCONFIG | MYID | HELP (kvslab\'s own, keyless)';
+H(['KVCLUSTER', 'CONFIG', '{}'], NO_KEYS, KVCLUSTER);
+H(['KVCLUSTER', 'GETCONFIG'], NO_KEYS, KVCLUSTER);
+H(['KVCLUSTER', 'MYID'], NO_KEYS, KVCLUSTER);
+H(['KVCLUSTER', 'HELP'], NO_KEYS, KVCLUSTER);
+
 group('Unknown commands');
 R('NOSUCHCOMMAND', 'k');
 

@@ -16,7 +16,7 @@ export interface KeysCase {
   source: 'redis-7.0.15' | 'hand';
 }
 
-// 270 cases.
+// 285 cases.
 export const KEYS_CASES: KeysCase[] = [
   // Strings: one key at argv[1]
   { argv: ['GET', 'k'], keys: [{ pos: 1, flags: ['RO', 'access'] }], source: 'redis-7.0.15' },
@@ -320,6 +320,24 @@ export const KEYS_CASES: KeysCase[] = [
   { argv: ['LATENCY', 'LATEST'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
   { argv: ['LATENCY', 'RESET'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
   { argv: ['LATENCY', 'RESET', 'command'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
+  // Cluster: no keys (CLUSTER KEYSLOT's argument is not a key)
+  { argv: ['CLUSTER', 'SLOTS'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
+  { argv: ['CLUSTER', 'SHARDS'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
+  { argv: ['CLUSTER', 'NODES'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
+  { argv: ['CLUSTER', 'INFO'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
+  { argv: ['CLUSTER', 'MYID'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
+  { argv: ['CLUSTER', 'KEYSLOT', 'k'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
+  { argv: ['CLUSTER', 'HELP'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
+  // CLUSTER MYSHARDID (Redis 7.2 has it, keyless; 7.0.15 does not): checked by hand against this syntax.
+  { argv: ['CLUSTER', 'MYSHARDID'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand
+  { argv: ['READONLY'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand; one word: COMMAND INFO has no key specs (kvslab, Redis)
+  { argv: ['READWRITE'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand; one word: COMMAND INFO has no key specs (kvslab, Redis)
+  { argv: ['ASKING'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand; one word: COMMAND INFO has no key specs (kvslab, Redis)
+  // KVCLUSTER CONFIG json | GETCONFIG | MYID | HELP (kvslab's own, keyless): checked by hand against this syntax.
+  { argv: ['KVCLUSTER', 'CONFIG', '{}'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand
+  { argv: ['KVCLUSTER', 'GETCONFIG'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand
+  { argv: ['KVCLUSTER', 'MYID'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand
+  { argv: ['KVCLUSTER', 'HELP'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand
   // Unknown commands
   { argv: ['NOSUCHCOMMAND', 'k'], error: 'ERR Invalid command specified', source: 'redis-7.0.15' },
 ];
