@@ -3,8 +3,9 @@
 // saving the ACL file. The rules follow Redis 7.0's acl.c; `requirepass` is
 // the default user's password, as there.
 
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { writeFileAtomic } from '../util/durable-file.js';
 import type { Config } from '../config/configuration.js';
 import type { AclCommandIndex } from './command-index.js';
 import { AclLog, type LogContext, type LogReason } from './acl-log.js';
@@ -269,14 +270,11 @@ export class Acl {
   saveFile(): boolean {
     const text = this.allUsers().map((u) => `user ${u.name} ${u.describe()}\n`).join('');
     const path = this.filePath();
-    const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
     try {
-      writeFileSync(tmp, Buffer.from(text, 'latin1'), { mode: 0o644 });
-      renameSync(tmp, path);
+      writeFileAtomic(path, Buffer.from(text, 'latin1'));
       return true;
     } catch (e) {
       this.host?.log('warning', `Writing ACL file for ACL SAVE: ${(e as Error).message}`);
-      try { unlinkSync(tmp); } catch { /* not created */ }
       return false;
     }
   }

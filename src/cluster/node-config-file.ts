@@ -5,13 +5,12 @@
 //
 //   { "node-id": "<40 hex>", "current-epoch": 7, "topology": { ...topology.ts's format... } | null }
 //
-// Written whole on every accepted push, atomically: a temporary file in the
-// same directory, fsync, rename over the old one, fsync of the directory. A
+// Written whole on every accepted push, atomically (util/durable-file.ts): a
 // crash leaves the old file or the new one, never a mix.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '../util/durable-file.js';
 import { parseTopology, type Topology } from './topology.js';
 
 export interface NodeConfig {
@@ -53,21 +52,5 @@ export function readNodeConfig(path: string): NodeConfig | null {
 /** Replaces the file atomically (see the top of the file); throws when it cannot be written. */
 export function writeNodeConfig(path: string, cfg: NodeConfig): void {
   const text = `${JSON.stringify({ 'node-id': cfg.nodeId, 'current-epoch': cfg.currentEpoch, topology: cfg.topology?.toJSON() ?? null })}\n`;
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-  // The rename is durable once the directory is.
-  try {
-    const dfd = openSync(dirname(path), 'r');
-    try { fsyncSync(dfd); } finally { closeSync(dfd); }
-  } catch { /* some file systems refuse fsync on a directory */ }
+  writeFileAtomic(path, text);
 }

@@ -73,11 +73,10 @@ export function processCommand(c: CommandContext, argv: Buffer[]): void {
   const cluster = server.cluster;
   if (cluster !== null) {
     const refused = clusterRefusal(cluster, c, cmd, argv);
-    if (refused !== null && (flags & CMD_EXEC) !== 0) {
-      c.discardTransaction();
+    if (refused !== null) {
+      if ((flags & CMD_EXEC) !== 0) c.discardTransaction();
       return reject(c, refused, cmd);
     }
-    if (refused !== null) return reject(c, refused, cmd);
   }
   // Inside MULTI every queued command counts as growing memory, and so does an
   // EXEC whose queue holds one that does (Redis 7's rules).

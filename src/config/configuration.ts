@@ -4,8 +4,9 @@
 // that a bad one stops start-up at its line); the ACL is built from them once
 // the whole configuration is read (src/main.ts).
 
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { splitInlineArgs } from '../protocol/inline.js';
+import { writeFileAtomic } from '../util/durable-file.js';
 import { matchString } from '../util/glob.js';
 import {
   ConfigValue, Directive, DIRECTIVES, findDirective, formatDirectiveValue, formatMemoryForFile, parseDirectiveValue,
@@ -273,9 +274,7 @@ export class Config {
       out.push(...extraUsers);
     }
     try {
-      const tmp = `${this.file}.tmp-${process.pid}`;
-      writeFileSync(tmp, `${out.join('\n')}\n`);
-      renameSync(tmp, this.file);
+      writeFileAtomic(this.file, `${out.join('\n')}\n`);
     } catch (e) {
       return `ERR Rewriting config file: ${(e as Error).message}`;
     }

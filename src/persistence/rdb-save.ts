@@ -10,6 +10,7 @@ import { ValueType, type ByteSpan } from '../store/types.js';
 import { RDB_TYPE_MODULE_2, RDB_TYPE_STRING } from './rdb-format.js';
 import { RdbWriter, type ByteSink } from './rdb-writer.js';
 import { writeTensor } from './tensor-codec.js';
+import { syncDir } from '../util/durable-file.js';
 
 export interface SaveOptions {
   /** rdbcompression */
@@ -144,14 +145,4 @@ export function saveRdbFile(store: Store, path: string, opts: SaveOptions): Save
 /** Where a save writes before the rename: Redis's temp-<pid>.rdb, in the dump's directory. */
 export function tempPath(path: string): string {
   return join(dirname(path), `temp-${process.pid}.rdb`);
-}
-
-/** The rename on disk too (Redis's fsyncFileDir): a crash just after SAVE's OK keeps the new dump. */
-export function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
