@@ -31,6 +31,8 @@ import { BENCH, ROOT, pinArgs } from './machine.mjs';
  * @property {string[]} [extra]  Redis-style `--name value` options for the RESP
  *   servers that take a config (kvslab and Redis), e.g. maxmemory settings.
  * @property {string[]} [args]   Options appended for this server kind only.
+ * @property {boolean} [bothCores]  Not pinned to the server core: for a figure
+ *   of a server alone on the machine (a load at start), said so in its label.
  */
 
 /** Given to kvslab and Redis: no memory limit, no eviction (Redis's defaults, stated so both surely match). */
@@ -196,7 +198,7 @@ export async function startServer(id, o = {}) {
   if (!kind) throw new Error(`unknown server ${id}`);
   const port = await freePort();
   const { cmd, args, cwd = ROOT, cleanup = () => {} } = kind.start(port, o);
-  const [file, ...argv] = [...pinArgs('server'), cmd, ...args];
+  const [file, ...argv] = [...(o.bothCores ? [] : pinArgs('server')), cmd, ...args];
   const proc = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
   let out = '';
   proc.stdout.on('data', (d) => { out = (out + d).slice(-20_000); });

@@ -8,7 +8,9 @@
 // logs ("DB loaded from disk: N seconds"), and its DBSIZE must be the keys
 // that were saved. kvslab alone: 2 GiB of Llama-3-8B-shaped tensors (32
 // layers, 8 KV heads, head dim 128, fp16, K and V: 128 KiB per token) saved
-// and loaded at start, as GB/s of dump.
+// and loaded at start, as GB/s of dump; the load twice: pinned to the server
+// core, and free to use both (a server alone on its machine at start, where
+// the dump's CRC-64 goes to a second thread: src/persistence/file-checksum.ts).
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -35,8 +37,8 @@ async function loadSeconds(loader) {
 }
 
 /** Starts a server of kind `id` on the dump in `dir`: the seconds it logs for the load, once DBSIZE says all `count` keys came. */
-async function loadedOnStart(id, dir, count) {
-  const loader = await startServer(id, { extra: ['--dir', dir, '--loglevel', 'notice'] });
+async function loadedOnStart(id, dir, count, bothCores = false) {
+  const loader = await startServer(id, { extra: ['--dir', dir, '--loglevel', 'notice'], bothCores });
   try {
     const seconds = await loadSeconds(loader);
     const l = await RespConn.connect(loader.port);
@@ -138,6 +140,7 @@ async function run(ctx) {
     const t = {
       save: ctx.figure('tensor-save-rate', { label: `SAVE of ${tensorBytes / MiB} MiB of KV tensors`, unit: 'GB/s', better: 'higher', servers: ['kvslab'], params: { dataset: 'tensors' } }),
       load: ctx.figure('tensor-load-rate', { label: `load at start of ${tensorBytes / MiB} MiB of KV tensors`, unit: 'GB/s', better: 'higher', servers: ['kvslab'], params: { dataset: 'tensors' } }),
+      load2: ctx.figure('tensor-load-rate-2cores', { label: `the same, the server not pinned: the CRC on the other core`, unit: 'GB/s', better: 'higher', servers: ['kvslab'], params: { dataset: 'tensors' } }),
       write: ctx.figure('machine-file-write-rate', { label: `this machine: ${tensorBytes / MiB} MiB written to a new file and fsynced (the ceiling of a SAVE)`, unit: 'GB/s', better: 'higher', servers: ['kvslab'], params: { dataset: 'tensors' } }),
       fill: ctx.figure('machine-fresh-fill-rate', { label: `this machine: ${tensorBytes / MiB} MiB of fresh memory written once (the ceiling of a load)`, unit: 'GB/s', better: 'higher', servers: ['kvslab'], params: { dataset: 'tensors' } }),
     };
@@ -154,8 +157,9 @@ async function run(ctx) {
         c.close();
         const bytes = statSync(join(dir, 'dump.rdb')).size;
         const seconds = await loadedOnStart(srv.id, dir, count);
+        const seconds2 = await loadedOnStart(srv.id, dir, count, true);
         const ceiling = machineCeilings(dir, bytes);
-        return [bytes / saveSeconds / GB, bytes / seconds / GB, ceiling.write, ceiling.fill];
+        return [bytes / saveSeconds / GB, bytes / seconds / GB, bytes / seconds2 / GB, ceiling.write, ceiling.fill];
       });
     }, { figures: Object.values(t), args, servers: ['kvslab'], tag: 'tensors' });
   } finally {

@@ -23,8 +23,8 @@
 // buffer, the records queued behind a big value, and big values deleted or
 // rewritten before they were written out (counted as copy-on-write).
 
-import { closeSync, fsync, openSync, renameSync, unlinkSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, fsync, openSync, unlinkSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Store } from '../store/store.js';
 import { ValueType, type ByteSpan } from '../store/types.js';
@@ -371,7 +371,8 @@ export class BackgroundSave {
     if (this.aborted) return this.closeAndRemove();
     closeSync(fd);
     this.fd = -1;
-    renameSync(this.tmp, this.path);
+    // Off the event loop too: the rename frees the old dump's blocks (5 ms for 26 MB measured here).
+    await rename(this.tmp, this.path);
     const dir = await open(dirname(this.path), 'r');
     try {
       await dir.sync();

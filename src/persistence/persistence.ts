@@ -106,14 +106,14 @@ export class Persistence {
   async loadAtStart(): Promise<void> {
     if (!existsSync(this.path)) return;
     const started = performance.now();
-    const load = new RdbLoad(this.path, this.host, this.loadOptions(false));
+    const load = new RdbLoad(this.path, this.host, { ...this.loadOptions(false), checksumThread: true });
     this.loading = { load, startedAt: Date.now(), startedMs: started, usedMem: 0 };
     try {
       let stats: LoadStats | null = null;
       while ((stats = load.step(LOAD_SLICE_BYTES)) === null) {
         if (this.loading.usedMem === 0) this.loading.usedMem = Number(load.stats.aux.get('used-mem') ?? 0);
-        // Clients are served between slices: they get -LOADING for what needs data.
-        await new Promise((r) => setImmediate(r));
+        // Clients are served between slices (they get -LOADING for what needs data), and while the CRC thread finishes.
+        await (load.pending ?? new Promise((r) => setImmediate(r)));
       }
       this.loaded(stats);
     } finally {

@@ -20,6 +20,7 @@ import {
 } from './rdb-format.js';
 import { FileSource, RdbError, RdbReader, type KeyBatch, type Span } from './rdb-reader.js';
 import { checkTensor, TENSOR_FORMAT, TENSOR_MODULE_ID } from './tensor-codec.js';
+import { FileChecksum, fileCrc64 } from './file-checksum.js';
 
 /** A dump that reads well but cannot be loaded here (types, memory, databases). */
 export class LoadError extends Error {}
@@ -43,6 +44,8 @@ export interface LoadOptions {
   policy: string;
   /** A key already in its database is replaced by the dump's (Redis's RDBFLAGS_ALLOW_DUP); else an RdbError. */
   replace?: boolean;
+  /** The CRC may be worked out by a thread on another core (file-checksum.ts); step() then waits for it at the end (see pending). */
+  checksumThread?: boolean;
 }
 
 export interface LoadStats {
@@ -91,7 +94,12 @@ export function loadRdbFile(path: string, host: LoadHost, opts: LoadOptions): Lo
  * between records, and returns the statistics once the trailer is read.
  */
 export class RdbLoad {
+  private readonly src: FileSource;
   private readonly r: RdbReader;
+  /** The CRC from another thread, when one works it out; and once the trailer is read, its offset and the CRC it holds. */
+  private sideCrc: FileChecksum | null = null;
+  private trailerAt = -1;
+  private storedCrc = 0n;
   readonly stats: LoadStats;
   private readonly evictedBefore: number;
   private readonly now: bigint;
@@ -108,13 +116,20 @@ export class RdbLoad {
   private readonly k: Span = { buf: EMPTY, start: 0, end: 0 };
 
   constructor(path: string, private readonly host: LoadHost, private readonly opts: LoadOptions) {
-    this.r = new RdbReader(new FileSource(path));
+    this.src = new FileSource(path);
+    this.r = new RdbReader(this.src);
     try {
       this.stats = { version: this.r.header(), loaded: 0, expired: 0, skipped: 0, evicted: 0, aux: new Map() };
     } catch (e) {
       this.r.close();
       throw e;
     }
+    // Files before version 5 have no CRC; with rdbchecksum no it is not computed at all (as in Redis).
+    if (opts.checksum && opts.checksumThread && this.stats.version >= 5) {
+      this.sideCrc = FileChecksum.start(path, this.src.fd, this.src.size - 8);
+      if (this.sideCrc !== null) host.log('verbose', 'The dump\'s CRC-64 is worked out by a second thread, alongside the load');
+    }
+    if (!opts.checksum || this.sideCrc !== null) this.r.leaveChecksum();
     const store = host.store;
     this.evictedBefore = store.stats.evictedKeys;
     this.now = BigInt(store.now());
@@ -125,19 +140,42 @@ export class RdbLoad {
   get offset(): number { return this.r.offset; }
   get size(): number { return this.r.offset + this.r.remaining; }
 
+  /** While the records are read and the CRC thread still works: what settles when it is done (await it before the next step). */
+  get pending(): Promise<void> | null {
+    return this.trailerAt >= 0 && this.sideCrc !== null && this.sideCrc.result === null ? this.sideCrc.done : null;
+  }
+
   close(): void {
+    this.sideCrc?.close();
     this.r.close();
   }
 
   /** Reads records for about `bytes` of the file; the statistics when the load is complete, else null. */
   step(bytes: number): LoadStats | null {
+    if (this.trailerAt >= 0) return this.checked();
     const r = this.r;
     const until = r.offset + bytes;
     while (r.offset < until) {
       if (this.ahead === 0) this.lookAhead();
-      if (this.record()) return this.finish();
+      if (this.record()) return this.sideCrc === null ? this.finish() : this.checked();
     }
     return null;
+  }
+
+  /**
+   * The trailer against the CRC thread's result: null while it works. If the
+   * thread failed, or the trailer is not the file's last 8 bytes (what the
+   * thread was given), the CRC is worked out here.
+   */
+  private checked(): LoadStats | null {
+    let crc = this.sideCrc!.result;
+    if (crc === null) return null;
+    if (crc instanceof Error || this.trailerAt !== this.src.size - 8) {
+      if (crc instanceof Error) this.host.log('warning', `The checksum thread failed (${crc.message}): checking the dump here`);
+      crc = fileCrc64(this.src.fd, this.trailerAt);
+    }
+    this.r.checkCrc(this.storedCrc, crc, this.trailerAt);
+    return this.finish();
   }
 
   /**
@@ -203,7 +241,8 @@ export class RdbLoad {
         this.unknown = unknownKind(this.unknown, 'function library', this.db.id, at, '(function library)');
         return false;
       case OP_EOF:
-        r.trailer(opts.checksum);
+        this.trailerAt = r.offset;
+        this.storedCrc = r.trailer(opts.checksum);
         return true;
       default:
         this.key(op, at);

@@ -56,7 +56,7 @@ export class BufferSource implements ByteSource {
 
 export class FileSource implements ByteSource {
   readonly size: number;
-  private readonly fd: number;
+  readonly fd: number;
   constructor(path: string) {
     this.fd = openSync(path, 'r');
     this.size = fstatSync(this.fd).size;
@@ -114,7 +114,8 @@ export class RdbReader {
   private end = 0;
   /** win[crcAt, pos) is consumed but not yet in the CRC. */
   private crcAt = 0;
-  private readonly crc = new Crc64();
+  /** Null once the CRC is left to someone else (see leaveChecksum). */
+  private crc: Crc64 | null = new Crc64();
   /** Where the current string's bytes are decoded: an integer's digits, LZF's output. */
   private scratch = Buffer.allocUnsafeSlow(4096);
   /** The RDB version of the header (DUMP payloads: their trailer's). */
@@ -161,7 +162,7 @@ export class RdbReader {
   private need(n: number): void {
     if (this.end - this.pos >= n) return;
     if (this.held !== null && this.held.buf === this.win) this.moveHeld();
-    this.crc.update(this.win, this.crcAt, this.pos);
+    this.crc?.update(this.win, this.crcAt, this.pos);
     this.win.copy(this.win, 0, this.pos, this.end);
     this.base += this.pos;
     this.end -= this.pos;
@@ -484,10 +485,10 @@ export class RdbReader {
     const have = this.end - this.pos;
     this.win.copy(dst, at, this.pos, this.end);
     this.pos = this.end;
-    this.crc.update(this.win, this.crcAt, this.pos);
+    this.crc?.update(this.win, this.crcAt, this.pos);
     const got = this.src.read(dst, at + have, at + n, this.base + this.end);
     if (got !== n - have) this.fail(`Short read: the file ends at offset ${this.src.size}`, this.base + this.end);
-    this.crc.update(dst, at + have, at + n);
+    this.crc?.update(dst, at + have, at + n);
     this.base += this.end + got;
     this.pos = this.end = this.crcAt = 0;
   }
@@ -700,19 +701,34 @@ export class RdbReader {
   }
 
   /**
-   * After the EOF opcode: the 8-byte CRC-64 (version 5 on), checked unless
-   * `check` is off or the file was written without one (0).
+   * No CRC is computed here from now on: the checksum is off, or another
+   * thread works it out from the file (file-checksum.ts). trailer() then
+   * only reads the stored one.
    */
-  trailer(check: boolean): void {
-    if (this.version < 5) return;
+  leaveChecksum(): void {
+    this.crc = null;
+  }
+
+  /**
+   * After the EOF opcode: the 8-byte CRC-64 (version 5 on), returned (0n
+   * when the file has none). When this reader computes the CRC and `check`
+   * is set, a stored one (not 0) must equal it.
+   */
+  trailer(check: boolean): bigint {
+    if (this.version < 5) return 0n;
     const at = this.offset;
-    this.crc.update(this.win, this.crcAt, this.pos);
+    this.crc?.update(this.win, this.crcAt, this.pos);
     // The trailer itself is not in the CRC.
     this.crcAt = this.pos;
     const stored = this.win.readBigUInt64LE(this.take(8));
     this.crcAt = this.pos;
-    const computed = this.crc.digest();
-    if (check && stored !== 0n && stored !== computed) {
+    if (check && this.crc !== null) this.checkCrc(stored, this.crc.digest(), at);
+    return stored;
+  }
+
+  /** A stored CRC (not 0) that is not the computed one fails at the trailer's offset `at`. */
+  checkCrc(stored: bigint, computed: bigint, at: number): void {
+    if (stored !== 0n && stored !== computed) {
       this.fail(`Wrong RDB checksum expected: (${stored.toString(16)}) got: (${computed.toString(16)})`, at);
     }
   }

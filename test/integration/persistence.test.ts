@@ -5,7 +5,7 @@
 // loaded), a dump bigger than maxmemory, and DEBUG RELOAD with its options.
 
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, logged, startKvslabOn, type RunningServer } from '../helpers/servers.js';
@@ -326,6 +326,36 @@ describe('a broken dump is refused, never half loaded', () => {
     writeFileSync(join(dir, 'dump.rdb'), Buffer.concat([Buffer.from('REDIS0099'), Buffer.from([0xff]), Buffer.alloc(8)]));
     expect(await refused(['--dir', dir])).toMatch(/Can't handle RDB format version 99/);
   });
+
+  it('a dump of more than 64 MiB has its CRC worked out by a second thread: a good one loads, a flipped byte is refused at the trailer', async () => {
+    const dir = scratch();
+    const sink = new MemorySink();
+    const w = new RdbWriter(sink, { compression: false, checksum: true });
+    w.header();
+    w.selectDb(0);
+    const value = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < 80; i++) {
+      value.fill(i);
+      w.keyHeader(0, Buffer.from(`big:${i}`));
+      w.string(value);
+    }
+    w.end();
+    const bytes = sink.take();
+    writeFileSync(join(dir, 'dump.rdb'), bytes);
+    const a = await start(await freePort(), ['--dir', dir, '--loglevel', 'verbose']);
+    expect(await a.client().dbsize()).toBe(80);
+    expect((await a.client().getBuffer('big:79'))!.equals(Buffer.alloc(1024 * 1024, 79))).toBe(true);
+    // A process that may run on one core only checks the CRC itself.
+    const threaded = availableParallelism() > 1;
+    expect(a.output().includes('CRC-64 is worked out by a second thread')).toBe(threaded);
+    await a.stop();
+    // A byte deep inside a value: only the checksum can tell.
+    bytes[bytes.length >> 1] ^= 0x01;
+    writeFileSync(join(dir, 'dump.rdb'), bytes);
+    const out = await refused(['--dir', dir, '--loglevel', 'verbose']);
+    expect(out.includes('CRC-64 is worked out by a second thread')).toBe(threaded);
+    expect(out).toMatch(new RegExp(`Wrong RDB checksum.* at offset ${bytes.length - 8}`));
+  }, 60_000);
 
   it('with rdbchecksum no a broken value is still caught by its structure, not loaded', async () => {
     const { dir, bytes } = await goodDump();

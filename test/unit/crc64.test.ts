@@ -6,9 +6,13 @@
 // kernel (update from ~100 bytes on), across its 64 KiB chunks; the fallback
 // without WebAssembly; and the trailer of an RDB the writer made.
 
+import { closeSync, fstatSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { Crc64, crc64 } from '../../src/persistence/crc64.js';
 import { CHUNK, crc64Module } from '../../src/persistence/crc64-wasm.js';
+import { fileCrc64, pathCrc64 } from '../../src/persistence/file-checksum.js';
 import { MemorySink, RdbWriter } from '../../src/persistence/rdb-writer.js';
 import { rng, randomBytes } from '../helpers/random.js';
 
@@ -205,5 +209,30 @@ describe('crc64', () => {
     expect(c.equalsLE(out, 1)).toBe(true);
     out[5] ^= 1;
     expect(c.equalsLE(out, 1)).toBe(false);
+  });
+});
+
+describe('the CRC of a file (what the checksum thread works out)', () => {
+  it('fileCrc64 reads the file in chunks and gets the CRC of its first `end` bytes; pathCrc64 refuses a file that is not the one named', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvslab-crc-'));
+    const path = join(dir, 'f');
+    // Over two of its 1 MiB chunks, ending off a chunk's edge.
+    const bytes = randomBytes(2 * 1024 * 1024 + 333, 9);
+    writeFileSync(path, bytes);
+    const fd = openSync(path, 'r');
+    try {
+      expect(fileCrc64(fd, bytes.length - 8)).toBe(crc64(bytes, 0, bytes.length - 8));
+      expect(fileCrc64(fd, 0)).toBe(0n);
+      expect(() => fileCrc64(fd, bytes.length + 1)).toThrow(/ends at offset/);
+      const { dev, ino, size } = fstatSync(fd);
+      expect(pathCrc64(path, 100, { dev, ino, size })).toBe(crc64(bytes, 0, 100));
+      // Replaced under the same name: another inode.
+      writeFileSync(join(dir, 'g'), bytes);
+      renameSync(join(dir, 'g'), path);
+      expect(() => pathCrc64(path, 100, { dev, ino, size })).toThrow(/not the file being loaded/);
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true });
+    }
   });
 });
