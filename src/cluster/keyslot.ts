@@ -29,23 +29,27 @@ const CLOSE = 0x7d; // '}'
 
 /** The slot of a key (0..16383). */
 export function keyHashSlot(key: Uint8Array): number {
-  const len = key.length;
+  return spanHashSlot(key, 0, key.length);
+}
+
+/** The slot of the key buf[start, end): the part between the first '{' and the next '}' when not empty, else all of it. */
+export function spanHashSlot(buf: Uint8Array, start: number, end: number): number {
   let open = -1;
-  for (let i = 0; i < len; i++) {
-    if (key[i] === OPEN) {
+  for (let i = start; i < end; i++) {
+    if (buf[i] === OPEN) {
       open = i;
       break;
     }
   }
-  if (open < 0) return crc16(key, 0, len) & (SLOTS - 1);
+  if (open < 0) return crc16(buf, start, end) & (SLOTS - 1);
   let close = -1;
-  for (let i = open + 1; i < len; i++) {
-    if (key[i] === CLOSE) {
+  for (let i = open + 1; i < end; i++) {
+    if (buf[i] === CLOSE) {
       close = i;
       break;
     }
   }
   // No '}' after the '{', or "{}": the whole key is hashed.
-  if (close < 0 || close === open + 1) return crc16(key, 0, len) & (SLOTS - 1);
-  return crc16(key, open + 1, close) & (SLOTS - 1);
+  if (close < 0 || close === open + 1) return crc16(buf, start, end) & (SLOTS - 1);
+  return crc16(buf, open + 1, close) & (SLOTS - 1);
 }

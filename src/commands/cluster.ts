@@ -8,14 +8,18 @@
 // A node's host is the topology's; the emulated node without
 // cluster-announce-ip reports the address the client connected to.
 //
-// Left for the next step: COUNTKEYSINSLOT and GETKEYSINSLOT (they need a
-// per-slot key index in the store), ASK/IMPORTING/MIGRATING (slot moves).
+// COUNTKEYSINSLOT and GETKEYSINSLOT walk the database (O(N) in its keys;
+// Redis keeps a per-slot list of keys): kvslab's own slot moves do not use
+// them, so the store keeps no per-slot index yet. Left for the next step:
+// slot moves.
 
 import type { CommandContext, Handler } from './context.js';
 import type { CommandDef } from './model/command-table.js';
 import { ACL_CONNECTION, CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_NOSCRIPT, CMD_STALE } from './model/flags.js';
 import { replyHelp } from './help.js';
-import { keyHashSlot } from '../cluster/keyslot.js';
+import { keyHashSlot, SLOTS, spanHashSlot } from '../cluster/keyslot.js';
+import { intOrReply } from './args.js';
+import type { ByteSpan } from '../store/types.js';
 import { derivedShardId, type ClusterNode, type Shard } from '../cluster/topology.js';
 import type { ClusterState } from '../cluster/cluster-state.js';
 
@@ -155,8 +159,52 @@ function keyslot(c: CommandContext, _cluster: ClusterState, argv: Buffer[]): voi
   c.addInt(keyHashSlot(argv[2]));
 }
 
+/**
+ * Visits the keys of db 0 (the only one in cluster mode) that hash to
+ * `slot`, expired or not yet reclaimed too (as Redis counts them), until
+ * `visit` returns false.
+ */
+function keysInSlot(c: CommandContext, slot: number, visit: (h: number) => boolean): void {
+  const db = c.db;
+  const span: ByteSpan = { buf: Buffer.alloc(0), start: 0, end: 0, block: null };
+  let more = true;
+  let cursor = 0;
+  const step = (h: number): void => {
+    if (!more) return;
+    const k = db.keyInto(h, span);
+    if (spanHashSlot(k.buf, k.start, k.end) === slot) more = visit(h);
+  };
+  do cursor = db.scanStep(cursor, step);
+  while (cursor !== 0 && more);
+}
+
+function countkeysinslot(c: CommandContext, _cluster: ClusterState, argv: Buffer[]): void {
+  const slot = intOrReply(c, argv[2]);
+  if (slot === null) return;
+  if (slot < 0 || slot >= SLOTS) return c.addError('ERR Invalid slot');
+  let n = 0;
+  keysInSlot(c, slot, () => { n++; return true; });
+  c.addInt(n);
+}
+
+function getkeysinslot(c: CommandContext, _cluster: ClusterState, argv: Buffer[]): void {
+  const slot = intOrReply(c, argv[2]);
+  if (slot === null) return;
+  const max = intOrReply(c, argv[3]);
+  if (max === null) return;
+  if (slot < 0 || slot >= SLOTS || max < 0) return c.addError('ERR Invalid slot or number of keys');
+  const keys: Buffer[] = [];
+  if (max > 0) keysInSlot(c, slot, (h) => keys.push(c.db.key(h)) < max);
+  c.addArrayLen(keys.length);
+  for (const k of keys) c.addBulk(k);
+}
+
 function clusterHelp(c: CommandContext): void {
   replyHelp(c, 'CLUSTER', [
+    'COUNTKEYSINSLOT <slot>',
+    '    Return the number of keys in <slot>.',
+    'GETKEYSINSLOT <slot> <count>',
+    '    Return key names stored by current node in a slot.',
     'INFO',
     '    Return information about the cluster.',
     'KEYSLOT <key>',
@@ -240,6 +288,14 @@ export const clusterCommands: CommandDef<Handler>[] = [
       {
         name: 'cluster|keyslot', arity: 3, flags: CMD_STALE, handler: inCluster(keyslot),
         docs: { summary: 'Returns the hash slot for a key.', since: '3.0.0', group, complexity: 'O(N) where N is the number of bytes in the key', syntax: 'key' },
+      },
+      {
+        name: 'cluster|countkeysinslot', arity: 3, flags: CMD_STALE, handler: inCluster(countkeysinslot),
+        docs: { summary: 'Returns the number of keys in a hash slot.', since: '3.0.0', group, complexity: 'O(N) where N is the number of keys in the database (kvslab keeps no per-slot index)', syntax: 'slot' },
+      },
+      {
+        name: 'cluster|getkeysinslot', arity: 4, flags: CMD_STALE, handler: inCluster(getkeysinslot), tips: nondeterministic,
+        docs: { summary: 'Returns the key names in a hash slot.', since: '3.0.0', group, complexity: 'O(N) where N is the number of keys in the database (kvslab keeps no per-slot index)', syntax: 'slot count' },
       },
       {
         name: 'cluster|help', arity: 2, flags: CMD_LOADING | CMD_STALE, handler: inCluster(clusterHelp),

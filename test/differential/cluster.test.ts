@@ -122,6 +122,31 @@ describe('against a three-node Redis Cluster with the same slot layout', () => {
     await same(fooOwner, 'UNWATCH');
   });
 
+  it('COUNTKEYSINSLOT and GETKEYSINSLOT: the same counts and keys (in any order), the same errors', async () => {
+    const fooOwner = layout.find((r) => 12182 >= r[0] && 12182 <= r[1])![2];
+    for (const c of [kv.clients[fooOwner], redis.clients[fooOwner]]) {
+      const p = c.pipeline();
+      for (let i = 0; i < 300; i++) p.set(`{foo}:${i}`, 'v');
+      // An expired key still counts until it is reclaimed, on both: none here.
+      await p.exec();
+    }
+    await same(fooOwner, 'CLUSTER', 'COUNTKEYSINSLOT', '12182');
+    await same(fooOwner, 'CLUSTER', 'COUNTKEYSINSLOT', '0');
+    await same(fooOwner, 'CLUSTER', 'GETKEYSINSLOT', '12182', '0');
+    await same(fooOwner, 'CLUSTER', 'GETKEYSINSLOT', '1', '10');
+    for (const argv of [['COUNTKEYSINSLOT', '16384'], ['COUNTKEYSINSLOT', '-1'], ['COUNTKEYSINSLOT', 'x'], ['GETKEYSINSLOT', '16384', '1'],
+      ['GETKEYSINSLOT', '1', '-1'], ['GETKEYSINSLOT', 'x', '1'], ['GETKEYSINSLOT', '1', 'x'], ['COUNTKEYSINSLOT'], ['GETKEYSINSLOT', '1']]) {
+      await same(fooOwner, 'CLUSTER', ...argv);
+    }
+    const keysOf = async (c: Redis, n: number) => ((await c.call('CLUSTER', 'GETKEYSINSLOT', '12182', String(n))) as string[]).sort();
+    const [kAll, rAll] = await Promise.all([keysOf(kv.clients[fooOwner], 1000), keysOf(redis.clients[fooOwner], 1000)]);
+    expect(kAll).toEqual(rAll);
+    expect(kAll.length).toBeGreaterThanOrEqual(300);
+    const some = await keysOf(kv.clients[fooOwner], 17);
+    expect(some.length).toBe(17);
+    expect(some.every((k) => rAll.includes(k))).toBe(true);
+  });
+
   it('MULTI: a queued redirection dooms EXEC; keys of two slots fail EXEC itself', async () => {
     const ownerOf = (slot: number) => layout.find((r) => slot >= r[0] && slot <= r[1])![2];
     const fooOwner = ownerOf(12182);

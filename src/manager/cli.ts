@@ -1,0 +1,259 @@
+// kvslab-cluster: the cluster manager, in the style of redis-cli --cluster.
+// kvslab nodes do not gossip; this tool is the one writer of the slot map:
+// it reads what each node holds (KVCLUSTER GETCONFIG), works out the next
+// topology (plan.ts) and pushes it to every node with a higher epoch
+// (KVCLUSTER CONFIG), then asks each node again to confirm. A push that
+// fails half-way leaves nodes at different epochs: `check` says so and `fix`
+// brings them to one.
+//
+//   create HOST:PORT...        empty cluster nodes -> one cluster, slots split evenly
+//   check HOST:PORT            every node at one epoch and slot map, all slots covered (exit 0 only then)
+//   info HOST:PORT             keys and slots per master
+//   add-node NEW EXISTING      NEW joins as a master without slots
+//   del-node EXISTING ID       a master without slots leaves (and forgets the cluster)
+//   fix HOST:PORT              masters that do not answer leave; their slots go to the others, empty
+//
+// Moving slots with their keys (reshard, rebalance) comes with slot migration.
+
+import { Command } from 'commander';
+import { SLOTS } from '../cluster/keyslot.js';
+import {
+  checkViews, createTopology, fixTopology, mergeRanges, parseAddr, slotCount, withNode, withoutNode,
+  type NodeAddr, type NodeView, type TopologyJson,
+} from './plan.js';
+import { Links, type LinkOptions, type NodeLink } from './nodes.js';
+
+/** Reported as "[ERR] ..." with exit status 1. */
+class ToolError extends Error {}
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function addrOf(text: string): { host: string; port: number } {
+  const a = parseAddr(text);
+  if (a === null) throw new ToolError(`'${text}' is not HOST:PORT`);
+  return a;
+}
+
+function rangesText(ranges: [number, number][]): string {
+  return mergeRanges(ranges).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',');
+}
+
+/** redis-cli's text for a node that cannot join (clusterManagerNodeIsEmpty). */
+function notEmpty(addr: string): ToolError {
+  return new ToolError(`Node ${addr} is not empty. Either the node already knows other nodes (check with CLUSTER NODES) or contains some key in database 0.`);
+}
+
+/** A node about to join: a cluster node (not emulated), holding no keys and no topology with shards. */
+async function joinable(links: Links, text: string): Promise<{ link: NodeLink; addr: NodeAddr; epoch: number }> {
+  const { host, port } = addrOf(text);
+  const link = await links.open(host, port);
+  let facts;
+  try {
+    facts = await link.facts();
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (/cluster support disabled/.test(msg)) throw new ToolError(`Node ${link.addr} is not configured as a cluster node (start it with cluster-enabled yes)`);
+    throw new ToolError(`${link.addr}: ${msg}`);
+  }
+  if (facts.keys > 0 || facts.topology.shards.length > 0) throw notEmpty(link.addr);
+  return { link, addr: facts.addr, epoch: facts.topology.epoch };
+}
+
+/** Pushes `t` to every link in order; then each must report it, else the problems are thrown. */
+async function push(t: TopologyJson, targets: NodeLink[]): Promise<void> {
+  say(`>>> Pushing the topology of epoch ${t.epoch} to ${targets.length} node(s)`);
+  const failed: string[] = [];
+  for (const l of targets) {
+    try {
+      await l.install(t);
+    } catch (e) {
+      failed.push(`${l.addr} refused the topology: ${(e as Error).message}`);
+    }
+  }
+  if (failed.length > 0) throw new ToolError(`${failed.join('; ')} (run fix to bring every node to one epoch)`);
+  const problems = checkViews(t, await Promise.all(targets.map((l) => l.view())));
+  if (problems.length > 0) throw new ToolError(problems.join('; '));
+}
+
+/**
+ * The cluster as the node at `entry` knows it: links to every master of the
+ * newest topology any of them holds (a half-done push leaves some behind),
+ * and what each said.
+ */
+async function survey(links: Links, entry: string): Promise<{ reference: TopologyJson; views: NodeView[]; live: Map<string, NodeLink> }> {
+  const { host, port } = addrOf(entry);
+  const first = await links.open(host, port);
+  let reference = await first.topology().catch((e: Error) => {
+    throw new ToolError(`${first.addr}: ${e.message}`);
+  });
+  if (reference.shards.length === 0) throw new ToolError(`${first.addr} is not part of a cluster (no topology installed)`);
+  const live = new Map<string, NodeLink>();
+  const views = new Map<string, NodeView>();
+  // Until no view names a newer topology than the reference.
+  for (;;) {
+    for (const s of reference.shards) {
+      const addr = `${s.master.host}:${s.master.port}`;
+      if (views.has(addr)) continue;
+      const link = addr === first.addr ? first : await links.tryOpen(s.master.host, s.master.port);
+      const view: NodeView = link === null ? { addr, error: 'no connection' } : await link.view();
+      views.set(addr, view);
+      if (link !== null && !('error' in view)) live.set(view.id, link);
+    }
+    let newest = reference;
+    for (const v of views.values()) if (!('error' in v) && v.topology.epoch > newest.epoch) newest = v.topology;
+    if (newest === reference) break;
+    reference = newest;
+  }
+  return { reference, views: [...views.values()], live };
+}
+
+async function create(links: Links, addrs: string[]): Promise<void> {
+  if (addrs.length === 0) throw new ToolError('create needs at least one HOST:PORT');
+  const nodes = [];
+  for (const a of addrs) nodes.push(await joinable(links, a));
+  const ids = new Set(nodes.map((n) => n.addr.id));
+  if (ids.size !== nodes.length) throw new ToolError('the same node is named twice');
+  const t = createTopology(Math.max(...nodes.map((n) => n.epoch)) + 1, nodes.map((n) => n.addr));
+  say(`>>> Creating a cluster of ${nodes.length} master(s)`);
+  t.shards.forEach((s, i) => say(`Master[${i}] ${s.master.host}:${s.master.port} (${s.master.id}) -> slots ${rangesText(s.slots) || 'none'}`));
+  await push(t, nodes.map((n) => n.link));
+  say(`[OK] All ${SLOTS} slots covered.`);
+}
+
+async function check(links: Links, entry: string): Promise<void> {
+  const { reference, views, live } = await survey(links, entry);
+  say(`>>> Performing Cluster Check (using node ${entry}), epoch ${reference.epoch}`);
+  for (const s of reference.shards) {
+    say(`M: ${s.master.id} ${s.master.host}:${s.master.port}`);
+    const link = live.get(s.master.id);
+    const keys = link ? `${await link.keys()} keys` : 'not answering';
+    say(`   slots:[${rangesText(s.slots)}] (${slotCount(s)} slots) master, ${keys}`);
+  }
+  const problems = checkViews(reference, views);
+  if (problems.length > 0) throw new ToolError(problems.join('\n[ERR] '));
+  say('[OK] All nodes agree about slots configuration.');
+  say(`[OK] All ${SLOTS} slots covered.`);
+}
+
+async function info(links: Links, entry: string): Promise<void> {
+  const { reference, live } = await survey(links, entry);
+  let total = 0;
+  for (const s of reference.shards) {
+    const link = live.get(s.master.id);
+    const keys = link ? await link.keys() : 0;
+    total += keys;
+    say(`${s.master.host}:${s.master.port} (${s.master.id.slice(0, 8)}...) -> ${link ? `${keys} keys` : 'not answering'} | ${slotCount(s)} slots | 0 replicas.`);
+  }
+  say(`[OK] ${total} keys in ${reference.shards.length} masters.`);
+  say(`${(total / SLOTS).toFixed(2)} keys per slot on average.`);
+}
+
+/** A cluster every node agrees on: its topology and links, else a ToolError naming the problems. */
+async function consistent(links: Links, entry: string): Promise<{ reference: TopologyJson; live: Map<string, NodeLink> }> {
+  const { reference, views, live } = await survey(links, entry);
+  const problems = checkViews(reference, views);
+  if (problems.length > 0) throw new ToolError(`the cluster is not consistent (${problems.join('; ')}): run check, or fix`);
+  return { reference, live };
+}
+
+async function addNode(links: Links, fresh: string, entry: string): Promise<void> {
+  const { reference, live } = await consistent(links, entry);
+  const n = await joinable(links, fresh);
+  if (live.has(n.addr.id)) throw new ToolError(`${n.link.addr} is in the cluster already`);
+  const t = withNode(reference, n.addr);
+  // A node reset earlier may be at a higher epoch than the cluster: the push must be above it too.
+  t.epoch = Math.max(t.epoch, n.epoch + 1);
+  say(`>>> Adding node ${n.link.addr} (${n.addr.id}) as a master without slots`);
+  await push(t, [...live.values(), n.link]);
+  say('[OK] New node added.');
+}
+
+async function delNode(links: Links, entry: string, id: string): Promise<void> {
+  const { reference, live } = await consistent(links, entry);
+  const t = withoutNode(reference, id);
+  if (typeof t === 'string') throw new ToolError(t);
+  const leaving = live.get(id);
+  const rest = [...live.entries()].filter(([k]) => k !== id).map(([, l]) => l);
+  if (rest.length === 0) throw new ToolError('the last node of a cluster cannot leave it');
+  say(`>>> Removing node ${id} from the cluster`);
+  await push(t, rest);
+  // It forgets the cluster (an empty topology at the new epoch), so it can join another.
+  if (leaving !== undefined) await leaving.install({ epoch: t.epoch, shards: [] });
+  say('[OK] Node removed.');
+}
+
+async function fix(links: Links, entry: string): Promise<void> {
+  const { reference, views, live } = await survey(links, entry);
+  const problems = checkViews(reference, views);
+  if (problems.length === 0) {
+    say('[OK] All nodes agree about slots configuration, all slots covered: nothing to fix.');
+    return;
+  }
+  for (const p of problems) say(`[WARNING] ${p}`);
+  const dead = new Set(reference.shards.map((s) => s.master.id).filter((id) => !live.has(id)));
+  const plan = fixTopology(reference, dead);
+  if (typeof plan === 'string') throw new ToolError(plan);
+  // Above every epoch a live node holds, so each accepts it.
+  let top = plan.topology.epoch - 1;
+  for (const v of views) if (!('error' in v)) top = Math.max(top, v.topology.epoch);
+  plan.topology.epoch = top + 1;
+  if (dead.size > 0) say(`>>> ${dead.size} master(s) do not answer: they leave the cluster`);
+  if (plan.moved > 0) say(`>>> ${plan.moved} slots go to the masters that answer; they start empty (the keys that were in them are lost: a cache)`);
+  await push(plan.topology, [...live.values()]);
+  say(`[OK] All ${SLOTS} slots covered.`);
+}
+
+function linkOptions(o: Record<string, unknown>): LinkOptions {
+  const timeoutMs = Number(o.timeout ?? 5000);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new ToolError('--timeout must be a positive number of milliseconds');
+  return {
+    user: o.user as string | undefined,
+    pass: (o.pass as string | undefined) ?? process.env.REDISCLI_AUTH,
+    tls: Boolean(o.tls), cacert: o.cacert as string | undefined, insecure: Boolean(o.insecure),
+    timeoutMs,
+  };
+}
+
+/** Runs one subcommand with links closed at the end and errors as "[ERR] ..." and exit status 1. */
+function action(run: (links: Links, ...args: string[]) => Promise<void>) {
+  return async (...args: unknown[]): Promise<void> => {
+    const cmd = args[args.length - 1] as Command;
+    const positional = args.slice(0, -2).flat().map(String);
+    let links: Links | null = null;
+    try {
+      links = new Links(linkOptions(cmd.optsWithGlobals()));
+      await run(links, ...positional);
+    } catch (e) {
+      process.stderr.write(`[ERR] ${(e as Error).message}\n`);
+      process.exitCode = 1;
+    } finally {
+      links?.closeAll();
+    }
+  };
+}
+
+const program = new Command('kvslab-cluster')
+  .description('Create, check and repair a kvslab cluster (nodes started with cluster-enabled yes)')
+  .option('--user <name>', 'ACL user to authenticate as')
+  .option('-a, --pass <password>', 'password (or the REDISCLI_AUTH environment variable)')
+  .option('--tls', 'connect with TLS')
+  .option('--cacert <file>', 'CA certificate to verify the nodes with (with --tls)')
+  .option('--insecure', 'do not verify the nodes\' certificates (with --tls)')
+  .option('--timeout <ms>', 'connect and command timeout', '5000');
+
+program.command('create').argument('<nodes...>', 'HOST:PORT of each empty cluster node')
+  .description('make one cluster of empty nodes, the slots split evenly').action(action((l, ...a) => create(l, a)));
+program.command('check').argument('<node>', 'HOST:PORT of any node')
+  .description('exit 0 only when every node holds the same topology and all slots are covered').action(action((l, a) => check(l, a)));
+program.command('info').argument('<node>', 'HOST:PORT of any node')
+  .description('keys and slots per master').action(action((l, a) => info(l, a)));
+program.command('add-node').argument('<new>', 'HOST:PORT of an empty cluster node').argument('<existing>', 'HOST:PORT of a node of the cluster')
+  .description('add a master that owns no slots yet').action(action((l, a, b) => addNode(l, a, b)));
+program.command('del-node').argument('<existing>', 'HOST:PORT of a node of the cluster').argument('<id>', 'node id of a master without slots')
+  .description('remove a master that owns no slots').action(action((l, a, b) => delNode(l, a, b)));
+program.command('fix').argument('<node>', 'HOST:PORT of a node that answers')
+  .description('masters that do not answer leave; their slots go, empty, to the others; every node to one epoch').action(action((l, a) => fix(l, a)));
+
+await program.parseAsync(process.argv);
