@@ -109,13 +109,14 @@ module.exports = {
       to: { path: ['^src/(commands|server|acl)/', '^src/main\\.ts$'] },
     },
     {
-      // src/cluster: the slot map and the slot check's answers; the commands and the server use it, it
-      // reads only the layers below (the store, the protocol, util).
+      // src/cluster: the slot map, the slot check's answers and slot migration; the commands and the
+      // server use it, it reads the layers below (the store, the protocol, util) and the DUMP format of
+      // src/persistence, in which slots move (persistence knows nothing of cluster mode).
       name: 'cluster-only-below',
-      comment: 'src/cluster may import only src/store, src/protocol and src/util (and itself).',
+      comment: 'src/cluster may import only src/store, src/persistence, src/protocol and src/util (and itself).',
       severity: 'error',
       from: { path: '^src/cluster/' },
-      to: { path: '^src/', pathNot: '^src/(cluster|store|protocol|util)/' },
+      to: { path: '^src/', pathNot: '^src/(cluster|store|persistence|protocol|util)/' },
     },
   ],
   options: {

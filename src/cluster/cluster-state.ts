@@ -8,6 +8,8 @@
 import { SLOTS } from './keyslot.js';
 import { emptyTopology, emulatedTopology, parseTopology, type ClusterNode, type Topology } from './topology.js';
 import { newNodeId, readNodeConfig, writeNodeConfig } from './node-config-file.js';
+import { SlotExport, type ExportOptions } from './slot-export.js';
+import type { Db } from '../store/db.js';
 
 export type ClusterMode = 'yes' | 'emulated';
 
@@ -15,6 +17,7 @@ export type ClusterMode = 'yes' | 'emulated';
 export const ERR_CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot";
 export const ERR_NOT_SERVED = 'CLUSTERDOWN Hash slot not served';
 export const ERR_DOWN = 'CLUSTERDOWN The cluster is down';
+export const ERR_TRYAGAIN = 'TRYAGAIN Multiple keys request during rehashing of slot';
 
 /** What the server's configuration says of this node (cluster-announce-*, cluster-require-full-coverage, port). */
 export interface ClusterSettings {
@@ -35,6 +38,8 @@ export class ClusterState {
   /** Whether keyed commands get CLUSTERDOWN (cluster_state:fail). */
   private down = true;
   private epoch: number;
+  /** The latest slot migration from this node (kept once over, for KVCLUSTER GETSLOTMIGRATIONS); null before the first. */
+  migration: SlotExport | null = null;
 
   private constructor(
     readonly mode: ClusterMode,
@@ -108,7 +113,33 @@ export class ClusterState {
     this.epoch = t.epoch;
     this.installed = t;
     this.refresh();
+    // A migration is over once the slots it moves are no longer this node's.
+    this.migration?.topologyInstalled((slot) => t.slotOwner[slot] === this.mine && this.mine >= 0);
     return null;
+  }
+
+  /**
+   * Starts moving slots to another node (see slot-export.ts): every one of
+   * them this node's, no other migration running. The reason when it cannot.
+   */
+  migrate(db: Db, opts: ExportOptions, log: (level: string, msg: string) => void): string | null {
+    if (this.mode !== 'yes') return 'slot migration needs cluster-enabled yes';
+    if (this.migration?.running) return 'a slot migration is running already';
+    for (const [a, b] of opts.ranges) {
+      for (let s = a; s <= b; s++) if (this.installed.slotOwner[s] !== this.mine || this.mine < 0) return `slot ${s} is not served by this node`;
+    }
+    this.migration = new SlotExport(db, opts, log);
+    return null;
+  }
+
+  /** A key changed: a running migration sends it again. */
+  keyChanged(db: Db, key: Buffer): void {
+    if (this.migration !== null && this.migration.running) this.migration.keyChanged(db, key);
+  }
+
+  /** A whole db is about to change: a running migration cannot go on. */
+  dbChanged(db: Db): void {
+    this.migration?.dbChanged(db);
   }
 
   private save(): void {
@@ -130,6 +161,8 @@ export class ClusterState {
     if (owner < 0) return ERR_NOT_SERVED;
     if (this.down) return ERR_DOWN;
     if (owner !== this.mine) return t.moved(slot, owner);
+    // The last keys of a migrating slot are on their way: clients retry.
+    if (this.migration !== null && this.migration.paused(slot)) return ERR_TRYAGAIN;
     return null;
   }
 }

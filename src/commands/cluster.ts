@@ -10,15 +10,21 @@
 //
 // COUNTKEYSINSLOT and GETKEYSINSLOT walk the database (O(N) in its keys;
 // Redis keeps a per-slot list of keys): kvslab's own slot moves do not use
-// them, so the store keeps no per-slot index yet. Left for the next step:
-// slot moves.
+// them, so the store keeps no per-slot index yet.
+//
+// Slot migration (src/cluster/slot-export.ts) is driven by the manager with
+// KVCLUSTER MIGRATESLOTS on the source (Valkey 9's names), which streams the
+// keys to the target over a connection marked IMPORTSTREAM there;
+// GETSLOTMIGRATIONS shows how it goes, CANCELSLOTMIGRATIONS stops it, and
+// DELKEYSINSLOTSRANGE removes what a cancelled migration left on the target.
 
 import type { CommandContext, Handler } from './context.js';
 import type { CommandDef } from './model/command-table.js';
-import { ACL_CONNECTION, CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_NOSCRIPT, CMD_STALE } from './model/flags.js';
+import { ACL_CONNECTION, CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_NOSCRIPT, CMD_STALE, CMD_WRITE } from './model/flags.js';
 import { replyHelp } from './help.js';
 import { keyHashSlot, SLOTS, spanHashSlot } from '../cluster/keyslot.js';
-import { intOrReply } from './args.js';
+import { argIs, ERR_SYNTAX, intOrReply } from './args.js';
+import { purgeSlots } from '../cluster/slot-export.js';
 import type { ByteSpan } from '../store/types.js';
 import { derivedShardId, type ClusterNode, type Shard } from '../cluster/topology.js';
 import type { ClusterState } from '../cluster/cluster-state.js';
@@ -240,12 +246,126 @@ function kvGetConfig(c: CommandContext, cluster: ClusterState): void {
   c.addBulkString(JSON.stringify(cluster.topology.toJSON()));
 }
 
+/** `start end` pairs from argv[from] until a word that is not a number: the ranges and the next index, or null once replied. */
+function slotRangesOrReply(c: CommandContext, argv: Buffer[], from: number): { ranges: [number, number][]; next: number } | null {
+  const ranges: [number, number][] = [];
+  let j = from;
+  while (j + 1 < argv.length && /^-?\d+$/.test(argv[j].toString('latin1'))) {
+    const a = intOrReply(c, argv[j]);
+    if (a === null) return null;
+    const b = intOrReply(c, argv[j + 1]);
+    if (b === null) return null;
+    if (a < 0 || b >= SLOTS || a > b) {
+      c.addError(`ERR Invalid slot range ${a}-${b}`);
+      return null;
+    }
+    ranges.push([a, b]);
+    j += 2;
+  }
+  if (ranges.length === 0) {
+    c.addError(ERR_SYNTAX);
+    return null;
+  }
+  return { ranges, next: j };
+}
+
+/** KVCLUSTER MIGRATESLOTS SLOTSRANGE start end [start end ...] TO host port [AUTH password | AUTH2 user password] [TIMEOUT ms] */
+function kvMigrateSlots(c: CommandContext, cluster: ClusterState, argv: Buffer[]): void {
+  if (!argIs(argv[2], 'slotsrange')) return c.addError(ERR_SYNTAX);
+  const r = slotRangesOrReply(c, argv, 3);
+  if (r === null) return;
+  let j = r.next;
+  if (j + 2 >= argv.length || !argIs(argv[j], 'to')) return c.addError(ERR_SYNTAX);
+  const host = argv[j + 1].toString('utf8');
+  const port = intOrReply(c, argv[j + 2]);
+  if (port === null) return;
+  if (port < 1 || port > 65535) return c.addError('ERR Invalid TCP port');
+  let user: Buffer | undefined;
+  let password: Buffer | undefined;
+  let timeoutMs = 10_000;
+  for (j += 3; j < argv.length; j++) {
+    const more = argv.length - j - 1;
+    if (argIs(argv[j], 'auth') && more >= 1) {
+      password = argv[++j];
+    } else if (argIs(argv[j], 'auth2') && more >= 2) {
+      user = argv[++j];
+      password = argv[++j];
+    } else if (argIs(argv[j], 'timeout') && more >= 1) {
+      const t = intOrReply(c, argv[++j]);
+      if (t === null) return;
+      if (t <= 0) return c.addError('ERR TIMEOUT must be positive');
+      timeoutMs = t;
+    } else {
+      return c.addError(ERR_SYNTAX);
+    }
+  }
+  const refused = cluster.migrate(c.db, { host, port, ranges: r.ranges, user, password, compression: c.server.config.bool('rdbcompression'), timeoutMs }, (l, m) => c.server.log(l, m));
+  if (refused !== null) return c.addError(`ERR ${refused}`);
+  c.addOk();
+}
+
+/** KVCLUSTER GETSLOTMIGRATIONS: the latest migration from this node (empty array before the first). */
+function kvGetSlotMigrations(c: CommandContext, cluster: ClusterState): void {
+  const m = cluster.migration;
+  if (m === null) return c.addArrayLen(0);
+  c.addArrayLen(1);
+  c.addMapLen(9);
+  c.addBulkString('state'); c.addBulkString(m.state);
+  c.addBulkString('target'); c.addBulkString(m.target);
+  c.addBulkString('ranges'); c.addBulkString(m.rangesText);
+  c.addBulkString('slots'); c.addInt(m.slotCount);
+  c.addBulkString('keys-sent'); c.addInt(m.keysSent);
+  c.addBulkString('bytes-sent'); c.addInt(m.bytesSent);
+  c.addBulkString('rounds'); c.addInt(m.rounds);
+  c.addBulkString('elapsed-ms'); c.addInt(Date.now() - m.startedAt);
+  c.addBulkString('error'); c.addBulkString(m.error ?? '');
+}
+
+function kvCancelSlotMigrations(c: CommandContext, cluster: ClusterState): void {
+  if (!cluster.migration?.running) return c.addError('ERR no slot migration is running');
+  cluster.migration.cancel();
+  c.addOk();
+}
+
+/** KVCLUSTER IMPORTSTREAM: this connection brings a migration's keys: no slot check for its commands. */
+function kvImportStream(c: CommandContext): void {
+  c.importStream = true;
+  c.addOk();
+}
+
+/** KVCLUSTER DELKEYSINSLOTSRANGE start end [...]: deletes the keys of slots this node does not serve (a cancelled import's). */
+function kvDelKeysInSlotsRange(c: CommandContext, cluster: ClusterState, argv: Buffer[]): void {
+  const r = slotRangesOrReply(c, argv, 2);
+  if (r === null) return;
+  if (r.next !== argv.length) return c.addError(ERR_SYNTAX);
+  const slots = new Uint8Array(SLOTS);
+  for (const [a, b] of r.ranges) {
+    for (let s = a; s <= b; s++) {
+      if (cluster.topology.slotOwner[s] === cluster.myShard && cluster.myShard >= 0) return c.addError(`ERR slot ${s} is served by this node`);
+      slots[s] = 1;
+    }
+  }
+  let n = 0;
+  purgeSlots(c.db, slots, (deleted) => { n = deleted; }, Infinity);
+  c.addInt(n);
+}
+
 function kvHelp(c: CommandContext): void {
   replyHelp(c, 'KVCLUSTER', [
     'CONFIG <json>',
     '    Install a topology (a higher epoch than the current one); written to cluster-config-file first.',
     'GETCONFIG',
     '    Return the installed topology as JSON.',
+    'MIGRATESLOTS SLOTSRANGE <start> <end> [<start> <end> ...] TO <host> <port> [AUTH <password> | AUTH2 <user> <password>] [TIMEOUT <ms>]',
+    '    Stream the keys of these slots to the node at host:port; ready once it holds them (see GETSLOTMIGRATIONS).',
+    'GETSLOTMIGRATIONS',
+    '    Return the state of the latest slot migration from this node.',
+    'CANCELSLOTMIGRATIONS',
+    '    Stop the running slot migration: the slots stay here.',
+    'IMPORTSTREAM',
+    '    Mark this connection as a migration stream: its commands skip the slot check.',
+    'DELKEYSINSLOTSRANGE <start> <end> [<start> <end> ...]',
+    '    Delete the keys of slots this node does not serve (what a cancelled migration left).',
     'MYID',
     '    Return the node id.',
   ]);
@@ -330,6 +450,26 @@ export const clusterCommands: CommandDef<Handler>[] = [
       {
         name: 'kvcluster|myid', arity: 2, flags: ADMIN, handler: inCluster(myid),
         docs: { summary: 'Returns the ID of this node.', since: '0.1.0', group, complexity: 'O(1)' },
+      },
+      {
+        name: 'kvcluster|migrateslots', arity: -8, flags: ADMIN, handler: inCluster(kvMigrateSlots),
+        docs: { summary: 'Streams the keys of slots to another node, for a move of their ownership.', since: '0.1.0', group, complexity: 'O(N) where N is the number of keys in the database', syntax: 'SLOTSRANGE start end [start end ...] TO host port [AUTH password | AUTH2 username password] [TIMEOUT ms]' },
+      },
+      {
+        name: 'kvcluster|getslotmigrations', arity: 2, flags: ADMIN, handler: inCluster(kvGetSlotMigrations),
+        docs: { summary: 'Returns the state of the latest slot migration from this node.', since: '0.1.0', group, complexity: 'O(1)' },
+      },
+      {
+        name: 'kvcluster|cancelslotmigrations', arity: 2, flags: ADMIN, handler: inCluster(kvCancelSlotMigrations),
+        docs: { summary: 'Stops the running slot migration; the slots stay on this node.', since: '0.1.0', group, complexity: 'O(1)' },
+      },
+      {
+        name: 'kvcluster|importstream', arity: 2, flags: ADMIN, handler: inCluster(kvImportStream),
+        docs: { summary: 'Marks the connection as a slot migration\'s stream: its commands skip the slot check.', since: '0.1.0', group, complexity: 'O(1)' },
+      },
+      {
+        name: 'kvcluster|delkeysinslotsrange', arity: -4, flags: ADMIN | CMD_WRITE, handler: inCluster(kvDelKeysInSlotsRange),
+        docs: { summary: 'Deletes the keys of slots this node does not serve.', since: '0.1.0', group, complexity: 'O(N) where N is the number of keys in the database', syntax: 'start end [start end ...]' },
       },
       {
         name: 'kvcluster|help', arity: 2, flags: CMD_LOADING | CMD_STALE, handler: inCluster(kvHelp),

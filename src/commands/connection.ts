@@ -103,6 +103,7 @@ function reset(c: CommandContext): void {
   c.resp = 2;
   c.name = '';
   c.noEvict = false;
+  c.importStream = false;
   c.server.acl.resetSession(c);
   c.addStatus('RESET');
 }

@@ -67,6 +67,8 @@ export interface CommandContext extends ReplyWriter {
 
   // Modes
   noEvict: boolean;
+  /** A slot migration's stream from another node (KVCLUSTER IMPORTSTREAM): its commands skip the slot check. */
+  importStream: boolean;
   /** CLIENT REPLY bits: 0 when replies flow normally (the hot path checks only this). */
   replyFlags: number;
   /** Close once pending replies are written (QUIT, CLIENT KILL of itself, a protocol error). */

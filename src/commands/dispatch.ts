@@ -71,7 +71,7 @@ export function processCommand(c: CommandContext, argv: Buffer[]): void {
   // Cluster mode: keys of one slot this node owns, else a redirection (Redis checks after the ACL, before memory).
   // Off, this costs one null test. A refused EXEC discards the transaction; a refused queued command dooms it.
   const cluster = server.cluster;
-  if (cluster !== null) {
+  if (cluster !== null && !c.importStream) {
     const refused = clusterRefusal(cluster, c, cmd, argv);
     if (refused !== null) {
       if ((flags & CMD_EXEC) !== 0) c.discardTransaction();

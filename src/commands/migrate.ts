@@ -11,8 +11,9 @@ import type { CommandDef } from './model/command-table.js';
 import { ACL_DANGEROUS, ACL_KEYSPACE, CMD_WRITE } from './model/flags.js';
 import { KS_ACCESS, KS_DELETE, KS_INCOMPLETE, KS_RW, type KeyRef } from './model/key-specs.js';
 import { argIs, cText, ERR_NOT_INTEGER, ERR_SYNTAX, intOrReply, parseInt64Big } from './args.js';
-import { dumpPayload } from '../persistence/dump-payload.js';
+import { DumpWriter } from '../persistence/dump-payload.js';
 import type { LinkConn, LinkReply, MigrateLink } from '../persistence/migrate-link.js';
+import { commandParts } from '../protocol/command-wire.js';
 
 interface MigrateOptions {
   copy: boolean;
@@ -71,14 +72,6 @@ function parseOptions(c: CommandContext, argv: Buffer[]): MigrateOptions | null 
   return o;
 }
 
-/** A command as wire pieces: each argument's header, the argument itself, its CRLF. */
-function wire(args: Buffer[]): Buffer[] {
-  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
-  for (const a of args) parts.push(Buffer.from(`$${a.length}\r\n`), a, CRLF);
-  return parts;
-}
-
-const CRLF = Buffer.from('\r\n');
 const RESTORE = Buffer.from('RESTORE');
 const REPLACE = Buffer.from('REPLACE');
 const AUTH = Buffer.from('AUTH');
@@ -87,14 +80,14 @@ const SELECT = Buffer.from('SELECT');
 /** RESTORE key ttl payload [REPLACE] for each key, the TTL left in ms (0 for none, at least 1 otherwise). */
 function restoreCommands(c: CommandContext, keys: Buffer[], handles: number[], replace: boolean): Buffer[][] {
   const db = c.db;
-  const compression = c.server.config.bool('rdbcompression');
+  const dump = new DumpWriter(c.server.config.bool('rdbcompression'));
   return keys.map((key, i) => {
     const h = handles[i];
     const at = db.expireAtExact(h);
     const left = at - BigInt(db.now());
     const ttl = at === 0n ? 0n : left < 1n ? 1n : left;
-    const args = [RESTORE, key, Buffer.from(String(ttl)), dumpPayload(db, h, compression)];
-    return wire(replace ? [...args, REPLACE] : args);
+    const args = [RESTORE, key, Buffer.from(String(ttl)), dump.payload(db, h)];
+    return commandParts(replace ? [...args, REPLACE] : args);
   });
 }
 
@@ -114,8 +107,8 @@ function attempt(c: CommandContext, link: MigrateLink, conn: LinkConn, job: Job)
   const { opts, ms } = job;
   const select = BigInt(conn.lastDb) !== job.dbid;
   const parts: Buffer[] = [];
-  if (opts.password) parts.push(...wire(opts.username ? [AUTH, opts.username, opts.password] : [AUTH, opts.password]));
-  if (select) parts.push(...wire([SELECT, Buffer.from(String(job.dbid))]));
+  if (opts.password) parts.push(...commandParts(opts.username ? [AUTH, opts.username, opts.password] : [AUTH, opts.password]));
+  if (select) parts.push(...commandParts([SELECT, Buffer.from(String(job.dbid))]));
   for (const r of job.restores) parts.push(...r);
   const written = link.write(conn, parts, ms);
   if (written !== 'ok') return { writing: true, retry: written === 'error' };

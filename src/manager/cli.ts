@@ -11,15 +11,23 @@
 //   info HOST:PORT             keys and slots per master
 //   add-node NEW EXISTING      NEW joins as a master without slots
 //   del-node EXISTING ID       a master without slots leaves (and forgets the cluster)
-//   fix HOST:PORT              masters that do not answer leave; their slots go to the others, empty
+//   fix HOST:PORT              masters that do not answer leave; their slots go to the others, empty;
+//                              a move left half-done is finished or rolled back
+//   reshard HOST:PORT --from ID --to ID --slots N
+//                              N slots move with their keys while clients go on
+//   rebalance HOST:PORT        moves slots until every master has an even share
 //
-// Moving slots with their keys (reshard, rebalance) comes with slot migration.
+// A move (see src/cluster/slot-export.ts): the source streams the slots' keys
+// to the target (KVCLUSTER MIGRATESLOTS), keeping up with writes; when it is
+// ready (the last writes paused: clients get TRYAGAIN and retry), the
+// topology that gives the target the slots is pushed, target first. A move
+// that fails before is rolled back: the slots stay, the target's copies go.
 
 import { Command } from 'commander';
 import { SLOTS } from '../cluster/keyslot.js';
 import {
-  checkViews, createTopology, fixTopology, mergeRanges, parseAddr, slotCount, withNode, withoutNode,
-  type NodeAddr, type NodeView, type TopologyJson,
+  checkViews, createTopology, fixTopology, mergeRanges, movedTopology, parseAddr, parseRangesText, pickSlots, rebalanceMoves,
+  slotCount, withNode, withoutNode, type NodeAddr, type NodeView, type ShardJson, type TopologyJson,
 } from './plan.js';
 import { Links, type LinkOptions, type NodeLink } from './nodes.js';
 
@@ -184,8 +192,110 @@ async function delNode(links: Links, entry: string, id: string): Promise<void> {
   say('[OK] Node removed.');
 }
 
+/** The highest epoch any of the views holds. */
+function topEpoch(reference: TopologyJson, views: NodeView[]): number {
+  let top = reference.epoch;
+  for (const v of views) if (!('error' in v)) top = Math.max(top, v.topology.epoch);
+  return top;
+}
+
+const POLL_MS = 50;
+
+/**
+ * Moves `ranges` from one master to another with their keys (see the top),
+ * `reference` being what every node holds; the topology after it.
+ */
+async function moveSlots(links: Links, reference: TopologyJson, epoch: number, live: Map<string, NodeLink>, from: ShardJson, to: ShardJson, ranges: [number, number][]): Promise<TopologyJson> {
+  const src = live.get(from.master.id);
+  const dst = live.get(to.master.id);
+  if (src === undefined || dst === undefined) throw new ToolError('both masters of a move must answer');
+  const n = ranges.reduce((k, [a, b]) => k + b - a + 1, 0);
+  say(`>>> Moving ${n} slots (${rangesText(ranges)}) from ${src.addr} to ${dst.addr}`);
+  const started = performance.now();
+  try {
+    await src.migrateSlots(ranges, to.master.host, to.master.port, links.opts.user, links.opts.pass);
+  } catch (e) {
+    throw new ToolError(`${src.addr} refused the move: ${(e as Error).message}`);
+  }
+  let lastReport = started;
+  for (;;) {
+    const m = await src.migration();
+    if (m === null) throw new ToolError(`${src.addr} reports no migration`);
+    if (m.state === 'failed') {
+      const removed = await dst.delKeysInSlots(ranges).catch(() => -1);
+      throw new ToolError(`the move failed (${m.error}); rolled back: the slots stay on ${src.addr}${removed >= 0 ? `, ${removed} copied keys deleted on ${dst.addr}` : ''}`);
+    }
+    if (m.state === 'ready') {
+      say(`    ${m.keysSent} keys (${(m.bytesSent / 1048576).toFixed(1)} MiB) sent in ${((performance.now() - started) / 1000).toFixed(1)} s; switching owners`);
+      break;
+    }
+    if (performance.now() - lastReport >= 1000) {
+      lastReport = performance.now();
+      say(`    ${m.state}: ${m.keysSent} keys sent`);
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  const next = movedTopology(reference, from.master.id, to.master.id, ranges, epoch + 1);
+  // The target first: once it owns the slots the source, still paused, hands clients over with MOVED.
+  await push(next, [dst, src, ...[...live.values()].filter((l) => l !== src && l !== dst)]);
+  return next;
+}
+
+async function reshard(links: Links, entry: string, fromId: string, toId: string, count: number): Promise<void> {
+  const { reference, live } = await consistent(links, entry);
+  const from = reference.shards.find((s) => s.master.id === fromId);
+  const to = reference.shards.find((s) => s.master.id === toId);
+  if (from === undefined) throw new ToolError(`no master ${fromId} in the cluster`);
+  if (to === undefined) throw new ToolError(`no master ${toId} in the cluster`);
+  if (from === to) throw new ToolError('--from and --to name the same master');
+  if (!Number.isInteger(count) || count <= 0) throw new ToolError('--slots must be a positive number');
+  if (count > slotCount(from)) throw new ToolError(`${fromId} owns ${slotCount(from)} slots, fewer than ${count}`);
+  await moveSlots(links, reference, reference.epoch, live, from, to, pickSlots(from, count));
+  say('[OK] Slots moved.');
+}
+
+async function rebalance(links: Links, entry: string, thresholdPct: number): Promise<void> {
+  let { reference, live } = await consistent(links, entry);
+  const moves = rebalanceMoves(reference, thresholdPct);
+  if (moves.length === 0) {
+    say(`[OK] No master is more than ${thresholdPct}% off its share: nothing to move.`);
+    return;
+  }
+  for (const mv of moves) {
+    const from = reference.shards.find((s) => s.master.id === mv.from)!;
+    const to = reference.shards.find((s) => s.master.id === mv.to)!;
+    reference = await moveSlots(links, reference, reference.epoch, live, from, to, pickSlots(from, mv.count));
+    ({ reference, live } = await consistent(links, entry));
+  }
+  say('[OK] Rebalanced.');
+}
+
+/**
+ * A move left half-done (the manager stopped between ready and the push, or
+ * mid-way): finished when the newest topology gives the target the slots
+ * already (the generic fix then brings every node to it), else rolled back.
+ */
+async function settleMoves(reference: TopologyJson, live: Map<string, NodeLink>): Promise<void> {
+  for (const src of live.values()) {
+    const m = await src.migration().catch(() => null);
+    if (m === null || m.state === 'done' || m.state === 'failed') continue;
+    const ranges = parseRangesText(m.ranges);
+    const target = reference.shards.find((s) => `${s.master.host}:${s.master.port}` === m.target);
+    const owner = (slot: number) => reference.shards.find((s) => s.slots.some(([a, b]) => slot >= a && slot <= b));
+    if (target !== undefined && ranges.every(([a]) => owner(a) === target)) {
+      say(`[WARNING] A move of slots ${m.ranges} from ${src.addr} to ${m.target} was left before its last push: finishing it`);
+      continue;
+    }
+    say(`[WARNING] A move of slots ${m.ranges} from ${src.addr} to ${m.target} was left ${m.state}: rolling it back`);
+    await src.cancelMigration();
+    const dst = target === undefined ? undefined : live.get(target.master.id);
+    if (dst !== undefined) say(`    ${await dst.delKeysInSlots(ranges)} copied keys deleted on ${dst.addr}`);
+  }
+}
+
 async function fix(links: Links, entry: string): Promise<void> {
   const { reference, views, live } = await survey(links, entry);
+  await settleMoves(reference, live);
   const problems = checkViews(reference, views);
   if (problems.length === 0) {
     say('[OK] All nodes agree about slots configuration, all slots covered: nothing to fix.');
@@ -196,9 +306,7 @@ async function fix(links: Links, entry: string): Promise<void> {
   const plan = fixTopology(reference, dead);
   if (typeof plan === 'string') throw new ToolError(plan);
   // Above every epoch a live node holds, so each accepts it.
-  let top = plan.topology.epoch - 1;
-  for (const v of views) if (!('error' in v)) top = Math.max(top, v.topology.epoch);
-  plan.topology.epoch = top + 1;
+  plan.topology.epoch = topEpoch(reference, views) + 1;
   if (dead.size > 0) say(`>>> ${dead.size} master(s) do not answer: they leave the cluster`);
   if (plan.moved > 0) say(`>>> ${plan.moved} slots go to the masters that answer; they start empty (the keys that were in them are lost: a cache)`);
   await push(plan.topology, [...live.values()]);
@@ -216,15 +324,18 @@ function linkOptions(o: Record<string, unknown>): LinkOptions {
   };
 }
 
-/** Runs one subcommand with links closed at the end and errors as "[ERR] ..." and exit status 1. */
-function action(run: (links: Links, ...args: string[]) => Promise<void>) {
+/**
+ * Runs one subcommand (its arguments, its own options) with links closed at
+ * the end, and errors as "[ERR] ..." with exit status 1.
+ */
+function action(run: (links: Links, args: string[], opts: Record<string, unknown>) => Promise<void>) {
   return async (...args: unknown[]): Promise<void> => {
     const cmd = args[args.length - 1] as Command;
     const positional = args.slice(0, -2).flat().map(String);
     let links: Links | null = null;
     try {
       links = new Links(linkOptions(cmd.optsWithGlobals()));
-      await run(links, ...positional);
+      await run(links, positional, cmd.opts());
     } catch (e) {
       process.stderr.write(`[ERR] ${(e as Error).message}\n`);
       process.exitCode = 1;
@@ -244,16 +355,25 @@ const program = new Command('kvslab-cluster')
   .option('--timeout <ms>', 'connect and command timeout', '5000');
 
 program.command('create').argument('<nodes...>', 'HOST:PORT of each empty cluster node')
-  .description('make one cluster of empty nodes, the slots split evenly').action(action((l, ...a) => create(l, a)));
+  .description('make one cluster of empty nodes, the slots split evenly').action(action((l, a) => create(l, a)));
 program.command('check').argument('<node>', 'HOST:PORT of any node')
-  .description('exit 0 only when every node holds the same topology and all slots are covered').action(action((l, a) => check(l, a)));
+  .description('exit 0 only when every node holds the same topology and all slots are covered').action(action((l, [a]) => check(l, a)));
 program.command('info').argument('<node>', 'HOST:PORT of any node')
-  .description('keys and slots per master').action(action((l, a) => info(l, a)));
+  .description('keys and slots per master').action(action((l, [a]) => info(l, a)));
 program.command('add-node').argument('<new>', 'HOST:PORT of an empty cluster node').argument('<existing>', 'HOST:PORT of a node of the cluster')
-  .description('add a master that owns no slots yet').action(action((l, a, b) => addNode(l, a, b)));
+  .description('add a master that owns no slots yet').action(action((l, [a, b]) => addNode(l, a, b)));
 program.command('del-node').argument('<existing>', 'HOST:PORT of a node of the cluster').argument('<id>', 'node id of a master without slots')
-  .description('remove a master that owns no slots').action(action((l, a, b) => delNode(l, a, b)));
+  .description('remove a master that owns no slots').action(action((l, [a, b]) => delNode(l, a, b)));
 program.command('fix').argument('<node>', 'HOST:PORT of a node that answers')
-  .description('masters that do not answer leave; their slots go, empty, to the others; every node to one epoch').action(action((l, a) => fix(l, a)));
+  .description('masters that do not answer leave; their slots go, empty, to the others; a half-done move is finished or rolled back; every node to one epoch')
+  .action(action((l, [a]) => fix(l, a)));
+program.command('reshard').argument('<node>', 'HOST:PORT of any node')
+  .requiredOption('--from <id>', 'master to take the slots from').requiredOption('--to <id>', 'master to give them to')
+  .requiredOption('--slots <n>', 'how many slots (its lowest first)')
+  .description('move slots with their keys while clients go on')
+  .action(action((l, [a], o) => reshard(l, a, String(o.from), String(o.to), Number(o.slots))));
+program.command('rebalance').argument('<node>', 'HOST:PORT of any node')
+  .option('--threshold <pct>', 'leave masters alone that are at most this far off their share', '2')
+  .description('move slots until every master has an even share').action(action((l, [a], o) => rebalance(l, a, Number(o.threshold))));
 
 await program.parseAsync(process.argv);

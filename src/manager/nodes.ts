@@ -19,6 +19,17 @@ export interface LinkOptions {
   timeoutMs: number;
 }
 
+/** What KVCLUSTER GETSLOTMIGRATIONS says. */
+export interface Migration {
+  state: string;
+  target: string;
+  /** "a-b,c-d" */
+  ranges: string;
+  keysSent: number;
+  bytesSent: number;
+  error: string;
+}
+
 /** What a node says about itself when it is to join a cluster. */
 export interface NodeFacts {
   id: string;
@@ -73,6 +84,32 @@ export class NodeLink {
     await this.call('KVCLUSTER', 'CONFIG', JSON.stringify(t));
   }
 
+  /** Starts moving `ranges` to host:port (KVCLUSTER MIGRATESLOTS), with these credentials for the target. */
+  async migrateSlots(ranges: [number, number][], host: string, port: number, user?: string, pass?: string): Promise<void> {
+    const auth = pass === undefined ? [] : user === undefined ? ['AUTH', pass] : ['AUTH2', user, pass];
+    await this.call('KVCLUSTER', 'MIGRATESLOTS', 'SLOTSRANGE', ...ranges.flat(), 'TO', host, port, ...auth);
+  }
+
+  /** The latest slot migration from this node, or null before any. */
+  async migration(): Promise<Migration | null> {
+    const r = await this.call('KVCLUSTER', 'GETSLOTMIGRATIONS') as unknown[][];
+    if (r.length === 0) return null;
+    const f = fields(r[0]);
+    return {
+      state: String(f.get('state')), target: String(f.get('target')), ranges: String(f.get('ranges')),
+      keysSent: Number(f.get('keys-sent')), bytesSent: Number(f.get('bytes-sent')), error: String(f.get('error') ?? ''),
+    };
+  }
+
+  async cancelMigration(): Promise<void> {
+    await this.call('KVCLUSTER', 'CANCELSLOTMIGRATIONS');
+  }
+
+  /** Deletes the keys of slots this node does not serve: how many. */
+  async delKeysInSlots(ranges: [number, number][]): Promise<number> {
+    return Number(await this.call('KVCLUSTER', 'DELKEYSINSLOTSRANGE', ...ranges.flat()));
+  }
+
   async keys(): Promise<number> {
     return Number(await this.call('DBSIZE'));
   }
@@ -122,7 +159,7 @@ function fields(flat: unknown[]): Map<string, unknown> {
 export class Links {
   private readonly all: NodeLink[] = [];
 
-  constructor(private readonly opts: LinkOptions) {}
+  constructor(readonly opts: LinkOptions) {}
 
   /** A connected link to host:port; throws (with the address) when it cannot connect. */
   async open(host: string, port: number): Promise<NodeLink> {

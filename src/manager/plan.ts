@@ -173,3 +173,79 @@ export function parseAddr(text: string): { host: string; port: number } | null {
   if (!Number.isInteger(port) || port < 1 || port > 65535) return null;
   return { host, port };
 }
+
+/** The first `n` slots a shard owns, as ranges (what reshard moves). */
+export function pickSlots(shard: ShardJson, n: number): [number, number][] {
+  const out: [number, number][] = [];
+  let left = n;
+  for (const [a, b] of mergeRanges(shard.slots)) {
+    if (left === 0) break;
+    const take = Math.min(left, b - a + 1);
+    out.push([a, a + take - 1]);
+    left -= take;
+  }
+  return out;
+}
+
+/** `t` with `ranges` moved from the master `fromId` to `toId`, at `epoch`. */
+export function movedTopology(t: TopologyJson, fromId: string, toId: string, ranges: [number, number][], epoch: number): TopologyJson {
+  const moving = new Uint8Array(SLOTS);
+  for (const [a, b] of ranges) moving.fill(1, a, b + 1);
+  return {
+    epoch,
+    shards: t.shards.map((s) => {
+      if (s.master.id === fromId) return { ...s, slots: subtractRanges(s.slots, moving) };
+      if (s.master.id === toId) return { ...s, slots: mergeRanges([...s.slots, ...ranges]) };
+      return s;
+    }),
+  };
+}
+
+/** `ranges` without the slots set in `remove`. */
+function subtractRanges(ranges: [number, number][], remove: Uint8Array): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [a, b] of ranges) for (let s = a; s <= b; s++) if (!remove[s]) addSlot(out, s);
+  return mergeRanges(out);
+}
+
+/** One reshard step of a rebalance: `count` slots from one master to another. */
+export interface Move { from: string; to: string; count: number }
+
+/**
+ * rebalance: the moves that bring every master to an even share of the
+ * slots (as evenRanges splits them), the fullest giving to the emptiest
+ * first; none when no master is off its share by more than `thresholdPct`
+ * percent (redis-cli's --cluster-threshold, 2 by default).
+ */
+export function rebalanceMoves(t: TopologyJson, thresholdPct = 2): Move[] {
+  const n = t.shards.length;
+  if (n < 2) return [];
+  const shares = evenRanges(n).map(([a, b]) => b - a + 1);
+  // The bigger shares go to the masters that hold the most already: fewer slots move.
+  const byCount = [...t.shards].sort((x, y) => slotCount(y) - slotCount(x));
+  const balance = byCount.map((s, i) => ({ id: s.master.id, diff: slotCount(s) - shares[i] }));
+  const limit = (SLOTS / n) * (thresholdPct / 100);
+  if (balance.every((b) => Math.abs(b.diff) <= limit)) return [];
+  const moves: Move[] = [];
+  const givers = balance.filter((b) => b.diff > 0);
+  const takers = balance.filter((b) => b.diff < 0);
+  for (const g of givers) {
+    for (const tk of takers) {
+      if (g.diff === 0) break;
+      if (tk.diff === 0) continue;
+      const count = Math.min(g.diff, -tk.diff);
+      moves.push({ from: g.id, to: tk.id, count });
+      g.diff -= count;
+      tk.diff += count;
+    }
+  }
+  return moves;
+}
+
+/** "a-b,c-d" (GETSLOTMIGRATIONS's ranges) as ranges. */
+export function parseRangesText(text: string): [number, number][] {
+  return text.split(',').filter((x) => x !== '').map((r) => {
+    const [a, b] = r.split('-').map(Number);
+    return [a, b ?? a];
+  });
+}

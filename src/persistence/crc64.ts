@@ -77,6 +77,12 @@ export class Crc64 {
   private hi = 0;
   private lo = 0;
 
+  /** Back to the CRC of nothing (a writer used again). */
+  reset(): this {
+    this.hi = this.lo = 0;
+    return this;
+  }
+
   update(buf: Uint8Array, start = 0, end = buf.length): this {
     if (end - start >= WASM_MIN) {
       const k = wasmKernel();

@@ -11,13 +11,34 @@ import { writeValue } from './rdb-save.js';
 import { MemorySink, RdbWriter } from './rdb-writer.js';
 import { TENSOR_MODULE_ID, tensorFromFields } from './tensor-codec.js';
 
-/** DUMP: the value of entry `h`. */
+/**
+ * Payload after payload with one writer: its buffer and LZF table (a quarter
+ * of a MiB, filled for each new writer) are made once, not per key, for
+ * what sends many (MIGRATE, a slot migration).
+ */
+export class DumpWriter {
+  private readonly sink = new MemorySink();
+  private readonly w: RdbWriter;
+
+  constructor(compression: boolean) {
+    this.w = new RdbWriter(this.sink, { compression, checksum: true, bufferSize: WRITER_BYTES });
+  }
+
+  /** DUMP: the value of entry `h`, in a buffer of its own. */
+  payload(db: Db, h: number): Buffer {
+    this.w.reset();
+    writeValue(this.w, db.type(h), db.valueSpan(h));
+    this.w.dumpTrailer();
+    return this.sink.take();
+  }
+}
+
+/** The writer's gathering buffer: most values fit; a bigger one goes to the sink as it is. */
+const WRITER_BYTES = 64 * 1024;
+
+/** DUMP: the value of entry `h` (one payload: DumpWriter for many). */
 export function dumpPayload(db: Db, h: number, compression: boolean): Buffer {
-  const sink = new MemorySink();
-  const w = new RdbWriter(sink, { compression, checksum: true });
-  writeValue(w, db.type(h), db.valueSpan(h));
-  w.dumpTrailer();
-  return sink.take();
+  return new DumpWriter(compression).payload(db, h);
 }
 
 /** RESTORE's reading of a payload: the value, or why not (Redis's two errors, and types kvslab does not hold). */

@@ -282,6 +282,13 @@ export class RdbWriter {
   }
 
   /** For a DUMP payload: the version and the CRC of everything before it, then all is flushed. */
+  /** Starts over: nothing written, the CRC of nothing (a DumpWriter makes payload after payload with one writer). */
+  reset(): void {
+    this.len = 0;
+    this.written = 0;
+    this.crc.reset();
+  }
+
   dumpTrailer(): void {
     this.room(2);
     this.buf.writeUInt16LE(RDB_VERSION, this.len);

@@ -62,6 +62,7 @@ export class Client extends ReplyWriter implements CommandContext, RequestSink {
   /** A watched key changed: EXEC must fail. */
   dirtyCas = false;
   noEvict = false;
+  importStream = false;
   /** CLIENT REPLY: 0 when replies flow normally (the hot path checks only this). */
   replyFlags = 0;
   /** Close once pending replies are written (QUIT, protocol error, CLIENT KILL). */

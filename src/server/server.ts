@@ -214,10 +214,14 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
 
   keyModified(db: Db, key: Buffer): void {
     if (db.watchers > 0) this.watches.touch(db, key);
+    // A slot migration counts as a watcher of its db: it hears of every change.
+    this.cluster?.keyChanged(db, key);
   }
 
   dbModified(db: Db, replacedWith?: Db): void {
     if (db.watchers > 0) this.watches.touchDb(db, replacedWith);
+    this.cluster?.dbChanged(db);
+    if (replacedWith !== undefined) this.cluster?.dbChanged(replacedWith);
   }
 
   /** An entry is evicted: a WATCH on its key fails. */

@@ -114,6 +114,7 @@ export class TestContext extends ReplyWriter implements CommandContext {
   watched: WatchedKey[] = [];
   dirtyCas = false;
   noEvict = false;
+  importStream = false;
   replyFlags = 0;
   closing = false;
   lastCommand = 'NULL';

@@ -7,45 +7,11 @@
 // others, check passes again and a client that was connected all along
 // reaches every slot. Then the same with ACL users and a password.
 
-import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from 'ioredis';
-import { freePort, ROOT, startKvslab, startKvslabOn, type RunningServer } from '../helpers/servers.js';
+import { startKvslab, type RunningServer } from '../helpers/servers.js';
+import { addr, clusterNode, clusterTool as tool, redisCliCheck } from '../helpers/cluster-tool.js';
 import { keyHashSlot } from '../../src/cluster/keyslot.js';
-
-const TOOL = join(ROOT, 'bin', 'kvslab-cluster');
-
-interface Run { code: number; out: string; err: string }
-
-async function tool(...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(TOOL, args, { encoding: 'utf8', timeout: 30_000 });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof x.code === 'number' ? x.code : -1, out: x.stdout ?? '', err: x.stderr ?? '' };
-  }
-}
-
-async function redisCliCheck(port: number, extra: string[] = []): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('redis-cli', [...extra, '--cluster', 'check', `127.0.0.1:${port}`], { encoding: 'utf8' });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: x.code ?? -1, out: x.stdout ?? '', err: x.stderr ?? '' };
-  }
-}
-
-async function clusterNode(extra: string[] = []): Promise<RunningServer> {
-  return startKvslabOn(await freePort(), ['--cluster-enabled', 'yes', '--dir', mkdtempSync(join(tmpdir(), 'kvslab-mgr-')), ...extra]);
-}
-
-const addr = (s: RunningServer) => `127.0.0.1:${s.port}`;
 
 describe('kvslab-cluster', () => {
   const nodes: RunningServer[] = [];

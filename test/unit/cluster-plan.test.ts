@@ -4,8 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import {
-  checkViews, createTopology, evenRanges, fixTopology, mergeRanges, parseAddr, slotCount, unownedRanges, withNode, withoutNode,
-  type NodeAddr, type TopologyJson,
+  checkViews, createTopology, evenRanges, fixTopology, mergeRanges, movedTopology, parseAddr, parseRangesText, pickSlots, rebalanceMoves,
+  slotCount, unownedRanges, withNode, withoutNode, type NodeAddr, type TopologyJson,
 } from '../../src/manager/plan.js';
 
 const node = (i: number): NodeAddr => ({ id: String(i).repeat(40).slice(0, 40).replace(/[^0-9a-f]/g, 'a'), host: '127.0.0.1', port: 7000 + i });
@@ -118,5 +118,54 @@ describe('parseAddr', () => {
     expect(parseAddr('host:0')).toBeNull();
     expect(parseAddr('host')).toBeNull();
     expect(parseAddr(':7000')).toBeNull();
+  });
+});
+
+describe('moving slots', () => {
+  const three = createTopology(1, [1, 2, 3].map(node));
+
+  it('pickSlots takes a master\'s lowest slots, across its ranges', () => {
+    const s = { slots: [[100, 109], [0, 4]] as [number, number][], master: node(1), replicas: [] };
+    expect(pickSlots(s, 3)).toEqual([[0, 2]]);
+    expect(pickSlots(s, 8)).toEqual([[0, 4], [100, 102]]);
+    expect(pickSlots(s, 99)).toEqual([[0, 4], [100, 109]]);
+  });
+
+  it('movedTopology: the ranges leave one master for another at the epoch given; the rest is as it was', () => {
+    const t = movedTopology(three, node(1).id, node(2).id, [[0, 99], [5000, 5460]], 7);
+    expect(t.epoch).toBe(7);
+    expect(t.shards[0].slots).toEqual([[100, 4999]]);
+    expect(t.shards[1].slots).toEqual([[0, 99], [5000, 10922]]);
+    expect(t.shards[2]).toEqual(three.shards[2]);
+    expect(unownedRanges(t)).toEqual([]);
+  });
+
+  it('rebalanceMoves: a new empty master gets its share from the others; a balanced cluster needs none', () => {
+    const four = withNode(three, node(4));
+    const moves = rebalanceMoves(four);
+    expect(moves.every((m) => m.to === node(4).id)).toBe(true);
+    expect(moves.reduce((n, m) => n + m.count, 0)).toBe(4096);
+    let t = four;
+    for (const m of moves) {
+      const from = t.shards.find((s) => s.master.id === m.from)!;
+      t = movedTopology(t, m.from, m.to, pickSlots(from, m.count), t.epoch + 1);
+    }
+    expect(t.shards.map((s) => slotCount(s))).toEqual([4096, 4096, 4096, 4096]);
+    expect(rebalanceMoves(t)).toEqual([]);
+    expect(rebalanceMoves(three)).toEqual([]);
+  });
+
+  it('rebalanceMoves leaves a master alone within the threshold', () => {
+    const skew: TopologyJson = { epoch: 1, shards: [
+      { slots: [[0, 8250]], master: node(1), replicas: [] }, { slots: [[8251, 16383]], master: node(2), replicas: [] },
+    ] };
+    // 59 slots over an even 8192: 0.7% off.
+    expect(rebalanceMoves(skew)).toEqual([]);
+    expect(rebalanceMoves(skew, 0.1)).toEqual([{ from: node(1).id, to: node(2).id, count: 59 }]);
+  });
+
+  it('parseRangesText reads GETSLOTMIGRATIONS\'s ranges', () => {
+    expect(parseRangesText('0-99,5000-5460')).toEqual([[0, 99], [5000, 5460]]);
+    expect(parseRangesText('')).toEqual([]);
   });
 });

@@ -1,0 +1,306 @@
+// Moving slots with their keys to another node while clients go on (the
+// source's side; KVCLUSTER MIGRATESLOTS starts it). Valkey 9's atomic slot
+// migration is the model: the target gets the whole slots first and owns
+// them only when the manager pushes the topology that says so, so a client
+// sees one MOVED per slot and never an ASK window.
+//
+//   walking      a slice at a time between the event loop's turns (as a
+//                BGSAVE's walk), every key of the moving slots goes to the
+//                target as RESTORE key <abs ms> <DUMP payload> REPLACE ABSTTL
+//                over a stream the target reads as an import (no slot check
+//                there). Writes go on here; each key they change is noted.
+//   catching-up  the noted keys are sent again as they are now (or DEL when
+//                gone), round after round, while writes go on.
+//   final        once a round is small, keyed commands on the moving slots
+//                get -TRYAGAIN (clients retry), the last noted keys go, and
+//                every reply of the target is waited for.
+//   ready        the target holds exactly what this node holds for those
+//                slots: the manager pushes the topology that gives them to
+//                the target (target first). Installing it here ends the
+//                export: the moved keys are deleted a slice at a time.
+//
+// A failure (the target's error or silence, FLUSHALL, CANCELSLOTMIGRATIONS)
+// before ready ends the export and commands run again: this node still owns
+// the slots, and the manager deletes what the target got (KVCLUSTER
+// DELKEYSINSLOTSRANGE there). Once ready the export does not give up by
+// itself: the topology may already give the slots to the target, and
+// serving them here again would let both nodes take writes for them. They
+// stay paused until a topology moves them or CANCELSLOTMIGRATIONS (the
+// manager's rollback, or its fix when it stopped half-way) says they stay.
+
+import type { Db } from '../store/db.js';
+import type { ByteSpan } from '../store/types.js';
+import { DumpWriter } from '../persistence/dump-payload.js';
+import { SLOTS, keyHashSlot, spanHashSlot } from './keyslot.js';
+import { PeerStream } from './peer-stream.js';
+
+export type ExportState = 'walking' | 'catching-up' | 'final' | 'ready' | 'done' | 'failed';
+
+export interface ExportOptions {
+  host: string;
+  port: number;
+  /** Inclusive slot ranges to move. */
+  ranges: [number, number][];
+  /** AUTH (password) or AUTH2 (user and password) for the target. */
+  user?: Buffer;
+  password?: Buffer;
+  compression: boolean;
+  /** The target's silence that fails the export. */
+  timeoutMs: number;
+}
+
+/** A slice's share of the loop: at most this long, then commands run. */
+const SLICE_MS = 1;
+/** Bytes the stream may hold unsent before the walk waits for it to drain. */
+const WINDOW_BYTES = 8 * 1024 * 1024;
+/** A round of noted keys this small is sent with writes paused (final). */
+const FINAL_KEYS = 256;
+/** Rounds of noted keys before the pause comes anyway (a write rate the stream cannot catch). */
+const MAX_ROUNDS = 50;
+
+const RESTORE = Buffer.from('RESTORE');
+const REPLACE = Buffer.from('REPLACE');
+const ABSTTL = Buffer.from('ABSTTL');
+const DEL = Buffer.from('DEL');
+const AUTH = Buffer.from('AUTH');
+const KVCLUSTER = Buffer.from('KVCLUSTER');
+const IMPORTSTREAM = Buffer.from('IMPORTSTREAM');
+
+export class SlotExport {
+  state: ExportState = 'walking';
+  error: string | null = null;
+  readonly startedAt = Date.now();
+  /** Keys sent (each RESTORE or DEL), bytes of payload, catch-up rounds. */
+  keysSent = 0;
+  bytesSent = 0;
+  rounds = 0;
+  /** slot -> moving. */
+  readonly moving = new Uint8Array(SLOTS);
+  readonly slotCount: number;
+  private readonly stream: PeerStream;
+  /** Keys changed since they were sent (or before the walk reached them), by their latin1 text. */
+  private dirty = new Map<string, Buffer>();
+  private cursor = 0;
+  private timer: NodeJS.Immediate | null = null;
+  private readonly span: ByteSpan = { buf: Buffer.alloc(0), start: 0, end: 0, block: null };
+  /** Keys handles to send found by the walk's last step (the walk itself must not write). */
+  private readonly found: number[] = [];
+  private readonly dump: DumpWriter;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: ExportOptions,
+    private readonly log: (level: string, msg: string) => void,
+  ) {
+    let n = 0;
+    for (const [a, b] of opts.ranges) for (let s = a; s <= b; s++) if (!this.moving[s]) { this.moving[s] = 1; n++; }
+    this.slotCount = n;
+    this.dump = new DumpWriter(opts.compression);
+    // Every change to a key now reaches keyChanged (the store tells a db's watchers; this is one).
+    db.watchers++;
+    this.stream = new PeerStream(opts.host, opts.port, opts.timeoutMs);
+    if (opts.password !== undefined) this.stream.send(opts.user !== undefined ? [AUTH, opts.user, opts.password] : [AUTH, opts.password]);
+    this.stream.send([KVCLUSTER, IMPORTSTREAM]);
+    this.log('notice', `Migrating ${n} slots to ${this.stream.addr}`);
+    this.schedule();
+  }
+
+  /** host:port of the target. */
+  get target(): string {
+    return `${this.opts.host}:${this.opts.port}`;
+  }
+
+  /** The moving slots as "a-b,c-d". */
+  get rangesText(): string {
+    return this.opts.ranges.map(([a, b]) => `${a}-${b}`).join(',');
+  }
+
+  /** Whether keyed commands on `slot` must wait (TRYAGAIN): the last keys are on their way. */
+  paused(slot: number): boolean {
+    return (this.state === 'final' || this.state === 'ready') && this.moving[slot] === 1;
+  }
+
+  get running(): boolean {
+    return this.state !== 'done' && this.state !== 'failed';
+  }
+
+  /** A key of the db changed (written, expired, evicted, deleted): sent again if its slot moves. */
+  keyChanged(db: Db, key: Buffer): void {
+    if (db !== this.db || !this.running || this.state === 'ready') return;
+    if (this.moving[keyHashSlot(key)] !== 1) return;
+    this.dirty.set(key.toString('latin1'), Buffer.from(key));
+  }
+
+  /** The whole db is about to change (FLUSHDB, FLUSHALL, SWAPDB): what was sent no longer holds. */
+  dbChanged(db: Db): void {
+    if (db === this.db && this.running) this.fail('the database was flushed or swapped during the migration');
+  }
+
+  /** A topology was installed: when it no longer gives this node the moving slots, they have moved. */
+  topologyInstalled(ownsSlot: (slot: number) => boolean): void {
+    if (!this.running) return;
+    let still = false;
+    for (let s = 0; s < SLOTS && !still; s++) if (this.moving[s] === 1 && ownsSlot(s)) still = true;
+    if (still) return;
+    if (this.state !== 'ready') this.log('warning', `The migrating slots were given away before the migration was ready (${this.state})`);
+    this.finish();
+  }
+
+  cancel(): void {
+    if (this.running) this.fail('cancelled');
+  }
+
+  // ---------------------------------------------------------------------------
+
+  private schedule(): void {
+    this.timer = setImmediate(this.slice);
+  }
+
+  private readonly slice = (): void => {
+    this.timer = null;
+    if (!this.running) return;
+    if (this.stream.failure !== null) return this.fail(this.stream.failure);
+    if (this.stream.buffered > WINDOW_BYTES) {
+      this.stream.onDrain(() => this.schedule());
+      return;
+    }
+    const until = performance.now() + SLICE_MS;
+    this.stream.batch(() => {
+      switch (this.state) {
+        case 'walking':
+          return this.walk(until);
+        case 'catching-up':
+          return this.catchUp(until);
+        case 'final':
+          return this.final(until);
+        default:
+      }
+    });
+  };
+
+  private readonly visit = (h: number): void => {
+    const k = this.db.keyInto(h, this.span);
+    if (this.moving[spanHashSlot(k.buf, k.start, k.end)] === 1) this.found.push(h);
+  };
+
+  private walk(until: number): void {
+    const db = this.db;
+    do {
+      this.cursor = db.scanStep(this.cursor, this.visit);
+      for (const h of this.found) this.sendEntry(Buffer.from(db.key(h)), h);
+      this.found.length = 0;
+    } while (this.cursor !== 0 && performance.now() < until && this.stream.buffered <= WINDOW_BYTES);
+    if (this.cursor === 0) {
+      this.state = 'catching-up';
+      this.log('notice', `Migration to ${this.stream.addr}: ${this.keysSent} keys sent, catching up with ${this.dirty.size} changed since`);
+    }
+    this.schedule();
+  }
+
+  /** Sends the noted keys as they are now; true when none is left. */
+  private sendDirty(until: number): boolean {
+    for (const [text, key] of this.dirty) {
+      this.dirty.delete(text);
+      const h = this.db.peek(key);
+      const at = h < 0 ? 0 : this.db.expireAt(h);
+      if (h < 0 || (at !== 0 && at <= this.db.now())) {
+        this.stream.send([DEL, key]);
+        this.keysSent++;
+      } else {
+        this.sendEntry(key, h);
+      }
+      if (performance.now() >= until || this.stream.buffered > WINDOW_BYTES) return this.dirty.size === 0;
+    }
+    return true;
+  }
+
+  private catchUp(until: number): void {
+    if (this.dirty.size <= FINAL_KEYS || this.rounds >= MAX_ROUNDS) {
+      // From here no command changes these slots: what is noted now is the last of it.
+      this.state = 'final';
+      return this.schedule();
+    }
+    const roundEnd = this.sendDirty(until);
+    if (roundEnd) this.rounds++;
+    this.schedule();
+  }
+
+  private final(until: number): void {
+    if (!this.sendDirty(until)) return this.schedule();
+    void this.stream.settled().then(() => {
+      if (!this.running) return;
+      if (this.stream.failure !== null) return this.fail(this.stream.failure);
+      // Expiry or eviction may have noted keys meanwhile: they go first.
+      if (this.dirty.size > 0) return this.schedule();
+      this.state = 'ready';
+      this.log('notice', `Migration to ${this.stream.addr} ready: ${this.keysSent} keys sent in ${this.rounds} rounds; waiting for the topology that gives the target the slots`);
+    });
+  }
+
+  /** RESTORE of entry `h` under `key` (a copy: the entry may move before the socket writes it). */
+  private sendEntry(key: Buffer, h: number): void {
+    const db = this.db;
+    const at = db.expireAtExact(h);
+    if (at !== 0n && at <= BigInt(db.now())) return;
+    const payload = this.dump.payload(db, h);
+    this.stream.send([RESTORE, key, Buffer.from(String(at)), payload, REPLACE, ABSTTL]);
+    this.keysSent++;
+    this.bytesSent += payload.length;
+  }
+
+  private stop(): void {
+    if (this.timer !== null) clearImmediate(this.timer);
+    this.timer = null;
+    this.db.watchers--;
+    this.dirty.clear();
+    this.stream.close();
+  }
+
+  private fail(why: string): void {
+    this.state = 'failed';
+    this.error = why;
+    this.stop();
+    this.log('warning', `Migration of ${this.slotCount} slots to ${this.opts.host}:${this.opts.port} failed: ${why}; the slots stay here`);
+  }
+
+  /** The slots have moved: their keys here are deleted a slice at a time. */
+  private finish(): void {
+    this.state = 'done';
+    this.stop();
+    this.log('notice', `Migration of ${this.slotCount} slots to ${this.opts.host}:${this.opts.port} done: ${this.keysSent} keys sent; deleting them here`);
+    purgeSlots(this.db, this.moving, (n) => this.log('notice', `Deleted ${n} keys of the slots that moved`));
+  }
+}
+
+/**
+ * Deletes the keys of `db` whose slot is set in `slots` (a walk of the db),
+ * `sliceMs` at a time between the event loop's turns (Infinity: at once);
+ * `done` gets how many.
+ */
+export function purgeSlots(db: Db, slots: Uint8Array, done: (deleted: number) => void, sliceMs = SLICE_MS): void {
+  const span: ByteSpan = { buf: Buffer.alloc(0), start: 0, end: 0, block: null };
+  const doomed: Buffer[] = [];
+  let cursor = 0;
+  let deleted = 0;
+  const visit = (h: number): void => {
+    const k = db.keyInto(h, span);
+    if (slots[spanHashSlot(k.buf, k.start, k.end)] === 1) doomed.push(Buffer.from(db.key(h)));
+  };
+  const slice = (): void => {
+    const until = performance.now() + sliceMs;
+    do {
+      cursor = db.scanStep(cursor, visit);
+      // Deleted after the step (the walk itself must not write), by peek: a lookup would pin each one.
+      for (const k of doomed) {
+        const h = db.peek(k);
+        if (h < 0) continue;
+        db.removeEntry(h);
+        deleted++;
+      }
+      doomed.length = 0;
+    } while (cursor !== 0 && performance.now() < until);
+    if (cursor === 0) done(deleted);
+    else setImmediate(slice);
+  };
+  slice();
+}

@@ -1,0 +1,38 @@
+// kvslab-cluster and redis-cli --cluster as the cluster tests run them (the
+// exit status and both outputs, never a throw), and a kvslab started as a
+// cluster node in a directory of its own.
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, ROOT, startKvslabOn, type RunningServer } from './servers.js';
+
+export interface ToolRun { code: number; out: string; err: string }
+
+async function run(file: string, args: string[]): Promise<ToolRun> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(file, args, { encoding: 'utf8', timeout: 120_000 });
+    return { code: 0, out: stdout, err: stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof x.code === 'number' ? x.code : -1, out: x.stdout ?? '', err: x.stderr ?? '' };
+  }
+}
+
+/** bin/kvslab-cluster with these arguments. */
+export function clusterTool(...args: string[]): Promise<ToolRun> {
+  return run(join(ROOT, 'bin', 'kvslab-cluster'), args);
+}
+
+/** redis-cli --cluster check against a node. */
+export function redisCliCheck(port: number): Promise<ToolRun> {
+  return run('redis-cli', ['--cluster', 'check', `127.0.0.1:${port}`]);
+}
+
+export async function clusterNode(extra: string[] = []): Promise<RunningServer> {
+  return startKvslabOn(await freePort(), ['--cluster-enabled', 'yes', '--dir', mkdtempSync(join(tmpdir(), 'kvslab-cluster-node-')), ...extra]);
+}
+
+export const addr = (s: RunningServer): string => `127.0.0.1:${s.port}`;
