@@ -155,14 +155,15 @@ export class ClusterState {
    * The error for a command whose keys all hash to `slot` (Redis's
    * getNodeByQuery without migrations), or null when this node serves it.
    */
-  refusal(slot: number): string | null {
+  refusal(slot: number, write: boolean): string | null {
     const t = this.installed;
     const owner = t.slotOwner[slot];
     if (owner < 0) return ERR_NOT_SERVED;
     if (this.down) return ERR_DOWN;
     if (owner !== this.mine) return t.moved(slot, owner);
-    // The last keys of a migrating slot are on their way: clients retry.
-    if (this.migration !== null && this.migration.paused(slot)) return ERR_TRYAGAIN;
+    // The last keys of a migrating slot are on their way: writes wait (clients retry); reads see what is here, which
+    // is what the target holds too.
+    if (write && this.migration !== null && this.migration.paused(slot)) return ERR_TRYAGAIN;
     return null;
   }
 }

@@ -11,9 +11,9 @@
 //                there). Writes go on here; each key they change is noted.
 //   catching-up  the noted keys are sent again as they are now (or DEL when
 //                gone), round after round, while writes go on.
-//   final        once a round is small, keyed commands on the moving slots
-//                get -TRYAGAIN (clients retry), the last noted keys go, and
-//                every reply of the target is waited for.
+//   final        once a round is small, writes to the moving slots get
+//                -TRYAGAIN (clients retry; reads go on), the last noted keys
+//                go, and every reply of the target is waited for.
 //   ready        the target holds exactly what this node holds for those
 //                slots: the manager pushes the topology that gives them to
 //                the target (target first). Installing it here ends the
@@ -115,7 +115,7 @@ export class SlotExport {
     return this.opts.ranges.map(([a, b]) => `${a}-${b}`).join(',');
   }
 
-  /** Whether keyed commands on `slot` must wait (TRYAGAIN): the last keys are on their way. */
+  /** Whether writes to `slot` must wait (TRYAGAIN): the last keys are on their way. */
   paused(slot: number): boolean {
     return (this.state === 'final' || this.state === 'ready') && this.moving[slot] === 1;
   }

@@ -10,7 +10,7 @@
 
 import type { CommandContext, Handler } from './context.js';
 import { commandKeys, type Command } from './model/command-table.js';
-import { CMD_EXEC, CMD_MOVABLE_KEYS } from './model/flags.js';
+import { CMD_EXEC, CMD_MOVABLE_KEYS, CMD_WRITE } from './model/flags.js';
 import { keyHashSlot } from '../cluster/keyslot.js';
 import { ERR_CROSSSLOT, ERR_NOT_SERVED, type ClusterState } from '../cluster/cluster-state.js';
 
@@ -52,5 +52,11 @@ export function clusterRefusal(cluster: ClusterState, c: CommandContext, cmd: Co
   if (slot === NO_KEY) return null;
   if (slot === CROSS) return ERR_CROSSSLOT;
   if (slot === UNSERVED) return ERR_NOT_SERVED;
-  return cluster.refusal(slot);
+  return cluster.refusal(slot, isWrite(c, cmd));
+}
+
+/** Whether the command writes: EXEC when a queued command does. */
+function isWrite(c: CommandContext, cmd: Command<Handler>): boolean {
+  if ((cmd.flags & CMD_EXEC) === 0) return (cmd.flags & CMD_WRITE) !== 0;
+  return c.multi !== null && c.multi.some((q) => (q.cmd.flags & CMD_WRITE) !== 0);
 }

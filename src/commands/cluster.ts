@@ -20,7 +20,7 @@
 
 import type { CommandContext, Handler } from './context.js';
 import type { CommandDef } from './model/command-table.js';
-import { ACL_CONNECTION, CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_NOSCRIPT, CMD_STALE, CMD_WRITE } from './model/flags.js';
+import { ACL_CONNECTION, CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_NOSCRIPT, CMD_STALE } from './model/flags.js';
 import { replyHelp } from './help.js';
 import { keyHashSlot, SLOTS, spanHashSlot } from '../cluster/keyslot.js';
 import { argIs, ERR_SYNTAX, intOrReply } from './args.js';
@@ -468,7 +468,7 @@ export const clusterCommands: CommandDef<Handler>[] = [
         docs: { summary: 'Marks the connection as a slot migration\'s stream: its commands skip the slot check.', since: '0.1.0', group, complexity: 'O(1)' },
       },
       {
-        name: 'kvcluster|delkeysinslotsrange', arity: -4, flags: ADMIN | CMD_WRITE, handler: inCluster(kvDelKeysInSlotsRange),
+        name: 'kvcluster|delkeysinslotsrange', arity: -4, flags: ADMIN, handler: inCluster(kvDelKeysInSlotsRange),
         docs: { summary: 'Deletes the keys of slots this node does not serve.', since: '0.1.0', group, complexity: 'O(N) where N is the number of keys in the database', syntax: 'start end [start end ...]' },
       },
       {

@@ -193,7 +193,9 @@ describe('a move that goes wrong', () => {
       throw new Error('not ready');
     };
     await ready();
+    // Paused: writes wait (TRYAGAIN), reads see the value, which the target has too.
     expect(await ca.set(key, 'v2').catch((e: Error) => e.message)).toBe('TRYAGAIN Multiple keys request during rehashing of slot');
+    expect(await ca.get(key)).toBe('v1');
     const fixed = await tool('fix', addr(a));
     expect(fixed.code).toBe(0);
     expect(fixed.out).toContain('was left ready: rolling it back');

@@ -105,14 +105,14 @@ describe('cluster state and its config file', () => {
     expect(s.myId).toMatch(/^[0-9a-f]{40}$/);
     expect(readNodeConfig(file)).toEqual({ nodeId: s.myId, currentEpoch: 0, topology: null });
     // Nothing owned yet: every slot is not served.
-    expect(s.refusal(0)).toBe(ERR_NOT_SERVED);
+    expect(s.refusal(0, false)).toBe(ERR_NOT_SERVED);
     const me = s.myId;
     const layout = topo(2, [shard(me, 7000, [[0, 8191]]), shard(B, 7001, [[8192, 16383]])]);
     expect(s.install(layout)).toBeNull();
     expect(s.currentEpoch).toBe(2);
     expect(s.myShard).toBe(0);
-    expect(s.refusal(100)).toBeNull();
-    expect(s.refusal(9000)).toBe('MOVED 9000 127.0.0.1:7001');
+    expect(s.refusal(100, false)).toBeNull();
+    expect(s.refusal(9000, false)).toBe('MOVED 9000 127.0.0.1:7001');
     // The same epoch again, or a lower one: refused, the old topology stays.
     expect(s.install(layout)).toBe('epoch 2 is not above the current epoch 2');
     expect(s.install(topo(1, []))).toBe('epoch 1 is not above the current epoch 2');
@@ -123,7 +123,7 @@ describe('cluster state and its config file', () => {
     const again = ClusterState.open('yes', file, settings);
     expect(again.myId).toBe(me);
     expect(again.currentEpoch).toBe(2);
-    expect(again.refusal(9000)).toBe('MOVED 9000 127.0.0.1:7001');
+    expect(again.refusal(9000, false)).toBe('MOVED 9000 127.0.0.1:7001');
     expect(again.topology.toJSON()).toEqual(s.topology.toJSON());
   });
 
@@ -132,12 +132,12 @@ describe('cluster state and its config file', () => {
     const s = ClusterState.open('yes', join(dir, 'nodes.conf'), settings);
     expect(s.install(topo(1, [shard(s.myId, 7000, [[0, 100]])]))).toBeNull();
     expect(s.isDown).toBe(true);
-    expect(s.refusal(50)).toBe(ERR_DOWN);
-    expect(s.refusal(500)).toBe(ERR_NOT_SERVED);
+    expect(s.refusal(50, false)).toBe(ERR_DOWN);
+    expect(s.refusal(500, false)).toBe(ERR_NOT_SERVED);
     s.configure({ ...settings, requireFullCoverage: false });
     expect(s.isDown).toBe(false);
-    expect(s.refusal(50)).toBeNull();
-    expect(s.refusal(500)).toBe(ERR_NOT_SERVED);
+    expect(s.refusal(50, false)).toBeNull();
+    expect(s.refusal(500, false)).toBe(ERR_NOT_SERVED);
   });
 
   it('refuses a corrupt config file rather than start with a new id', () => {
@@ -152,8 +152,8 @@ describe('cluster state and its config file', () => {
   it('emulated: every slot here, at the announced address; KVCLUSTER CONFIG refused', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kvslab-cluster-'));
     const s = ClusterState.open('emulated', join(dir, 'nodes.conf'), { ...settings, announceIp: '10.1.2.3' });
-    expect(s.refusal(0)).toBeNull();
-    expect(s.refusal(16383)).toBeNull();
+    expect(s.refusal(0, false)).toBeNull();
+    expect(s.refusal(16383, false)).toBeNull();
     expect(s.topology.shards[0].master).toEqual({ id: s.myId, host: '10.1.2.3', port: 7000, tlsPort: 0 });
     expect(s.install(topo(1, []))).toMatch(/needs cluster-enabled yes/);
   });

@@ -328,6 +328,8 @@ export const KEYS_CASES: KeysCase[] = [
   { argv: ['CLUSTER', 'MYID'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
   { argv: ['CLUSTER', 'KEYSLOT', 'k'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
   { argv: ['CLUSTER', 'HELP'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
+  { argv: ['CLUSTER', 'COUNTKEYSINSLOT', '1'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
+  { argv: ['CLUSTER', 'GETKEYSINSLOT', '1', '1'], error: 'ERR The command has no key arguments', source: 'redis-7.0.15' },
   // CLUSTER MYSHARDID (Redis 7.2 has it, keyless; 7.0.15 does not): checked by hand against this syntax.
   { argv: ['CLUSTER', 'MYSHARDID'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand
   { argv: ['READONLY'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand; one word: COMMAND INFO has no key specs (kvslab, Redis)
@@ -335,6 +337,12 @@ export const KEYS_CASES: KeysCase[] = [
   { argv: ['ASKING'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand; one word: COMMAND INFO has no key specs (kvslab, Redis)
   // KVCLUSTER CONFIG json | GETCONFIG | MYID | HELP (kvslab's own, keyless): checked by hand against this syntax.
   { argv: ['KVCLUSTER', 'CONFIG', '{}'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand
+  // KVCLUSTER's slot migration subcommands name slots and nodes, never keys: checked by hand against their syntax.
+  { argv: ['KVCLUSTER', 'MIGRATESLOTS', 'SLOTSRANGE', '0', '1', 'TO', 'h', '1'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand
+  { argv: ['KVCLUSTER', 'GETSLOTMIGRATIONS'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand
+  { argv: ['KVCLUSTER', 'CANCELSLOTMIGRATIONS'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand
+  { argv: ['KVCLUSTER', 'IMPORTSTREAM'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand
+  { argv: ['KVCLUSTER', 'DELKEYSINSLOTSRANGE', '0', '1'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand
   { argv: ['KVCLUSTER', 'GETCONFIG'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand
   { argv: ['KVCLUSTER', 'MYID'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand
   { argv: ['KVCLUSTER', 'HELP'], error: 'ERR The command has no key arguments', source: 'hand' }, // checked by hand

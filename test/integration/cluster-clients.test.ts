@@ -1,0 +1,92 @@
+// The clients people use against a kvslab cluster made by kvslab-cluster
+// create: node-redis createCluster, redis-py RedisCluster (Debian's
+// python3-redis), redis-benchmark --cluster; each writes and reads keys over
+// every node, and the first two go on doing so across a reshard.
+
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCluster } from 'redis';
+import type { RunningServer } from '../helpers/servers.js';
+import { addr, clusterNode, clusterTool as tool } from '../helpers/cluster-tool.js';
+
+const PY = '/usr/bin/python3';
+
+describe('clients on a three-node kvslab cluster', () => {
+  const nodes: RunningServer[] = [];
+
+  beforeAll(async () => {
+    for (let i = 0; i < 3; i++) nodes.push(await clusterNode());
+    expect((await tool('create', ...nodes.map(addr))).code).toBe(0);
+  });
+
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+  });
+
+  it('node-redis createCluster: 3,000 keys over every node, MGET by hash tag, and reads across a reshard', async () => {
+    const c = createCluster({ rootNodes: [{ url: `redis://${addr(nodes[0])}` }] });
+    c.on('error', () => {});
+    await c.connect();
+    try {
+      await Promise.all(Array.from({ length: 3000 }, (_, i) => c.set(`nr:${i}`, `v${i}`)));
+      await c.mSet([['{tag}a', '1'], ['{tag}b', '2']]);
+      expect(await c.mGet(['{tag}a', '{tag}b'])).toEqual(['1', '2']);
+      const sizes = await Promise.all(nodes.map(async (n) => Number(await n.client().dbsize())));
+      expect(sizes.every((s) => s > 800)).toBe(true);
+      // Reads (which never meet TRYAGAIN) while 2,000 slots move.
+      const from = String(await nodes[0].client().call('CLUSTER', 'MYID'));
+      const to = String(await nodes[2].client().call('CLUSTER', 'MYID'));
+      let stop = false;
+      const misses: string[] = [];
+      const reader = (async () => {
+        for (let i = 0; !stop; i = (i + 1) % 3000) {
+          const v = await c.get(`nr:${i}`).catch((e: Error) => `error ${e.message}`);
+          if (v !== `v${i}`) misses.push(`nr:${i}=${v}`);
+        }
+      })();
+      const r = await tool('reshard', addr(nodes[1]), '--from', from, '--to', to, '--slots', '2000');
+      stop = true;
+      await reader;
+      expect(r.code).toBe(0);
+      expect(misses).toEqual([]);
+      for (let i = 0; i < 3000; i += 7) expect(await c.get(`nr:${i}`)).toBe(`v${i}`);
+    } finally {
+      await c.quit();
+    }
+  }, 60_000);
+
+  it('redis-py RedisCluster: discovers the nodes, writes and reads 2,000 keys, pipelines per node', async () => {
+    const script = `
+import sys
+from redis.cluster import RedisCluster
+rc = RedisCluster(host='127.0.0.1', port=int(sys.argv[1]))
+print(len(rc.get_nodes()))
+for i in range(2000):
+    rc.set(f'py:{i}', f'v{i}')
+ok = all(rc.get(f'py:{i}') == f'v{i}'.encode() for i in range(0, 2000, 3))
+p = rc.pipeline()
+for i in range(100):
+    p.incr(f'pyc:{i}')
+print(ok, sum(p.execute()))
+`;
+    const { stdout } = await promisify(execFile)(PY, ['-c', script, String(nodes[1].port)], { encoding: 'utf8' });
+    expect(stdout.trim().split('\n')).toEqual(['3', 'True 100']);
+  }, 60_000);
+
+  it('redis-benchmark --cluster: SET and GET over all three nodes, every request answered', async () => {
+    const out = await new Promise<string>((resolve, reject) => {
+      const p = spawn('redis-benchmark', ['--cluster', '-h', '127.0.0.1', '-p', String(nodes[0].port), '-t', 'set,get', '-n', '30000', '-P', '16', '-q']);
+      let text = '';
+      p.stdout.on('data', (d) => { text += d; });
+      p.stderr.on('data', (d) => { text += d; });
+      p.on('error', reject);
+      p.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`exit ${code}: ${text}`))));
+    });
+    expect(out).toMatch(/Cluster has 3 master nodes/);
+    expect(out).toMatch(/SET: [\d.]+ requests per second/);
+    expect(out).toMatch(/GET: [\d.]+ requests per second/);
+    // Its keys carry a hash tag per node ("key:{tag}:__rand_int__"): each node got its own.
+    for (const n of nodes) expect((await n.client().keys('key:{*}:__rand_int__')).length).toBe(1);
+  }, 60_000);
+});
