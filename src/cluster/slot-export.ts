@@ -32,7 +32,7 @@ import type { Db } from '../store/db.js';
 import type { ByteSpan } from '../store/types.js';
 import { DumpWriter } from '../persistence/dump-payload.js';
 import { SLOTS, keyHashSlot, spanHashSlot } from './keyslot.js';
-import { PeerStream } from './peer-stream.js';
+import { PeerStream, SENT_AS_IS } from './peer-stream.js';
 
 export type ExportState = 'walking' | 'catching-up' | 'final' | 'ready' | 'done' | 'failed';
 
@@ -62,6 +62,7 @@ const RESTORE = Buffer.from('RESTORE');
 const REPLACE = Buffer.from('REPLACE');
 const ABSTTL = Buffer.from('ABSTTL');
 const DEL = Buffer.from('DEL');
+const ZERO = Buffer.from('0');
 const AUTH = Buffer.from('AUTH');
 const KVCLUSTER = Buffer.from('KVCLUSTER');
 const IMPORTSTREAM = Buffer.from('IMPORTSTREAM');
@@ -99,8 +100,11 @@ export class SlotExport {
     // Every change to a key now reaches keyChanged (the store tells a db's watchers; this is one).
     db.watchers++;
     this.stream = new PeerStream(opts.host, opts.port, opts.timeoutMs);
-    if (opts.password !== undefined) this.stream.send(opts.user !== undefined ? [AUTH, opts.user, opts.password] : [AUTH, opts.password]);
-    this.stream.send([KVCLUSTER, IMPORTSTREAM]);
+    const stream = this.stream;
+    stream.batch(() => {
+      if (opts.password !== undefined) stream.send(opts.user !== undefined ? [AUTH, opts.user, opts.password] : [AUTH, opts.password]);
+      stream.send([KVCLUSTER, IMPORTSTREAM]);
+    });
     this.log('notice', `Migrating ${n} slots to ${this.stream.addr}`);
     this.schedule();
   }
@@ -187,7 +191,11 @@ export class SlotExport {
     const db = this.db;
     do {
       this.cursor = db.scanStep(this.cursor, this.visit);
-      for (const h of this.found) this.sendEntry(Buffer.from(db.key(h)), h);
+      // The key as a view (the stream copies it as it encodes the command) unless it is long enough to go as it is.
+      for (const h of this.found) {
+        const key = db.key(h);
+        this.sendEntry(key.length >= SENT_AS_IS ? Buffer.from(key) : key, h);
+      }
       this.found.length = 0;
     } while (this.cursor !== 0 && performance.now() < until && this.stream.buffered <= WINDOW_BYTES);
     if (this.cursor === 0) {
@@ -237,13 +245,13 @@ export class SlotExport {
     });
   }
 
-  /** RESTORE of entry `h` under `key` (a copy: the entry may move before the socket writes it). */
+  /** RESTORE of entry `h` under `key` (encoded at once: a view of the entry's key will do). */
   private sendEntry(key: Buffer, h: number): void {
     const db = this.db;
     const at = db.expireAtExact(h);
     if (at !== 0n && at <= BigInt(db.now())) return;
     const payload = this.dump.payload(db, h);
-    this.stream.send([RESTORE, key, Buffer.from(String(at)), payload, REPLACE, ABSTTL]);
+    this.stream.send([RESTORE, key, at === 0n ? ZERO : Buffer.from(String(at)), payload, REPLACE, ABSTTL]);
     this.keysSent++;
     this.bytesSent += payload.length;
   }

@@ -1,7 +1,6 @@
 // A command as another server reads it (a RESP array of bulk strings), in
 // pieces: each argument's header, the argument itself (not copied: a 32 MiB
-// payload goes out as the buffer it is), its CRLF. For what kvslab sends to
-// other servers: MIGRATE's RESTOREs, a slot migration's stream.
+// payload goes out as the buffer it is), its CRLF: MIGRATE's RESTOREs.
 
 const CRLF = Buffer.from('\r\n');
 
