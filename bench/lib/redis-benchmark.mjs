@@ -44,8 +44,8 @@ export function parseCsv(text) {
  * Runs one redis-benchmark invocation producing exactly one test row.
  * @param {number} port
  * @param {{ clients?: number, requests: number, pipeline?: number, size?: number, keyspace?: number,
- *           tests?: string, command?: string[], timeoutMs?: number }} o
- *   Either `tests` (a -t name such as "get") or `command` (a custom command line).
+ *           tests?: string, command?: string[], timeoutMs?: number, cluster?: boolean }} o
+ *   Either `tests` (a -t name such as "get") or `command` (a custom command line); `cluster`: --cluster.
  * @returns {Promise<BenchRow>}
  */
 export function runBenchmark(port, o) {
@@ -54,6 +54,8 @@ export function runBenchmark(port, o) {
   if (o.size !== undefined) args.push('-d', String(o.size));
   if (o.keyspace !== undefined) args.push('-r', String(o.keyspace));
   if (o.tests) args.push('-t', o.tests);
+  // A cluster: the nodes are found from this one, each key sent to its slot's owner.
+  if (o.cluster) args.push('--cluster');
   if (o.command) args.push(...o.command);
   const [file, ...argv] = [...pinArgs('client'), 'redis-benchmark', ...args];
   return new Promise((resolve, reject) => {

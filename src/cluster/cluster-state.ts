@@ -122,13 +122,13 @@ export class ClusterState {
    * Starts moving slots to another node (see slot-export.ts): every one of
    * them this node's, no other migration running. The reason when it cannot.
    */
-  migrate(db: Db, opts: ExportOptions, log: (level: string, msg: string) => void): string | null {
+  migrate(db: Db, opts: ExportOptions, log: (level: string, msg: string) => void, commands: () => number): string | null {
     if (this.mode !== 'yes') return 'slot migration needs cluster-enabled yes';
     if (this.migration?.running) return 'a slot migration is running already';
     for (const [a, b] of opts.ranges) {
       for (let s = a; s <= b; s++) if (this.installed.slotOwner[s] !== this.mine || this.mine < 0) return `slot ${s} is not served by this node`;
     }
-    this.migration = new SlotExport(db, opts, log);
+    this.migration = new SlotExport(db, opts, log, commands);
     return null;
   }
 

@@ -26,6 +26,7 @@ export class PeerStream {
   failure: string | null = null;
   private waiters: (() => void)[] = [];
   private drainWaiter: (() => void) | null = null;
+  private belowWaiter: { n: number; f: () => void } | null = null;
   private connected = false;
   private stage = Buffer.allocUnsafe(STAGE_BYTES);
   private staged = 0;
@@ -108,6 +109,12 @@ export class PeerStream {
     this.drainWaiter = f;
   }
 
+  /** Calls `f` once at most `n` replies are due (at once when so already, or on failure). */
+  whenPendingAtMost(n: number, f: () => void): void {
+    if (this.outstanding <= n || this.failure !== null) return f();
+    this.belowWaiter = { n, f };
+  }
+
   /** Resolves once every reply due has come (or the stream failed). */
   settled(): Promise<void> {
     if ((this.outstanding === 0 && this.connected) || this.failure !== null) return Promise.resolve();
@@ -120,6 +127,11 @@ export class PeerStream {
       this.outstanding--;
       if (r.type === 0x2d && this.failure === null) this.fail(`${this.addr} answered: ${r.line.toString('latin1')}`);
     }
+    const below = this.belowWaiter;
+    if (below !== null && this.outstanding <= below.n) {
+      this.belowWaiter = null;
+      below.f();
+    }
     if (this.outstanding === 0) this.wake();
   }
 
@@ -129,6 +141,9 @@ export class PeerStream {
     const w = this.drainWaiter;
     this.drainWaiter = null;
     w?.();
+    const below = this.belowWaiter;
+    this.belowWaiter = null;
+    below?.f();
   }
 
   private wake(): void {

@@ -299,7 +299,7 @@ function kvMigrateSlots(c: CommandContext, cluster: ClusterState, argv: Buffer[]
       return c.addError(ERR_SYNTAX);
     }
   }
-  const refused = cluster.migrate(c.db, { host, port, ranges: r.ranges, user, password, compression: c.server.config.bool('rdbcompression'), timeoutMs }, (l, m) => c.server.log(l, m));
+  const refused = cluster.migrate(c.db, { host, port, ranges: r.ranges, user, password, compression: c.server.config.bool('rdbcompression'), timeoutMs }, (l, m) => c.server.log(l, m), () => c.server.stats.totalCommands);
   if (refused !== null) return c.addError(`ERR ${refused}`);
   c.addOk();
 }

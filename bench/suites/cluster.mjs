@@ -1,0 +1,210 @@
+// Cluster mode side by side: three kvslab nodes (made one cluster by
+// bin/kvslab-cluster create) against a three-node Redis Cluster (redis-cli
+// --cluster create), every node of both on the server core, the load on the
+// client core, as in the other suites.
+//
+//   1. redis-benchmark --cluster SET and GET, 64 B, at pipeline 1 and 16; and
+//      one node of the same kind alone (no cluster mode) at pipeline 16, for
+//      the overhead of the cluster against a single node.
+//   2. A reshard of 1,000 slots (0-999) holding 1,000,000 keys (1,000 per
+//      slot, by hash tag, 64 B values) from the first master to the second,
+//      with kvslab-cluster reshard and redis-cli --cluster reshard, while an
+//      ioredis Cluster client keeps 32 GETs and SETs in flight on another
+//      10,000 keys: seconds to move, the load's throughput during the move
+//      against before it, the errors the client saw (its library follows
+//      MOVED, ASK and TRYAGAIN), and keys lost (every node's DBSIZE summed).
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Cluster } from 'ioredis';
+import { RespConn, encode } from '../lib/resp.mjs';
+import { runBenchmark } from '../lib/redis-benchmark.mjs';
+import { startServer } from '../lib/servers.mjs';
+import { ROOT } from '../lib/machine.mjs';
+import { keyHashSlot } from '../../dist/cluster/keyslot.js';
+
+const run = promisify(execFile);
+const MOVE_SLOTS = 1000;
+
+/** A short hash tag for each slot below `n`: keys "{tag}:j" land in that slot. */
+function tagsFor(n) {
+  const tags = new Array(n);
+  let found = 0;
+  for (let i = 0; found < n; i++) {
+    const t = `s${i}`;
+    const s = keyHashSlot(Buffer.from(t));
+    if (s < n && tags[s] === undefined) {
+      tags[s] = t;
+      found++;
+    }
+  }
+  return tags;
+}
+
+/** Starts two more nodes like `first` and makes the three one cluster; the nodes, ids in slot order. */
+async function makeCluster(first) {
+  const kvslab = first.id === 'kvslab';
+  const dirs = [];
+  const args = () => {
+    if (!kvslab) return ['--cluster-enabled', 'yes'];
+    const d = mkdtempSync(join(tmpdir(), 'kvslab-bench-cluster-'));
+    dirs.push(d);
+    return ['--cluster-enabled', 'yes', '--dir', d];
+  };
+  const nodes = [first, await startServer(first.id, { args: args() }), await startServer(first.id, { args: args() })];
+  const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
+  if (kvslab) await run(join(ROOT, 'bin', 'kvslab-cluster'), ['create', ...addrs]);
+  else await run('redis-cli', ['--cluster', 'create', ...addrs, '--cluster-yes']);
+  // Until every node says the cluster is up (Redis's gossip takes a moment).
+  for (const n of nodes) {
+    const c = await RespConn.connect(n.port);
+    for (let i = 0; i < 200 && !String(await c.call('CLUSTER', 'INFO')).includes('cluster_state:ok'); i++) await new Promise((r) => setTimeout(r, 50));
+    c.close();
+  }
+  const ids = [];
+  for (const n of nodes) {
+    const c = await RespConn.connect(n.port);
+    ids.push(String(await c.call('CLUSTER', 'MYID')));
+    c.close();
+  }
+  return { nodes, ids, extra: nodes.slice(1), cleanup: () => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); } };
+}
+
+/** 1,000 keys in each of slots 0..999, straight to their owner (the first master), pipelined. */
+async function loadSlots(port, tags, perSlot) {
+  const c = await RespConn.connect(port);
+  const value = Buffer.alloc(64, 'x');
+  try {
+    for (const tag of tags) {
+      const parts = [];
+      for (let j = 0; j < perSlot; j++) parts.push(encode(['SET', `{${tag}}:${j}`, value]));
+      await c.send(Buffer.concat(parts), perSlot);
+    }
+  } finally {
+    c.close();
+  }
+}
+
+async function totalKeys(nodes) {
+  let n = 0;
+  for (const node of nodes) {
+    const c = await RespConn.connect(node.port);
+    n += Number(await c.call('DBSIZE'));
+    c.close();
+  }
+  return n;
+}
+
+/** GETs and SETs, `depth` in flight, on 10,000 keys, through ioredis's Cluster client; ops counted per window. */
+function clusterLoad(port, depth = 32) {
+  const c = new Cluster([{ host: '127.0.0.1', port }], { redisOptions: { maxRetriesPerRequest: 20 } });
+  c.on('error', () => {});
+  let stopped = false;
+  let ops = 0;
+  const errors = [];
+  const worker = async (w) => {
+    for (let i = w; !stopped; i += depth) {
+      const k = `load:${i % 10_000}`;
+      try {
+        if (i & 1) await c.set(k, 'v');
+        else await c.get(k);
+        ops++;
+      } catch (e) {
+        errors.push(e instanceof Error ? e.message : String(e));
+      }
+    }
+  };
+  const running = Promise.all(Array.from({ length: depth }, (_, w) => worker(w)));
+  return {
+    /** Ops/s over the next `ms`. */
+    async rate(ms) {
+      const o0 = ops;
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, ms));
+      return (ops - o0) / ((performance.now() - t0) / 1000);
+    },
+    snapshot: () => ({ ops, t: performance.now() }),
+    async stop() {
+      stopped = true;
+      await running;
+      c.disconnect();
+      return errors;
+    },
+  };
+}
+
+/** @param {import('../lib/context.mjs').BenchContext} ctx */
+async function suite(ctx) {
+  const requests = ctx.quick ? 200_000 : 2_000_000;
+  const perSlot = ctx.quick ? 100 : 1000;
+  const n = (MOVE_SLOTS * perSlot).toLocaleString('en-US');
+  ctx.settings = {
+    nodes: 3, throughput: `redis-benchmark --cluster -c 50 -n ${requests} -r 1000000 -d 64 -t set,get at -P 1 and -P 16`,
+    reshard: `${MOVE_SLOTS} slots (0-${MOVE_SLOTS - 1}) holding ${n} keys × 64 B, first master to second, under an ioredis Cluster load (32 in flight)`,
+  };
+  const bench = (port, tests, pipeline, cluster) => runBenchmark(port, { tests, requests, pipeline, keyspace: 1_000_000, size: 64, cluster, timeoutMs: 600_000 });
+  const f = {
+    set1: ctx.figure('set-p1', { label: 'SET P1, 3-node cluster', unit: 'req/s', better: 'higher' }),
+    get1: ctx.figure('get-p1', { label: 'GET P1, 3-node cluster', unit: 'req/s', better: 'higher' }),
+    set16: ctx.figure('set-p16', { label: 'SET P16, 3-node cluster', unit: 'req/s', better: 'higher' }),
+    get16: ctx.figure('get-p16', { label: 'GET P16, 3-node cluster', unit: 'req/s', better: 'higher' }),
+    single16: ctx.figure('set-p16-single', { label: 'SET P16, one node without cluster mode', unit: 'req/s', better: 'higher' }),
+    share: ctx.figure('set-p16-cluster-share', { label: 'SET P16, 3-node cluster / one node (same core)', unit: 'x', better: 'higher' }),
+    moveSeconds: ctx.figure('reshard-seconds', { label: `reshard of ${MOVE_SLOTS} slots holding ${n} keys`, unit: 's', better: 'lower' }),
+    moveLoad: ctx.figure('reshard-load-share', { label: 'client ops/s during the reshard / before it', unit: 'x', better: 'higher' }),
+    moveErrors: ctx.figure('reshard-client-errors', { label: 'errors the client saw during the reshard', unit: 'count', better: 'lower', noRatio: true }),
+    moveLost: ctx.figure('reshard-keys-lost', { label: 'keys lost by the reshard', unit: 'count', better: 'lower', noRatio: true }),
+  };
+  const tags = tagsFor(MOVE_SLOTS);
+  await ctx.eachRound(async (srv) => {
+    let single = null;
+    await ctx.measure(srv, [f.single16], async () => [single = (await bench(srv.port, 'set', 16, false)).rps]);
+    await srv.stop();
+    const first = await startServer(srv.id, { args: srv.id === 'kvslab' ? ['--cluster-enabled', 'yes', '--dir', mkdtempSync(join(tmpdir(), 'kvslab-bench-cluster-'))] : ['--cluster-enabled', 'yes'] });
+    const cl = await makeCluster(first);
+    try {
+      await ctx.measure(first, [f.set1, f.get1, f.set16, f.get16, f.share], async () => {
+        const set1 = (await bench(first.port, 'set', 1, true)).rps;
+        const get1 = (await bench(first.port, 'get', 1, true)).rps;
+        const set16 = (await bench(first.port, 'set', 16, true)).rps;
+        const get16 = (await bench(first.port, 'get', 16, true)).rps;
+        return [set1, get1, set16, get16, single ? set16 / single : null];
+      });
+      await ctx.measure(first, [f.moveSeconds, f.moveLoad, f.moveErrors, f.moveLost], async () => {
+        await loadSlots(first.port, tags, perSlot);
+        const load = clusterLoad(first.port);
+        const before = await load.rate(2000);
+        const keys0 = await totalKeys(cl.nodes);
+        const s0 = load.snapshot();
+        const t0 = performance.now();
+        if (srv.id === 'kvslab') {
+          await run(join(ROOT, 'bin', 'kvslab-cluster'), ['reshard', `127.0.0.1:${first.port}`, '--from', cl.ids[0], '--to', cl.ids[1], '--slots', String(MOVE_SLOTS)], { maxBuffer: 64 << 20 });
+        } else {
+          await run('redis-cli', ['--cluster', 'reshard', `127.0.0.1:${first.port}`, '--cluster-from', cl.ids[0], '--cluster-to', cl.ids[1],
+            '--cluster-slots', String(MOVE_SLOTS), '--cluster-yes'], { maxBuffer: 256 << 20 });
+        }
+        const seconds = (performance.now() - t0) / 1000;
+        const s1 = load.snapshot();
+        const errors = await load.stop();
+        // The load's SETs add keys of their own (load:*): counted before and after alike once they all exist.
+        const keys1 = await totalKeys(cl.nodes);
+        const during = (s1.ops - s0.ops) / ((s1.t - s0.t) / 1000);
+        return [seconds, during / before, errors.length, Math.max(0, keys0 - keys1)];
+      });
+    } finally {
+      for (const x of cl.extra) await x.stop();
+      await first.stop();
+      cl.cleanup();
+    }
+  }, { figures: Object.values(f) });
+}
+
+export default {
+  name: 'cluster',
+  description: 'Three kvslab nodes against a three-node Redis Cluster: redis-benchmark --cluster SET/GET at P1 and P16 (and one node alone), a reshard of 1,000 slots holding 1,000,000 keys under an ioredis Cluster load',
+  servers: ['kvslab', 'redis'],
+  run: suite,
+};
