@@ -1,5 +1,9 @@
-// A typed client for the KV.* tensor commands, on an ioredis connection the
-// caller owns. Tensors go in as Buffers or any typed array (sent as a view of
+// A typed client for the KV.* tensor commands, on an ioredis connection (or
+// Cluster) the caller owns. On a Cluster, KV.PREFIX, KV.PIN and KV.MSLICE,
+// whose chunk keys hash to slots all over the cluster, go to every owning
+// node at once, each with its own keys in order (a node runs them when it
+// owns every key it is given), and the answers are combined: one parallel
+// round trip, whatever the number of nodes or chunks. Tensors go in as Buffers or any typed array (sent as a view of
 // the same memory, no copy) and come back as Buffers; asFloat32() and friends
 // view those as typed arrays. ioredis is only a type here: this module has no
 // runtime dependency on it.
@@ -8,7 +12,8 @@
 // K (every layer, token after token), then all of V. A one-layer append or
 // slice is [kv][token][heads * headdim].
 
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { keyHashSlot } from '../cluster/keyslot.js';
 import { DTYPE_SIZE, DTYPES, type DtypeName } from '../tensor/dtype.js';
 
 export type Dtype = DtypeName;
@@ -113,17 +118,98 @@ function createArgs(o: CreateOptions): (string | number | Buffer)[] {
   return a;
 }
 
+/** Keys by the node that owns them: each node's indexes into the caller's list, ascending. */
+type NodeGroups = Map<string, number[]>;
+
 export class KvTensorClient {
-  constructor(readonly redis: Redis) {}
+  constructor(readonly redis: Redis | Cluster) {}
+
+  private get cluster(): Cluster | null {
+    return (this.redis as Cluster).isCluster === true ? (this.redis as Cluster) : null;
+  }
+
+  /**
+   * Where a command on `key` goes: on a Cluster, straight to the master that
+   * owns its slot (ioredis does not know KV.* key positions, and would send
+   * it to any node and follow the MOVED: two round trips); else the connection.
+   * A slot map gone stale meanwhile still works: that node answers MOVED, and
+   * the Cluster's own routing is used from then on for the call.
+   */
+  private on(key: string | Buffer): Pick<Redis, 'call' | 'callBuffer'> {
+    const cluster = this.cluster;
+    if (cluster === null) return this.redis as Redis;
+    const node = cluster.slots[keyHashSlot(typeof key === 'string' ? Buffer.from(key) : key)]?.[0];
+    const r = node === undefined ? undefined : cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === node);
+    if (r === undefined) return cluster as unknown as Redis;
+    const viaCluster = cluster as unknown as Redis;
+    const retry = <A extends unknown[], T>(f: (...a: A) => Promise<T>, g: (...a: A) => Promise<T>) => async (...a: A): Promise<T> => {
+      try {
+        return await f(...a);
+      } catch (e) {
+        if (!/^MOVED /.test((e as Error).message)) throw e;
+        return g(...a);
+      }
+    };
+    return {
+      call: retry(r.call.bind(r), viaCluster.call.bind(viaCluster)),
+      callBuffer: retry(r.callBuffer.bind(r), viaCluster.callBuffer.bind(viaCluster)),
+    } as Pick<Redis, 'call' | 'callBuffer'>;
+  }
+
+  /** Groups `keys` by owning node from the Cluster's slot map; null while it has not got one. */
+  private groups(cluster: Cluster, keys: (string | Buffer)[]): NodeGroups | null {
+    const groups: NodeGroups = new Map();
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      const node = cluster.slots[keyHashSlot(typeof k === 'string' ? Buffer.from(k) : k)]?.[0];
+      if (node === undefined) return null;
+      const g = groups.get(node);
+      if (g) g.push(i);
+      else groups.set(node, [i]);
+    }
+    return groups;
+  }
+
+  /**
+   * Runs `cmd` (its leading arguments, then each node's keys) on every owning
+   * node at once: each node's answer with its group. A stale slot map (a
+   * node answers MOVED after a reshard) is refreshed and the whole call made
+   * again, once.
+   */
+  private async onOwners<T>(cluster: Cluster, cmd: string, lead: (string | number)[], keys: (string | Buffer)[], buffers: boolean): Promise<[number[], T][]> {
+    for (let attempt = 0; ; attempt++) {
+      const groups = this.groups(cluster, keys);
+      const masters = new Map(cluster.nodes('master').map((n) => [`${n.options.host}:${n.options.port}`, n]));
+      try {
+        if (groups === null || [...groups.keys()].some((k) => !masters.has(k))) throw new Error('MOVED (no slot map yet)');
+        return await Promise.all([...groups].map(async ([node, idx]): Promise<[number[], T]> => {
+          const args = [...lead, ...idx.map((i) => keys[i])];
+          const r = masters.get(node)!;
+          return [idx, (await (buffers ? r.callBuffer(cmd, ...args) : r.call(cmd, ...args))) as T];
+        }));
+      } catch (e) {
+        if (attempt > 0 || !/^(MOVED|CLUSTERDOWN)/.test((e as Error).message)) throw e;
+        await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
+      }
+    }
+  }
+
+  /** How many keys exist in a row from the first, from each node's count of its own keys in a row. */
+  private async prefixOnCluster(cluster: Cluster, cmd: 'KV.PREFIX' | 'KV.PIN', lead: (string | number)[], keys: (string | Buffer)[]): Promise<number> {
+    let prefix = keys.length;
+    // The first key missing over all nodes is, on its node, the first of that node's own keys that is missing.
+    for (const [idx, count] of await this.onOwners<number>(cluster, cmd, lead, keys, false)) if (count < idx.length) prefix = Math.min(prefix, idx[count]);
+    return prefix;
+  }
 
   /** KV.CREATE: an empty tensor. False when `nx` is set and the key exists. */
   async create(key: string | Buffer, shape: Shape, opts: CreateOptions = {}): Promise<boolean> {
-    return (await this.redis.call('KV.CREATE', key, ...shapeArgs(shape), ...createArgs(opts))) !== null;
+    return (await this.on(key).call('KV.CREATE', key, ...shapeArgs(shape), ...createArgs(opts))) !== null;
   }
 
   /** KV.PUT: a whole tensor, every layer; returns its tokens, null when `nx` is set and the key exists. */
   async put(key: string | Buffer, data: TensorData, shape: Shape, opts: CreateOptions = {}): Promise<number | null> {
-    return (await this.redis.call('KV.PUT', key, toBuffer(data), ...shapeArgs(shape), ...createArgs(opts))) as number | null;
+    return (await this.on(key).call('KV.PUT', key, toBuffer(data), ...shapeArgs(shape), ...createArgs(opts))) as number | null;
   }
 
   /** KV.APPEND: adds tokens to every layer, or to one; returns the committed length (tokens in every layer). */
@@ -132,7 +218,7 @@ export class KvTensorClient {
     if (opts.layer !== undefined) a.push('LAYER', opts.layer);
     if (opts.at !== undefined) a.push('AT', opts.at);
     if (opts.create !== undefined) a.push('CREATE', ...shapeArgs(opts.create));
-    return (await this.redis.call('KV.APPEND', ...a)) as number;
+    return (await this.on(key).call('KV.APPEND', ...a)) as number;
   }
 
   /** KV.SLICE: tokens [start, end) of all layers, one layer, or layers [from, to); null when the key is missing. */
@@ -140,35 +226,48 @@ export class KvTensorClient {
     const a: (string | number | Buffer)[] = [key, start, end];
     if ('layers' in opts) a.push('LAYERS', opts.layers[0], opts.layers[1]);
     else if (opts.layer !== undefined) a.push('LAYER', opts.layer);
-    return (await this.redis.callBuffer('KV.SLICE', ...a)) as Buffer | null;
+    return (await this.on(key).callBuffer('KV.SLICE', ...a)) as Buffer | null;
   }
 
   /** KV.MSLICE: tokens [start, end) of each key, all layers; stops at the first missing key. */
   async mslice(keys: (string | Buffer)[], start: number, end: number): Promise<Buffer[]> {
     if (keys.length === 0) return [];
-    return (await this.redis.callBuffer('KV.MSLICE', start, end, ...keys)) as Buffer[];
+    const cluster = this.cluster;
+    if (cluster === null) return (await this.redis.callBuffer('KV.MSLICE', start, end, ...keys)) as Buffer[];
+    // Each node's slices stop at its first missing key; in the caller's order they stop at the first over all.
+    const at = new Array<Buffer | undefined>(keys.length);
+    let prefix = keys.length;
+    for (const [idx, slices] of await this.onOwners<Buffer[]>(cluster, 'KV.MSLICE', [start, end], keys, true)) {
+      slices.forEach((s, j) => { at[idx[j]] = s; });
+      if (slices.length < idx.length) prefix = Math.min(prefix, idx[slices.length]);
+    }
+    return at.slice(0, prefix) as Buffer[];
   }
 
   /** KV.PREFIX: how many of `keys` exist in a row from the first. */
   async prefix(keys: (string | Buffer)[]): Promise<number> {
     if (keys.length === 0) return 0;
+    const cluster = this.cluster;
+    if (cluster !== null) return this.prefixOnCluster(cluster, 'KV.PREFIX', [], keys);
     return (await this.redis.call('KV.PREFIX', ...keys)) as number;
   }
 
-  /** KV.PIN: as prefix(), and keeps the counted keys from eviction for `ms` milliseconds. */
+  /** KV.PIN: as prefix(), and keeps the counted keys from eviction for `ms` milliseconds (on a Cluster each node leases its own). */
   async pin(ms: number, keys: (string | Buffer)[]): Promise<number> {
     if (keys.length === 0) return 0;
+    const cluster = this.cluster;
+    if (cluster !== null) return this.prefixOnCluster(cluster, 'KV.PIN', [ms], keys);
     return (await this.redis.call('KV.PIN', ms, ...keys)) as number;
   }
 
   /** KV.LEN: the committed length, 0 when the key is missing. */
   async len(key: string | Buffer): Promise<number> {
-    return (await this.redis.call('KV.LEN', key)) as number;
+    return (await this.on(key).call('KV.LEN', key)) as number;
   }
 
   /** KV.INFO: shape, lengths and sizes; null when the key is missing. */
   async info(key: string | Buffer): Promise<TensorInfo | null> {
-    const r = (await this.redis.call('KV.INFO', key)) as unknown[] | Record<string, unknown> | null;
+    const r = (await this.on(key).call('KV.INFO', key)) as unknown[] | Record<string, unknown> | null;
     if (r === null) return null;
     // RESP2 gives a flat array of names and values, RESP3 a map (which ioredis may hand over as an object).
     const m = new Map<string, unknown>();
@@ -193,11 +292,11 @@ export class KvTensorClient {
 
   /** KV.META: the META blob (empty when none was given); null when the key is missing. */
   async meta(key: string | Buffer): Promise<Buffer | null> {
-    return (await this.redis.callBuffer('KV.META', key)) as Buffer | null;
+    return (await this.on(key).callBuffer('KV.META', key)) as Buffer | null;
   }
 
   /** KV.TRUNCATE: keeps the first `length` tokens of every layer; returns the committed length (0 when missing). */
   async truncate(key: string | Buffer, length: number): Promise<number> {
-    return (await this.redis.call('KV.TRUNCATE', key, length)) as number;
+    return (await this.on(key).call('KV.TRUNCATE', key, length)) as number;
   }
 }

@@ -146,6 +146,11 @@ export class ClusterState {
     writeNodeConfig(this.configFile, { nodeId: this.myId, currentEpoch: this.epoch, topology: this.mode === 'yes' && this.installed.shards.length > 0 ? this.installed : null });
   }
 
+  /** Whether this node's shard owns `slot`. */
+  ownsSlot(slot: number): boolean {
+    return this.mine >= 0 && this.installed.slotOwner[slot] === this.mine;
+  }
+
   /** Whether no shard owns `slot` (Redis answers that for the first key, before looking at the others). */
   unowned(slot: number): boolean {
     return this.installed.slotOwner[slot] < 0;
@@ -155,12 +160,12 @@ export class ClusterState {
    * The error for a command whose keys all hash to `slot` (Redis's
    * getNodeByQuery without migrations), or null when this node serves it.
    */
-  refusal(slot: number, write: boolean): string | null {
+  refusal(slot: number, write: boolean, tls: boolean): string | null {
     const t = this.installed;
     const owner = t.slotOwner[slot];
     if (owner < 0) return ERR_NOT_SERVED;
     if (this.down) return ERR_DOWN;
-    if (owner !== this.mine) return t.moved(slot, owner);
+    if (owner !== this.mine) return t.moved(slot, owner, tls);
     // The last keys of a migrating slot are on their way: writes wait (clients retry); reads see what is here, which
     // is what the target holds too.
     if (write && this.migration !== null && this.migration.paused(slot)) return ERR_TRYAGAIN;

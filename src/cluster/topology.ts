@@ -60,8 +60,9 @@ export class Topology {
   readonly assigned: number;
   /** Every owned run of slots in slot order, contiguous runs of one shard merged. */
   readonly ranges: readonly SlotRange[];
-  /** " host:port" of each shard's master: a MOVED reply is "MOVED <slot>" and this. */
+  /** " host:port" of each shard's master: a MOVED reply is "MOVED <slot>" and this; for TLS clients its TLS port, when it has one. */
   private readonly movedSuffix: readonly string[];
+  private readonly movedTlsSuffix: readonly string[];
 
   constructor(readonly epoch: number, readonly shards: readonly Shard[], slotOwner: Int16Array) {
     this.slotOwner = slotOwner;
@@ -78,6 +79,7 @@ export class Topology {
     this.assigned = assigned;
     this.ranges = ranges;
     this.movedSuffix = shards.map((sh) => ` ${sh.master.host}:${sh.master.port}`);
+    this.movedTlsSuffix = shards.map((sh) => ` ${sh.master.host}:${sh.master.tlsPort || sh.master.port}`);
   }
 
   /** The index of the shard whose master is `nodeId`, or -1. */
@@ -85,9 +87,9 @@ export class Topology {
     return this.shards.findIndex((s) => s.master.id === nodeId);
   }
 
-  /** The MOVED error (without the '-') for a slot owned by shard `shard`. */
-  moved(slot: number, shard: number): string {
-    return `MOVED ${slot}${this.movedSuffix[shard]}`;
+  /** The MOVED error (without the '-') for a slot owned by shard `shard`; `tls`: the client is on TLS (as Redis's with tls-cluster). */
+  moved(slot: number, shard: number, tls: boolean): string {
+    return `MOVED ${slot}${(tls ? this.movedTlsSuffix : this.movedSuffix)[shard]}`;
   }
 
   /** The topology in the JSON format above (KVCLUSTER GETCONFIG, the cluster config file). */

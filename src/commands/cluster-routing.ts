@@ -5,8 +5,10 @@
 // the slot is computed over the argument's bytes in place), the key specs
 // (commandKeys) otherwise. EXEC checks the whole queue as one request.
 //
-// KV.PREFIX, KV.PIN and KV.MSLICE name many chunk keys; for now they follow
-// the same CROSSSLOT rule (their cluster semantics come with the cluster-aware client).
+// KV.PREFIX, KV.PIN and KV.MSLICE name many chunk keys, which hash to many
+// slots: they run when this node owns every one (no CROSSSLOT), and get
+// MOVED for the first it does not (the command table's slotsOfThisNode);
+// the cluster-aware client (src/client/kv.ts) sends each node its own keys.
 
 import type { CommandContext, Handler } from './context.js';
 import { commandKeys, type Command } from './model/command-table.js';
@@ -27,8 +29,30 @@ function foldKey(cluster: ClusterState, key: Buffer, slot: number): number {
   return s === slot ? slot : CROSS;
 }
 
+/**
+ * A slotsOfThisNode command's keys: the first key's slot when this node owns
+ * every one (so the refusal is none), else the first slot it does not own
+ * (MOVED there), UNSERVED for an unowned one.
+ */
+function foldOwnKeys(cluster: ClusterState, cmd: Command<Handler>, argv: readonly Buffer[]): number {
+  const keys = commandKeys(cmd, argv);
+  let first = NO_KEY;
+  for (let i = 0; i < keys.length; i++) {
+    const s = keyHashSlot(argv[keys[i].pos]);
+    if (cluster.unowned(s)) return UNSERVED;
+    if (!cluster.ownsSlot(s)) return s;
+    if (first === NO_KEY) first = s;
+  }
+  return first;
+}
+
 /** The slot so far combined with every key of one command line. */
 function foldCommand(cluster: ClusterState, cmd: Command<Handler>, argv: readonly Buffer[], slot: number): number {
+  if (cmd.slotsOfThisNode) {
+    const s = foldOwnKeys(cluster, cmd, argv);
+    if (s < 0 || slot === NO_KEY) return s === NO_KEY ? slot : s;
+    return s === slot ? slot : CROSS;
+  }
   if ((cmd.flags & CMD_MOVABLE_KEYS) === 0) {
     const range = cmd.legacyRange;
     const first = range[0];
@@ -52,7 +76,7 @@ export function clusterRefusal(cluster: ClusterState, c: CommandContext, cmd: Co
   if (slot === NO_KEY) return null;
   if (slot === CROSS) return ERR_CROSSSLOT;
   if (slot === UNSERVED) return ERR_NOT_SERVED;
-  return cluster.refusal(slot, isWrite(c, cmd));
+  return cluster.refusal(slot, isWrite(c, cmd), c.tls);
 }
 
 /** Whether the command writes: EXEC when a queued command does. */

@@ -65,11 +65,16 @@ function shardsWithMe(cluster: ClusterState): readonly Shard[] {
   return [...shards, { id: derivedShardId(cluster.myId), master: cluster.myself(), ranges: [] }];
 }
 
+/** The port a client should use: the TLS port for a client on TLS when the node has one (Redis's with tls-cluster). */
+function portFor(c: CommandContext, node: ClusterNode): number {
+  return c.tls && node.tlsPort ? node.tlsPort : node.port;
+}
+
 /** [host, port, id, {extra metadata}] (Redis's addNodeToNodeReply with the IP as preferred endpoint). */
 function replyNode(c: CommandContext, node: ClusterNode): void {
   c.addArrayLen(4);
   c.addBulkString(hostOf(c, node));
-  c.addInt(node.port);
+  c.addInt(portFor(c, node));
   c.addBulkString(node.id);
   c.addMapLen(0);
 }
@@ -125,7 +130,7 @@ function nodes(c: CommandContext, cluster: ClusterState): void {
     const n = sh.master;
     const me = n.id === cluster.myId;
     const ranges = sh.ranges.map(([a, b]) => (a === b ? ` ${a}` : ` ${a}-${b}`)).join('');
-    text += `${n.id} ${hostOf(c, n)}:${n.port}@0 ${me ? 'myself,master' : 'master'} - 0 0 ${sh.ranges.length > 0 ? epoch : 0} connected${ranges}\n`;
+    text += `${n.id} ${hostOf(c, n)}:${portFor(c, n)}@0 ${me ? 'myself,master' : 'master'} - 0 0 ${sh.ranges.length > 0 ? epoch : 0} connected${ranges}\n`;
   }
   c.addVerbatim(text);
 }

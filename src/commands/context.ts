@@ -48,6 +48,8 @@ export interface CommandContext extends ReplyWriter {
   readonly laddr: string;
   /** Connected over loopback or the unix socket (protected features' "local"). */
   readonly local: boolean;
+  /** Connected to the TLS port: cluster replies name the nodes' TLS ports. */
+  readonly tls: boolean;
   readonly createdAt: number;
 
   // Authentication

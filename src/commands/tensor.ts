@@ -556,7 +556,7 @@ export const tensorCommands: CommandDef<Handler>[] = [
     docs: { summary: 'Returns tokens [start, end) of all layers, one layer, or a range of layers of a KV tensor.', since: '0.1.0', group, complexity: 'O(N) in the bytes returned', syntax: 'key start end [LAYER layer | LAYERS from to]' },
   },
   {
-    name: 'kv.mslice', arity: -4, flags: CMD_READONLY, acl: ACL_KVTENSOR, keySpecs: [keysFrom(3, KS_RO | KS_ACCESS)], handler: kvmslice,
+    name: 'kv.mslice', arity: -4, flags: CMD_READONLY, acl: ACL_KVTENSOR, keySpecs: [keysFrom(3, KS_RO | KS_ACCESS)], handler: kvmslice, slotsOfThisNode: true,
     docs: { summary: 'Returns tokens [start, end) of several KV tensors, stopping at the first missing key.', since: '0.1.0', group, complexity: 'O(N) in the bytes returned', syntax: 'start end key [key ...]' },
   },
   {
@@ -576,11 +576,11 @@ export const tensorCommands: CommandDef<Handler>[] = [
     docs: { summary: 'Drops the tokens of a KV tensor from a position on; returns the committed length.', since: '0.1.0', group, complexity: 'O(N) in the bytes kept when the tensor shrinks, else O(L)', syntax: 'key length' },
   },
   {
-    name: 'kv.prefix', arity: -2, flags: CMD_READONLY | CMD_FAST, acl: ACL_KVTENSOR, keySpecs: [keysFrom(1, KS_RO)], handler: kvprefix,
+    name: 'kv.prefix', arity: -2, flags: CMD_READONLY | CMD_FAST, acl: ACL_KVTENSOR, keySpecs: [keysFrom(1, KS_RO)], handler: kvprefix, slotsOfThisNode: true,
     docs: { summary: 'Counts how many of the given keys exist in a row from the first.', since: '0.1.0', group, complexity: 'O(N) in the keys looked at', syntax: 'key [key ...]' },
   },
   {
-    name: 'kv.pin', arity: -3, flags: CMD_READONLY | CMD_FAST, acl: ACL_KVTENSOR, keySpecs: [keysFrom(2, KS_RO)], handler: kvpin,
+    name: 'kv.pin', arity: -3, flags: CMD_READONLY | CMD_FAST, acl: ACL_KVTENSOR, keySpecs: [keysFrom(2, KS_RO)], handler: kvpin, slotsOfThisNode: true,
     docs: { summary: 'Counts the keys that exist in a row from the first and keeps them from eviction for a while.', since: '0.1.0', group, complexity: 'O(N) in the keys looked at', syntax: 'milliseconds key [key ...]' },
   },
 ];

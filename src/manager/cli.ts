@@ -66,6 +66,7 @@ async function joinable(links: Links, text: string): Promise<{ link: NodeLink; a
     throw new ToolError(`${link.addr}: ${msg}`);
   }
   if (facts.keys > 0 || facts.topology.shards.length > 0) throw notEmpty(link.addr);
+  link.label = `${facts.addr.host}:${facts.addr.port}`;
   return { link, addr: facts.addr, epoch: facts.topology.epoch };
 }
 
@@ -97,6 +98,11 @@ async function survey(links: Links, entry: string): Promise<{ reference: Topolog
     throw new ToolError(`${first.addr}: ${e.message}`);
   });
   if (reference.shards.length === 0) throw new ToolError(`${first.addr} is not part of a cluster (no topology installed)`);
+  // Over --tls a node is reached at its TLS port; it is named by its topology address all the same.
+  const connectPort = (m: NodeAddr) => (links.opts.tls && m['tls-port'] ? m['tls-port'] : m.port);
+  const firstId = await first.myId().catch(() => '');
+  const firstShard = reference.shards.find((s) => s.master.id === firstId);
+  if (firstShard !== undefined) first.label = `${firstShard.master.host}:${firstShard.master.port}`;
   const live = new Map<string, NodeLink>();
   const views = new Map<string, NodeView>();
   // Until no view names a newer topology than the reference.
@@ -104,7 +110,8 @@ async function survey(links: Links, entry: string): Promise<{ reference: Topolog
     for (const s of reference.shards) {
       const addr = `${s.master.host}:${s.master.port}`;
       if (views.has(addr)) continue;
-      const link = addr === first.addr ? first : await links.tryOpen(s.master.host, s.master.port);
+      const link = addr === first.label ? first : await links.tryOpen(s.master.host, connectPort(s.master));
+      if (link !== null) link.label = addr;
       const view: NodeView = link === null ? { addr, error: 'no connection' } : await link.view();
       views.set(addr, view);
       if (link !== null && !('error' in view)) live.set(view.id, link);

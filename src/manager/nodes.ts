@@ -41,6 +41,11 @@ export interface NodeFacts {
 
 export class NodeLink {
   private readonly r: Redis;
+  /**
+   * The node's address in the topology (host and plain port), which check
+   * compares: over --tls the connection goes to its TLS port instead.
+   */
+  label: string;
 
   constructor(readonly host: string, readonly port: number, opts: LinkOptions) {
     this.r = new Redis({
@@ -58,6 +63,7 @@ export class NodeLink {
     });
     // Connection errors surface through the commands that fail.
     this.r.on('error', () => {});
+    this.label = `${host}:${port}`;
   }
 
   get addr(): string {
@@ -137,9 +143,9 @@ export class NodeLink {
   /** What the node says of the cluster, or why it could not say. */
   async view(): Promise<NodeView> {
     try {
-      return { addr: this.addr, id: await this.myId(), topology: await this.topology() };
+      return { addr: this.label, id: await this.myId(), topology: await this.topology() };
     } catch (e) {
-      return { addr: this.addr, error: (e as Error).message };
+      return { addr: this.label, error: (e as Error).message };
     }
   }
 

@@ -72,6 +72,7 @@ export class Client extends ReplyWriter implements CommandContext, RequestSink {
   readonly laddr: string;
   /** Connected through the unix socket (CLIENT LIST flag U). */
   readonly unix: boolean;
+  readonly tls: boolean;
 
   readonly socket: Socket;
 
@@ -90,6 +91,7 @@ export class Client extends ReplyWriter implements CommandContext, RequestSink {
     this.db = server.store.dbs[0];
     server.acl.resetSession(this);
     this.unix = unixPath !== null;
+    this.tls = (accepted as { encrypted?: boolean }).encrypted === true;
     this.addr = unixPath ?? `${socket.remoteAddress}:${socket.remotePort}`;
     this.laddr = unixPath ?? `${socket.localAddress}:${socket.localPort}`;
     const config = server.config;

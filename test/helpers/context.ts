@@ -106,6 +106,7 @@ export class TestContext extends ReplyWriter implements CommandContext {
   readonly addr = '127.0.0.1:1';
   readonly laddr = '127.0.0.1:6379';
   readonly local = true;
+  readonly tls = false;
   readonly createdAt = Date.now();
   user!: AclUser;
   authenticated = false;

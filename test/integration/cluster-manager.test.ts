@@ -7,9 +7,13 @@
 // others, check passes again and a client that was connected all along
 // reaches every slot. Then the same with ACL users and a password.
 
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from 'ioredis';
-import { startKvslab, type RunningServer } from '../helpers/servers.js';
+import { freePort, startKvslab, type RunningServer } from '../helpers/servers.js';
 import { addr, clusterNode, clusterTool as tool, redisCliCheck } from '../helpers/cluster-tool.js';
 import { keyHashSlot } from '../../src/cluster/keyslot.js';
 
@@ -126,6 +130,36 @@ describe('kvslab-cluster with ACL', () => {
       expect(ok.code).toBe(0);
       const check = await tool('--user', 'admin', '--pass', 'secret', 'check', addr(nodes[0]));
       expect(check.code).toBe(0);
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+    }
+  }, 60_000);
+});
+
+describe('kvslab-cluster over TLS', () => {
+  it('--tls --cacert creates a cluster through the nodes\' TLS ports; clients on TLS are sent to TLS ports, the others to plain ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvslab-cluster-tls-'));
+    // One self-signed certificate for 127.0.0.1, its own CA.
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'n.key', '-out', 'n.crt',
+      '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir, stdio: 'ignore' });
+    const tlsArgs = async () => ['--tls-port', String(await freePort()), '--tls-cert-file', join(dir, 'n.crt'), '--tls-key-file', join(dir, 'n.key'),
+      '--tls-ca-cert-file', join(dir, 'n.crt'), '--tls-auth-clients', 'no'];
+    const nodes = [await clusterNode(await tlsArgs()), await clusterNode(await tlsArgs())];
+    try {
+      const tlsPorts = await Promise.all(nodes.map(async (n) => Number((await n.client().config('GET', 'tls-port') as string[])[1])));
+      const created = await tool('--tls', '--cacert', join(dir, 'n.crt'), 'create', ...tlsPorts.map((p) => `127.0.0.1:${p}`));
+      expect(created.err).toBe('');
+      expect(created.code).toBe(0);
+      const t = JSON.parse(String(await nodes[0].client().call('KVCLUSTER', 'GETCONFIG')));
+      expect(t.shards.map((s: { master: { port: number; 'tls-port': number } }) => [s.master.port, s.master['tls-port']])).toEqual(nodes.map((n, i) => [n.port, tlsPorts[i]]));
+      const tlsCli = (args: string[]) => execFileSync('redis-cli', ['--tls', '--cacert', join(dir, 'n.crt'), '-p', String(tlsPorts[0]), ...args], { encoding: 'utf8' });
+      // foo's slot (12182) is on the second node.
+      expect(tlsCli(['GET', 'foo']).trim()).toBe(`MOVED 12182 127.0.0.1:${tlsPorts[1]}`);
+      expect(await nodes[0].client().get('foo').catch((e: Error) => e.message)).toBe(`MOVED 12182 127.0.0.1:${nodes[1].port}`);
+      expect(tlsCli(['CLUSTER', 'NODES'])).toContain(`127.0.0.1:${tlsPorts[1]}@0 master`);
+      expect(tlsCli(['-c', 'SET', 'foo', 'bar']).trim()).toBe('OK');
+      expect(await nodes[1].client().get('foo')).toBe('bar');
+      expect((await tool('--tls', '--cacert', join(dir, 'n.crt'), 'check', `127.0.0.1:${tlsPorts[1]}`)).code).toBe(0);
     } finally {
       await Promise.all(nodes.map((n) => n.stop()));
     }

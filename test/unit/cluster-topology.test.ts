@@ -30,6 +30,13 @@ function parsed(text: string): Topology {
 const THREE = topo(3, [shard(A, 7000, [[0, 5460]]), shard(B, 7001, [[5461, 10922]]), shard(C, 7002, [[10923, 16383]])]);
 
 describe('parseTopology', () => {
+  it('a node with a tls-port: MOVED names it to clients on TLS, the plain port to the others', () => {
+    const t = parsed(JSON.stringify({ epoch: 1, shards: [{ slots: [[0, 16383]], master: { id: A, host: '10.0.0.1', port: 7000, 'tls-port': 7100 } }] }));
+    expect(t.moved(5, 0, false)).toBe('MOVED 5 10.0.0.1:7000');
+    expect(t.moved(5, 0, true)).toBe('MOVED 5 10.0.0.1:7100');
+    expect(t.shards[0].master.tlsPort).toBe(7100);
+  });
+
   it('accepts three shards splitting the slots, with a slot -> shard map and MOVED texts', () => {
     const t = parsed(THREE);
     expect(t.epoch).toBe(3);
@@ -37,7 +44,9 @@ describe('parseTopology', () => {
     expect(t.slotOwner.length).toBe(16384);
     expect([t.slotOwner[0], t.slotOwner[5460], t.slotOwner[5461], t.slotOwner[16383]]).toEqual([0, 0, 1, 2]);
     expect(t.ranges).toEqual([{ start: 0, end: 5460, shard: 0 }, { start: 5461, end: 10922, shard: 1 }, { start: 10923, end: 16383, shard: 2 }]);
-    expect(t.moved(12739, 2)).toBe('MOVED 12739 127.0.0.1:7002');
+    expect(t.moved(12739, 2, false)).toBe('MOVED 12739 127.0.0.1:7002');
+    // No tls-port: a client on TLS is sent to the plain port too.
+    expect(t.moved(12739, 2, true)).toBe('MOVED 12739 127.0.0.1:7002');
     expect(t.shardOf(B)).toBe(1);
     expect(t.shards[0].id).toBe(derivedShardId(A));
     expect(Object.isFrozen(t.shards)).toBe(true);
@@ -105,14 +114,14 @@ describe('cluster state and its config file', () => {
     expect(s.myId).toMatch(/^[0-9a-f]{40}$/);
     expect(readNodeConfig(file)).toEqual({ nodeId: s.myId, currentEpoch: 0, topology: null });
     // Nothing owned yet: every slot is not served.
-    expect(s.refusal(0, false)).toBe(ERR_NOT_SERVED);
+    expect(s.refusal(0, false, false)).toBe(ERR_NOT_SERVED);
     const me = s.myId;
     const layout = topo(2, [shard(me, 7000, [[0, 8191]]), shard(B, 7001, [[8192, 16383]])]);
     expect(s.install(layout)).toBeNull();
     expect(s.currentEpoch).toBe(2);
     expect(s.myShard).toBe(0);
-    expect(s.refusal(100, false)).toBeNull();
-    expect(s.refusal(9000, false)).toBe('MOVED 9000 127.0.0.1:7001');
+    expect(s.refusal(100, false, false)).toBeNull();
+    expect(s.refusal(9000, false, false)).toBe('MOVED 9000 127.0.0.1:7001');
     // The same epoch again, or a lower one: refused, the old topology stays.
     expect(s.install(layout)).toBe('epoch 2 is not above the current epoch 2');
     expect(s.install(topo(1, []))).toBe('epoch 1 is not above the current epoch 2');
@@ -123,7 +132,7 @@ describe('cluster state and its config file', () => {
     const again = ClusterState.open('yes', file, settings);
     expect(again.myId).toBe(me);
     expect(again.currentEpoch).toBe(2);
-    expect(again.refusal(9000, false)).toBe('MOVED 9000 127.0.0.1:7001');
+    expect(again.refusal(9000, false, false)).toBe('MOVED 9000 127.0.0.1:7001');
     expect(again.topology.toJSON()).toEqual(s.topology.toJSON());
   });
 
@@ -132,12 +141,12 @@ describe('cluster state and its config file', () => {
     const s = ClusterState.open('yes', join(dir, 'nodes.conf'), settings);
     expect(s.install(topo(1, [shard(s.myId, 7000, [[0, 100]])]))).toBeNull();
     expect(s.isDown).toBe(true);
-    expect(s.refusal(50, false)).toBe(ERR_DOWN);
-    expect(s.refusal(500, false)).toBe(ERR_NOT_SERVED);
+    expect(s.refusal(50, false, false)).toBe(ERR_DOWN);
+    expect(s.refusal(500, false, false)).toBe(ERR_NOT_SERVED);
     s.configure({ ...settings, requireFullCoverage: false });
     expect(s.isDown).toBe(false);
-    expect(s.refusal(50, false)).toBeNull();
-    expect(s.refusal(500, false)).toBe(ERR_NOT_SERVED);
+    expect(s.refusal(50, false, false)).toBeNull();
+    expect(s.refusal(500, false, false)).toBe(ERR_NOT_SERVED);
   });
 
   it('refuses a corrupt config file rather than start with a new id', () => {
@@ -152,8 +161,8 @@ describe('cluster state and its config file', () => {
   it('emulated: every slot here, at the announced address; KVCLUSTER CONFIG refused', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kvslab-cluster-'));
     const s = ClusterState.open('emulated', join(dir, 'nodes.conf'), { ...settings, announceIp: '10.1.2.3' });
-    expect(s.refusal(0, false)).toBeNull();
-    expect(s.refusal(16383, false)).toBeNull();
+    expect(s.refusal(0, false, false)).toBeNull();
+    expect(s.refusal(16383, false, false)).toBeNull();
     expect(s.topology.shards[0].master).toEqual({ id: s.myId, host: '10.1.2.3', port: 7000, tlsPort: 0 });
     expect(s.install(topo(1, []))).toMatch(/needs cluster-enabled yes/);
   });

@@ -37,6 +37,13 @@ export interface CommandDef<H> {
   getKeys?: (argv: readonly Buffer[]) => KeyRef[];
   /** Command tips shown by COMMAND INFO (e.g. 'nondeterministic_output'). */
   tips?: string[];
+  /**
+   * Cluster mode: the keys may hash to different slots; the command runs
+   * when this node owns all of them and is redirected on the first it does
+   * not (KV.PREFIX, KV.PIN, KV.MSLICE: a prompt's chunk keys spread over the
+   * cluster, and a client asks each node for its own).
+   */
+  slotsOfThisNode?: boolean;
   docs: CommandDocs;
   handler?: H;
   subcommands?: CommandDef<H>[];
@@ -65,6 +72,8 @@ export interface Command<H> {
   /** COMMAND INFO's first key, last key, step. */
   readonly legacyRange: readonly [number, number, number];
   readonly tips: readonly string[];
+  /** See CommandDef. */
+  readonly slotsOfThisNode: boolean;
   readonly docs: CommandDocs;
   readonly handler: H | null;
   readonly subcommands: readonly Command<H>[];
@@ -115,6 +124,7 @@ export class CommandTable<H> {
       getKeys: def.getKeys ?? null,
       legacyRange: range,
       tips: def.tips ?? [],
+      slotsOfThisNode: def.slotsOfThisNode ?? false,
       docs: def.docs,
       handler: def.handler ?? null,
       subcommands,

@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { asFloat32, KvTensorClient, tokensBytes } from '../../client/kv.js';
 import { argmax, coldForward, decodeStep, KvCache, prefill, prng, sameBits, Transformer } from './model.js';
 
@@ -242,7 +242,7 @@ export async function warmTtft(kv: KvTensorClient, model: Transformer, tokens: A
  * cold run and not timed, loaded from kvslab; only the tail computed).
  * `client` is a KvTensorClient or a plain ioredis connection.
  */
-export async function measureTtft(client: KvTensorClient | Redis, promptLen: number, opts: { model?: Transformer; chunk?: number; seed?: number } = {}): Promise<TtftResult> {
+export async function measureTtft(client: KvTensorClient | Redis | Cluster, promptLen: number, opts: { model?: Transformer; chunk?: number; seed?: number } = {}): Promise<TtftResult> {
   const kv = client instanceof KvTensorClient ? client : new KvTensorClient(client);
   const model = opts.model ?? new Transformer();
   const chunk = opts.chunk ?? CHUNK;
