@@ -1,12 +1,14 @@
 // The clients people use against a kvslab cluster made by kvslab-cluster
-// create: node-redis createCluster, redis-py RedisCluster (Debian's
-// python3-redis), redis-benchmark --cluster; each writes and reads keys over
-// every node, and the first two go on doing so across a reshard.
+// create: node-redis createCluster, valkey-glide's GlideClusterClient (its
+// Rust core, from npm), redis-py RedisCluster (Debian's python3-redis),
+// redis-benchmark --cluster; each writes and reads keys over every node, and
+// node-redis and glide go on doing so across a reshard.
 
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCluster } from 'redis';
+import { GlideClusterClient } from '@valkey/valkey-glide';
 import type { RunningServer } from '../helpers/servers.js';
 import { addr, clusterNode, clusterTool as tool } from '../helpers/cluster-tool.js';
 
@@ -53,6 +55,40 @@ describe('clients on a three-node kvslab cluster', () => {
       for (let i = 0; i < 3000; i += 7) expect(await c.get(`nr:${i}`)).toBe(`v${i}`);
     } finally {
       await c.quit();
+    }
+  }, 60_000);
+
+  it('valkey-glide GlideClusterClient: 3,000 keys over every node, then writes and reads across a reshard without an error', async () => {
+    const g = await GlideClusterClient.createClient({ addresses: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })), requestTimeout: 5000 });
+    try {
+      // Glide caps the requests in flight (1,000 by default): 500 at a time.
+      for (let b = 0; b < 3000; b += 500) await Promise.all(Array.from({ length: 500 }, (_, i) => g.set(`gl:${b + i}`, `v${b + i}`)));
+      for (let i = 0; i < 3000; i += 11) expect(String(await g.get(`gl:${i}`))).toBe(`v${i}`);
+      const from = String(await nodes[2].client().call('CLUSTER', 'MYID'));
+      const to = String(await nodes[0].client().call('CLUSTER', 'MYID'));
+      let stop = false;
+      const problems: string[] = [];
+      let writes = 0;
+      const writer = (async () => {
+        for (let i = 0; !stop; i = (i + 1) % 3000) {
+          try {
+            await g.set(`gl:${i}`, `w${i}`);
+            writes++;
+            const v = String(await g.get(`gl:${i}`));
+            if (v !== `w${i}`) problems.push(`gl:${i}=${v}`);
+          } catch (e) {
+            problems.push((e as Error).message);
+          }
+        }
+      })();
+      const r = await tool('reshard', addr(nodes[1]), '--from', from, '--to', to, '--slots', '2000');
+      stop = true;
+      await writer;
+      expect(r.code).toBe(0);
+      expect(problems).toEqual([]);
+      expect(writes).toBeGreaterThan(100);
+    } finally {
+      g.close();
     }
   }, 60_000);
 
