@@ -114,7 +114,7 @@ export class ClusterState {
     this.installed = t;
     this.refresh();
     // A migration is over once the slots it moves are no longer this node's.
-    this.migration?.topologyInstalled((slot) => t.slotOwner[slot] === this.mine && this.mine >= 0);
+    this.migration?.topologyInstalled((slot) => this.ownsSlot(slot));
     return null;
   }
 
@@ -126,7 +126,7 @@ export class ClusterState {
     if (this.mode !== 'yes') return 'slot migration needs cluster-enabled yes';
     if (this.migration?.running) return 'a slot migration is running already';
     for (const [a, b] of opts.ranges) {
-      for (let s = a; s <= b; s++) if (this.installed.slotOwner[s] !== this.mine || this.mine < 0) return `slot ${s} is not served by this node`;
+      for (let s = a; s <= b; s++) if (!this.ownsSlot(s)) return `slot ${s} is not served by this node`;
     }
     this.migration = new SlotExport(db, opts, log, commands);
     return null;

@@ -346,7 +346,7 @@ function kvDelKeysInSlotsRange(c: CommandContext, cluster: ClusterState, argv: B
   const slots = new Uint8Array(SLOTS);
   for (const [a, b] of r.ranges) {
     for (let s = a; s <= b; s++) {
-      if (cluster.topology.slotOwner[s] === cluster.myShard && cluster.myShard >= 0) return c.addError(`ERR slot ${s} is served by this node`);
+      if (cluster.ownsSlot(s)) return c.addError(`ERR slot ${s} is served by this node`);
       slots[s] = 1;
     }
   }
