@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, ROOT, startKvslabOn, type RunningServer } from './servers.js';
+import { freePort, ROOT, startKvslabOn, startRedis, type RunningServer } from './servers.js';
 
 export interface ToolRun { code: number; out: string; err: string }
 
@@ -36,3 +36,15 @@ export async function clusterNode(extra: string[] = []): Promise<RunningServer> 
 }
 
 export const addr = (s: RunningServer): string => `127.0.0.1:${s.port}`;
+
+/** `n` Debian redis-server nodes made one cluster by redis-cli --cluster create, once every node reports cluster_state:ok. */
+export async function redisCluster(n: number): Promise<RunningServer[]> {
+  const nodes = await Promise.all(Array.from({ length: n }, () => startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'])));
+  await promisify(execFile)('redis-cli', ['--cluster', 'create', ...nodes.map(addr), '--cluster-yes'], { encoding: 'utf8' });
+  const end = Date.now() + 20_000;
+  for (const s of nodes) {
+    const c = s.client();
+    while (!String(await c.call('CLUSTER', 'INFO')).includes('cluster_state:ok') && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  }
+  return nodes;
+}
