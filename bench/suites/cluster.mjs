@@ -15,15 +15,13 @@
 //      MOVED, ASK and TRYAGAIN), and keys lost (every node's DBSIZE summed).
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster } from 'ioredis';
 import { RespConn, encode } from '../lib/resp.mjs';
 import { runBenchmark } from '../lib/redis-benchmark.mjs';
-import { startServer } from '../lib/servers.mjs';
 import { ROOT } from '../lib/machine.mjs';
+import { makeCluster } from '../lib/cluster.mjs';
 import { keyHashSlot } from '../../dist/cluster/keyslot.js';
 
 const run = promisify(execFile);
@@ -42,35 +40,6 @@ function tagsFor(n) {
     }
   }
   return tags;
-}
-
-/** Starts two more nodes like `first` and makes the three one cluster; the nodes, ids in slot order. */
-async function makeCluster(first) {
-  const kvslab = first.id === 'kvslab';
-  const dirs = [];
-  const args = () => {
-    if (!kvslab) return ['--cluster-enabled', 'yes'];
-    const d = mkdtempSync(join(tmpdir(), 'kvslab-bench-cluster-'));
-    dirs.push(d);
-    return ['--cluster-enabled', 'yes', '--dir', d];
-  };
-  const nodes = [first, await startServer(first.id, { args: args() }), await startServer(first.id, { args: args() })];
-  const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
-  if (kvslab) await run(join(ROOT, 'bin', 'kvslab-cluster'), ['create', ...addrs]);
-  else await run('redis-cli', ['--cluster', 'create', ...addrs, '--cluster-yes']);
-  // Until every node says the cluster is up (Redis's gossip takes a moment).
-  for (const n of nodes) {
-    const c = await RespConn.connect(n.port);
-    for (let i = 0; i < 200 && !String(await c.call('CLUSTER', 'INFO')).includes('cluster_state:ok'); i++) await new Promise((r) => setTimeout(r, 50));
-    c.close();
-  }
-  const ids = [];
-  for (const n of nodes) {
-    const c = await RespConn.connect(n.port);
-    ids.push(String(await c.call('CLUSTER', 'MYID')));
-    c.close();
-  }
-  return { nodes, ids, extra: nodes.slice(1), cleanup: () => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); } };
 }
 
 /** 1,000 keys in each of slots 0..999, straight to their owner (the first master), pipelined. */
@@ -163,8 +132,8 @@ async function suite(ctx) {
     let single = null;
     await ctx.measure(srv, [f.single16], async () => [single = (await bench(srv.port, 'set', 16, false)).rps]);
     await srv.stop();
-    const first = await startServer(srv.id, { args: srv.id === 'kvslab' ? ['--cluster-enabled', 'yes', '--dir', mkdtempSync(join(tmpdir(), 'kvslab-bench-cluster-'))] : ['--cluster-enabled', 'yes'] });
-    const cl = await makeCluster(first);
+    const cl = await makeCluster(srv.id);
+    const first = cl.nodes[0];
     try {
       await ctx.measure(first, [f.set1, f.get1, f.set16, f.get16, f.share], async () => {
         const set1 = (await bench(first.port, 'set', 1, true)).rps;
@@ -195,9 +164,7 @@ async function suite(ctx) {
         return [seconds, during / before, errors.length, Math.max(0, keys0 - keys1)];
       });
     } finally {
-      for (const x of cl.extra) await x.stop();
-      await first.stop();
-      cl.cleanup();
+      await cl.stop();
     }
   }, { figures: Object.values(f) });
 }
