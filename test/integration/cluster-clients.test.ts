@@ -2,7 +2,8 @@
 // create: node-redis createCluster, valkey-glide's GlideClusterClient (its
 // Rust core, from npm), redis-py RedisCluster (Debian's python3-redis),
 // redis-benchmark --cluster; each writes and reads keys over every node, and
-// node-redis and glide go on doing so across a reshard.
+// node-redis and glide go on doing so across a reshard, and after kvslab-cluster
+// fix has replaced a node that was killed under them.
 
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -125,4 +126,46 @@ print(ok, sum(p.execute()))
     // Its keys carry a hash tag per node ("key:{tag}:__rand_int__"): each node got its own.
     for (const n of nodes) expect((await n.client().keys('key:{*}:__rand_int__')).length).toBe(1);
   }, 60_000);
+  it('a node killed under node-redis and glide clients: after kvslab-cluster fix both write and read every slot again', async () => {
+    const nr = createCluster({ rootNodes: [{ url: `redis://${addr(nodes[0])}` }] });
+    nr.on('error', () => {});
+    await nr.connect();
+    const g = await GlideClusterClient.createClient({ addresses: [{ host: '127.0.0.1', port: nodes[0].port }], requestTimeout: 2000 });
+    try {
+      await nr.set('before', '1');
+      await g.set('before', '2');
+      await nodes[1].stop();
+      const fixed = await tool('fix', addr(nodes[0]));
+      expect(fixed.code).toBe(0);
+      // Until each client has seen the new slot map (its first commands to the dead node's slots fail or wait).
+      const eventually = async (f: () => Promise<unknown>) => {
+        for (let i = 0; ; i++) {
+          try {
+            return await f();
+          } catch (e) {
+            if (i > 100) throw e;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+      };
+      for (let i = 0; i < 500; i++) {
+        await eventually(() => nr.set(`after:nr:${i}`, `n${i}`));
+        await eventually(() => g.set(`after:g:${i}`, `g${i}`));
+      }
+      for (let i = 0; i < 500; i++) {
+        expect(await nr.get(`after:nr:${i}`)).toBe(`n${i}`);
+        expect(String(await g.get(`after:g:${i}`))).toBe(`g${i}`);
+      }
+      const { stdout } = await promisify(execFile)(PY, ['-c', `
+import sys
+from redis.cluster import RedisCluster
+rc = RedisCluster(host='127.0.0.1', port=int(sys.argv[1]))
+print(len(rc.get_nodes()), all(rc.get(f'after:nr:{i}') == f'n{i}'.encode() for i in range(500)))
+`, String(nodes[0].port)], { encoding: 'utf8' });
+      expect(stdout.trim()).toBe('2 True');
+    } finally {
+      await nr.quit().catch(() => {});
+      g.close();
+    }
+  }, 90_000);
 });
