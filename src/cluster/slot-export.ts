@@ -60,6 +60,8 @@ export interface ExportOptions {
  */
 const SHARE = 0.2;
 const SLICE_MS = 1;
+/** At most this many commands since the last slice count as an idle loop. */
+const IDLE_COMMANDS = 2;
 /** Bytes the stream may hold unsent before the walk waits for it to drain. */
 const WINDOW_BYTES = 8 * 1024 * 1024;
 /**
@@ -103,7 +105,7 @@ export class SlotExport {
   private readonly found: number[] = [];
   private readonly dump: DumpWriter;
 
-  /** The command count at the last schedule (no command since: the loop is idle), and when the running slice began (0: none). */
+  /** The command count at the last schedule (hardly any since: the loop is idle), and when the running slice began (0: none). */
   private commandsAtSlice = -1;
   private sliceStart = 0;
 
@@ -179,8 +181,9 @@ export class SlotExport {
 
   /** The next slice: at once on an idle loop, else after a pause that keeps the migration to its SHARE. */
   private schedule(): void {
+    // Idle: no client load since the last slice (the manager's own polls, one every 50 ms, do not count).
     const commands = this.commands();
-    const idle = commands === this.commandsAtSlice;
+    const idle = commands - this.commandsAtSlice <= IDLE_COMMANDS;
     this.commandsAtSlice = commands;
     const worked = this.sliceStart > 0 ? performance.now() - this.sliceStart : 0;
     this.sliceStart = 0;

@@ -1,6 +1,6 @@
-// A prompt's prefix lookup over a cluster: how long it takes to find how
-// many of a 1,024-chunk prompt's chunks are cached, when the chunks' keys
-// hash all over the slots.
+// The tensor cache over a cluster. First, a prompt's prefix lookup: how
+// long it takes to find how many of a 1,024-chunk prompt's chunks are
+// cached, when the chunks' keys hash all over the slots.
 //
 //   kvslab   KV.PREFIX: on one node, one command; on a 3-node cluster, the
 //            TypeScript client (src/client/kv.ts) on an ioredis Cluster,
@@ -12,11 +12,32 @@
 //
 // Every chunk is cached (the walk's worst case, and the common one for a
 // prompt seen before); the median of 50 lookups, each checked to find 1,024.
+//
+// Then (kvslab alone: Redis has no tensors) one slot holding 1 GiB of KV
+// tensors (32 sequences of 256 tokens, Llama-3-8B's shape, 32 MiB each, one
+// hash tag) moved by kvslab-cluster reshard from one master to another: the
+// seconds and GB/s, and every tensor checked on the target after.
 
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
 import { makeCluster } from '../lib/cluster.mjs';
-import { startServer } from '../lib/servers.mjs';
+import { ROOT } from '../lib/machine.mjs';
 import { KvTensorClient } from '../../dist/client/kv.js';
+import { keyHashSlot } from '../../dist/cluster/keyslot.js';
+
+const run = promisify(execFile);
+const BIG_SHAPE = { dtype: 'float16', layers: 32, heads: 8, headdim: 128, kv: 2 };
+/** Bytes per token of that shape: K and V, 32 layers, 8 heads x 128 x 2 bytes. */
+const BIG_TOKEN = 2 * 32 * 8 * 128 * 2;
+const BIG_TOKENS = 256;
+const GB = 1e9;
+
+/** A hash tag whose slot is 0: the lowest slot, the first reshard --slots 1 moves. */
+function tagOfSlot0() {
+  for (let i = 0; ; i++) if (keyHashSlot(Buffer.from(`t${i}`)) === 0) return `t${i}`;
+}
 
 const CHUNKS = 1024;
 const LOOKUPS = 50;
@@ -57,7 +78,10 @@ async function suite(ctx) {
     one: ctx.figure('prefix-one-node', { label: `prefix lookup of ${CHUNKS} chunks, one node (kvslab: KV.PREFIX; Redis: EXISTS per chunk)`, unit: 'ms', better: 'lower' }),
     three: ctx.figure('prefix-cluster', { label: `the same over a 3-node cluster (kvslab: one KV.PREFIX per node at once; Redis: EXISTS per chunk)`, unit: 'ms', better: 'lower' }),
     walk: ctx.figure('prefix-cluster-exists-walk', { label: 'EXISTS per chunk over the kvslab cluster (LMCache\'s walk, for reference)', unit: 'ms', better: 'lower', servers: ['kvslab'] }),
+    move: ctx.figure('tensor-slot-move-seconds', { label: `reshard of one slot holding ${ctx.quick ? '256 MiB' : '1 GiB'} of KV tensors`, unit: 's', better: 'lower', servers: ['kvslab'] }),
+    rate: ctx.figure('tensor-slot-move-rate', { label: 'the same, as a rate', unit: 'GB/s', better: 'higher', servers: ['kvslab'] }),
   };
+  const sequences = ctx.quick ? 8 : 32;
   const keys = Array.from({ length: CHUNKS }, (_, i) => key(i));
   const data = Buffer.alloc(2 * 2 * 8 * 2, 7);
   await ctx.eachRound(async (srv) => {
@@ -86,6 +110,32 @@ async function suite(ctx) {
           c.disconnect();
         }
       });
+      await ctx.measure(srv, [f.move, f.rate], async () => {
+        const c = new Cluster([{ host: '127.0.0.1', port: cl.nodes[0].port }]);
+        try {
+          await c.call('PING');
+          const kv = new KvTensorClient(c);
+          const tag = tagOfSlot0();
+          const seq = Buffer.alloc(BIG_TOKENS * BIG_TOKEN);
+          for (let i = 0; i < seq.length; i += 4) seq.writeUInt32LE(Math.imul(i, 2654435761) >>> 0, i);
+          for (let i = 0; i < sequences; i++) await kv.put(`{${tag}}:seq:${i}`, seq, BIG_SHAPE);
+          const t0 = performance.now();
+          await run(join(ROOT, 'bin', 'kvslab-cluster'), ['reshard', `127.0.0.1:${cl.nodes[0].port}`, '--from', cl.ids[0], '--to', cl.ids[1], '--slots', '1']);
+          const seconds = (performance.now() - t0) / 1000;
+          const target = new Redis({ port: cl.nodes[1].port });
+          try {
+            for (let i = 0; i < sequences; i++) {
+              const got = await target.callBuffer('KV.SLICE', `{${tag}}:seq:${i}`, 0, BIG_TOKENS);
+              if (!Buffer.isBuffer(got) || got.length !== seq.length) throw new Error(`sequence ${i} did not arrive whole`);
+            }
+          } finally {
+            target.disconnect();
+          }
+          return [seconds, (sequences * seq.length) / seconds / GB];
+        } finally {
+          c.disconnect();
+        }
+      });
     } finally {
       await cl.stop();
     }
@@ -93,8 +143,8 @@ async function suite(ctx) {
 }
 
 export default {
-  name: 'cluster-prefix',
-  description: 'A 1,024-chunk prompt\'s prefix lookup: kvslab\'s KV.PREFIX (one per node at once on a 3-node cluster) against LMCache\'s EXISTS-per-chunk walk on Redis and a Redis Cluster',
+  name: 'cluster-tensors',
+  description: 'The tensor cache over a cluster: a 1,024-chunk prompt\'s prefix lookup (kvslab\'s KV.PREFIX, one per node at once on a 3-node cluster, against LMCache\'s EXISTS-per-chunk walk on Redis and a Redis Cluster), and a reshard of one slot holding 1 GiB of KV tensors (kvslab)',
   servers: ['kvslab', 'redis'],
   run: suite,
 };
