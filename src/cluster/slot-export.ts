@@ -158,9 +158,13 @@ export class SlotExport {
     this.dirty.set(key.toString('latin1'), Buffer.from(key));
   }
 
-  /** The whole db is about to change (FLUSHDB, FLUSHALL, SWAPDB): what was sent no longer holds. */
+  /**
+   * The whole db is about to change (FLUSHDB, FLUSHALL, SWAPDB): what was
+   * sent no longer holds, and the migration fails, unless it is ready (the
+   * target may own the slots already: it keeps them paused, as always then).
+   */
   dbChanged(db: Db): void {
-    if (db === this.db && this.running) this.fail('the database was flushed or swapped during the migration');
+    if (db === this.db && this.running && this.state !== 'ready') this.fail('the database was flushed or swapped during the migration');
   }
 
   /** A topology was installed: when it no longer gives this node the moving slots, they have moved. */
