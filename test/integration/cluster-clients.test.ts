@@ -111,6 +111,44 @@ print(ok, sum(p.execute()))
     expect(stdout.trim().split('\n')).toEqual(['3', 'True 100']);
   }, 60_000);
 
+  it('redis-py RedisCluster, one long-lived client writing and reading while 2,000 slots move under it: no error, every value right', async () => {
+    const script = `
+import sys, time
+from redis.cluster import RedisCluster
+rc = RedisCluster(host='127.0.0.1', port=int(sys.argv[1]))
+print('ready', flush=True)
+end = time.time() + float(sys.argv[2])
+n = errors = wrong = 0
+while time.time() < end:
+    k = 'pyl:%d' % (n % 2000)
+    try:
+        rc.set(k, 'v%d' % n)
+        if rc.get(k) != ('v%d' % n).encode():
+            wrong += 1
+    except Exception as e:
+        errors += 1
+        print('error', repr(e), flush=True)
+    n += 1
+print('done', n, errors, wrong, flush=True)
+`;
+    const py = spawn(PY, ['-c', script, String(nodes[0].port), '6']);
+    let out = '';
+    py.stdout.on('data', (d) => { out += d; });
+    py.stderr.on('data', (d) => { out += d; });
+    const exited = new Promise<void>((resolve) => py.on('exit', () => resolve()));
+    for (let i = 0; i < 100 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1000));
+    const from = String(await nodes[1].client().call('CLUSTER', 'MYID'));
+    const to = String(await nodes[2].client().call('CLUSTER', 'MYID'));
+    const r = await tool('reshard', addr(nodes[0]), '--from', from, '--to', to, '--slots', '2000');
+    expect(r.code).toBe(0);
+    await exited;
+    const done = /done (\d+) (\d+) (\d+)/.exec(out);
+    expect(done, out).not.toBeNull();
+    expect(Number(done![1])).toBeGreaterThan(500);
+    expect({ errors: Number(done![2]), wrong: Number(done![3]) }).toEqual({ errors: 0, wrong: 0 });
+  }, 60_000);
+
   it('redis-benchmark --cluster: SET and GET over all three nodes, every request answered', async () => {
     const out = await new Promise<string>((resolve, reject) => {
       const p = spawn('redis-benchmark', ['--cluster', '-h', '127.0.0.1', '-p', String(nodes[0].port), '-t', 'set,get', '-n', '30000', '-P', '16', '-q']);
