@@ -40,6 +40,8 @@ export class ClusterState {
   private epoch: number;
   /** The latest slot migration from this node (kept once over, for KVCLUSTER GETSLOTMIGRATIONS); null before the first. */
   migration: SlotExport | null = null;
+  /** Clients whose write waits for the migration's last keys (Client.park). */
+  private readonly parked = new Set<{ unpark(): void }>();
 
   private constructor(
     readonly mode: ClusterMode,
@@ -128,8 +130,28 @@ export class ClusterState {
     for (const [a, b] of opts.ranges) {
       for (let s = a; s <= b; s++) if (!this.ownsSlot(s)) return `slot ${s} is not served by this node`;
     }
-    this.migration = new SlotExport(db, opts, log, commands);
+    this.migration = new SlotExport(db, opts, log, commands, () => this.wakeParked());
     return null;
+  }
+
+  park(client: { unpark(): void }): void {
+    this.parked.add(client);
+  }
+
+  unpark(client: { unpark(): void }): void {
+    this.parked.delete(client);
+  }
+
+  /**
+   * The migration's writes may go on (it is over, or failed): every parked
+   * client runs its command again. On the next turn of the loop: this is
+   * called from inside a command (the KVCLUSTER CONFIG that moved the slots).
+   */
+  private wakeParked(): void {
+    if (this.parked.size === 0) return;
+    setImmediate(() => {
+      for (const c of [...this.parked]) c.unpark();
+    });
   }
 
   /** A key changed: a running migration sends it again. */

@@ -115,6 +115,8 @@ export class SlotExport {
     private readonly log: (level: string, msg: string) => void,
     /** Commands the server has run (Server.stats.totalCommands). */
     private readonly commands: () => number,
+    /** Called once the export is over or failed: writes it paused may run. */
+    private readonly resumed: () => void,
   ) {
     let n = 0;
     for (const [a, b] of opts.ranges) for (let s = a; s <= b; s++) if (!this.moving[s]) { this.moving[s] = 1; n++; }
@@ -307,6 +309,7 @@ export class SlotExport {
     this.db.watchers--;
     this.dirty.clear();
     this.stream.close();
+    this.resumed();
   }
 
   private fail(why: string): void {

@@ -84,6 +84,12 @@ export interface CommandContext extends ReplyWriter {
   close(): void;
   /** Leaves MULTI, dropping the queue and every WATCH (Redis's discardTransaction). */
   discardTransaction(): void;
+  /**
+   * Holds the command being run (and everything the client sends after it)
+   * until a slot migration's last keys are across, then runs it again; false
+   * when it cannot wait (it gets TRYAGAIN then).
+   */
+  park(argv: Buffer[]): boolean;
 }
 
 /** Counters the server keeps for INFO stats (the store keeps its own: Store.stats). */

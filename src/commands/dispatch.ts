@@ -16,6 +16,7 @@ import { newHistogram, recordLatency } from '../monitor/latency-histogram.js';
 import { slowlogArgs } from './slowlog.js';
 import { commandDenied, queuedCommandDenied } from '../acl/gate.js';
 import { clusterRefusal } from './cluster-routing.js';
+import { ERR_TRYAGAIN } from '../cluster/cluster-state.js';
 
 /** Quotes the first arguments the way Redis's unknown-command error does (C strings: stop at NUL). */
 function argsPreview(argv: Buffer[], from: number): string {
@@ -74,6 +75,8 @@ export function processCommand(c: CommandContext, argv: Buffer[]): void {
   if (cluster !== null && !c.importStream) {
     const refused = clusterRefusal(cluster, c, cmd, argv);
     if (refused !== null) {
+      // A write to a slot whose last keys are on their way waits for them (not every client library retries TRYAGAIN).
+      if (refused === ERR_TRYAGAIN && c.park(argv)) return;
       if ((flags & CMD_EXEC) !== 0) c.discardTransaction();
       return reject(c, refused, cmd);
     }

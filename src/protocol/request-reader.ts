@@ -69,6 +69,13 @@ export interface RequestSink {
 
 export class RequestReader {
   private stopped = false;
+  /**
+   * The sink parked the command it was given (pauseAfterCommand): parsing
+   * stops after it, and the rest of that read and every read after it wait
+   * here, in order and copied, until resume().
+   */
+  private held: Buffer[] | null = null;
+  private pausing = false;
 
   /** Arguments the current multibulk frame still expects (0: no frame in progress). */
   private mbLeft = 0;
@@ -138,7 +145,9 @@ export class RequestReader {
 
   /** Bytes of the buffers held for a cut line or payload (CLIENT LIST's qbuf and qbuf-free). */
   heldBufferBytes(): number {
-    return (this.line?.length ?? 0) + (this.bulk?.length ?? 0) + (this.spare?.length ?? 0);
+    let held = 0;
+    for (const b of this.held ?? []) held += b.length;
+    return held + (this.line?.length ?? 0) + (this.bulk?.length ?? 0) + (this.spare?.length ?? 0);
   }
 
   /** Bytes of the unfinished command's arguments already read (CLIENT LIST's argv-mem). */
@@ -148,11 +157,48 @@ export class RequestReader {
 
   feed(chunk: Buffer): void {
     if (this.stopped) return;
+    if (this.held !== null) {
+      this.held.push(Buffer.from(chunk));
+      return;
+    }
     let off = 0;
     if (this.lineKind !== NO_LINE) off = this.continueLine(chunk);
     else if (this.bulk !== null) off = this.continueBulk(chunk);
+    if (this.pausing) return this.hold(chunk, off);
     if (off >= 0) this.parse(chunk, off);
-    if (!this.stopped) this.checkQueryLimit();
+    if (!this.stopped && this.held === null) this.checkQueryLimit();
+  }
+
+  /** Called by the sink inside onCommand: no command after this one runs until resume(). */
+  pauseAfterCommand(): void {
+    this.pausing = true;
+  }
+
+  /** Whether commands wait for resume(). */
+  get paused(): boolean {
+    return this.held !== null;
+  }
+
+  /** Runs what waited since the pause, until it pauses again. */
+  resume(): void {
+    const held = this.held;
+    if (held === null) return;
+    this.held = null;
+    for (let i = 0; i < held.length && !this.stopped; i++) {
+      this.feed(held[i]);
+      // feed may have paused again (TS cannot see that it sets held).
+      const again = this.held as Buffer[] | null;
+      if (again !== null) {
+        again.push(...held.slice(i + 1));
+        return;
+      }
+    }
+  }
+
+  /** The pause begins after the command that ended at buf[off]: the rest of the read waits (the frame state is clean there). */
+  private hold(buf: Buffer, off: number): void {
+    this.pausing = false;
+    this.held = off >= 0 && off < buf.length ? [Buffer.from(buf.subarray(off))] : [];
   }
 
   /**
@@ -183,6 +229,7 @@ export class RequestReader {
       if (this.mbLeft === 0) {
         off = buf[off] === 0x2a ? this.multibulkHeader(buf, off) : this.inlineRequest(buf, off);
         if (off < 0) return;
+        if (this.pausing) return this.hold(buf, off);
         continue;
       }
       if (this.bulkLen < 0) {
@@ -196,6 +243,7 @@ export class RequestReader {
       this.bulkLen = -1;
       off = end + 2;
       if (--this.mbLeft === 0 && !this.dispatch()) return;
+      if (this.pausing) return this.hold(buf, off);
     }
   }
 

@@ -37,6 +37,9 @@ export interface ConnectionHost extends ServerContext {
 /** Work a client keeps filling its reads for before others are served (ms). */
 const FAIR_SLICE_MS = 1;
 
+/** The longest a write waits for a slot migration's last keys before it gets TRYAGAIN (see park). */
+const PARK_MS = 5000;
+
 /** How long CLIENT LIST's rbp remembers a reply peak (Redis resets its buffer peak every 5 s). */
 const REPLY_PEAK_MS = 5000;
 
@@ -436,9 +439,56 @@ export class Client extends ReplyWriter implements CommandContext, RequestSink {
     return this.socket.writableLength + this.outLen;
   }
 
+  /**
+   * Parks the command being run until a slot migration's last keys are
+   * across (its write would get TRYAGAIN, which not every client library
+   * retries): nothing after it is read or run meanwhile, as Valkey pauses
+   * writes. The migration wakes it (unpark), or PARK_MS does, after which it
+   * gets its TRYAGAIN. False when it cannot wait (it waited once already).
+   */
+  park(argv: Buffer[]): boolean {
+    const cluster = this.server.cluster;
+    if (cluster === null || this.parkExpired || this.parked !== null) return false;
+    // Copies: the arguments view the read buffer, which the next read reuses.
+    this.parked = argv.map((a) => Buffer.from(a));
+    this.reader.pauseAfterCommand();
+    this.socket.pause();
+    cluster.park(this);
+    this.parkTimer = setTimeout(() => {
+      this.parkExpired = true;
+      this.unpark();
+    }, PARK_MS);
+    return true;
+  }
+
+  /** Runs the parked command again (it now gets MOVED, or runs here), then what the client sent since. */
+  unpark(): void {
+    const argv = this.parked;
+    if (argv === null) return;
+    this.parked = null;
+    if (this.parkTimer !== null) clearTimeout(this.parkTimer);
+    this.parkTimer = null;
+    this.server.cluster?.unpark(this);
+    if (this.closed) return;
+    const goOn = this.onCommand(argv);
+    this.parkExpired = false;
+    if (goOn) this.reader.resume();
+    this.flush();
+    if (!this.closed && !this.reader.paused) this.socket.resume();
+  }
+
+  private parked: Buffer[] | null = null;
+  private parkTimer: NodeJS.Timeout | null = null;
+  private parkExpired = false;
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.parked !== null) {
+      this.parked = null;
+      if (this.parkTimer !== null) clearTimeout(this.parkTimer);
+      this.server.cluster?.unpark(this);
+    }
     this.reader.stop();
     this.releaseViews();
     this.replyRollback(0);

@@ -141,6 +141,10 @@ export class TestContext extends ReplyWriter implements CommandContext {
     this.server.clients.delete(this.id);
   }
 
+  park(): boolean {
+    return false;
+  }
+
   discardTransaction(): void {
     this.multi = null;
     this.multiError = false;

@@ -27,7 +27,7 @@ describe('clients on a three-node kvslab cluster', () => {
     await Promise.all(nodes.map((n) => n.stop()));
   });
 
-  it('node-redis createCluster: 3,000 keys over every node, MGET by hash tag, and reads across a reshard', async () => {
+  it('node-redis createCluster: 3,000 keys over every node, MGET by hash tag, and writes and reads across a reshard without an error', async () => {
     const c = createCluster({ rootNodes: [{ url: `redis://${addr(nodes[0])}` }] });
     c.on('error', () => {});
     await c.connect();
@@ -37,11 +37,19 @@ describe('clients on a three-node kvslab cluster', () => {
       expect(await c.mGet(['{tag}a', '{tag}b'])).toEqual(['1', '2']);
       const sizes = await Promise.all(nodes.map(async (n) => Number(await n.client().dbsize())));
       expect(sizes.every((s) => s > 800)).toBe(true);
-      // Reads (which never meet TRYAGAIN) while 2,000 slots move.
       const from = String(await nodes[0].client().call('CLUSTER', 'MYID'));
       const to = String(await nodes[2].client().call('CLUSTER', 'MYID'));
       let stop = false;
       const misses: string[] = [];
+      // Writes and reads while 2,000 slots move: a write in the last moment of a move waits for it (node-redis does not retry TRYAGAIN).
+      let writes = 0;
+      const writer = (async () => {
+        for (let i = 0; !stop; i = (i + 1) % 3000) {
+          const r = await c.set(`nw:${i}`, `w${i}`).catch((e: Error) => `error ${e.message}`);
+          if (r !== 'OK') misses.push(`SET nw:${i}: ${r}`);
+          else writes++;
+        }
+      })();
       const reader = (async () => {
         for (let i = 0; !stop; i = (i + 1) % 3000) {
           const v = await c.get(`nr:${i}`).catch((e: Error) => `error ${e.message}`);
@@ -51,8 +59,10 @@ describe('clients on a three-node kvslab cluster', () => {
       const r = await tool('reshard', addr(nodes[1]), '--from', from, '--to', to, '--slots', '2000');
       stop = true;
       await reader;
+      await writer;
       expect(r.code).toBe(0);
       expect(misses).toEqual([]);
+      expect(writes).toBeGreaterThan(100);
       for (let i = 0; i < 3000; i += 7) expect(await c.get(`nr:${i}`)).toBe(`v${i}`);
     } finally {
       await c.quit();
