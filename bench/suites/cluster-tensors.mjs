@@ -15,14 +15,16 @@
 //
 // Then (kvslab alone: Redis has no tensors) one slot holding 1 GiB of KV
 // tensors (32 sequences of 256 tokens, Llama-3-8B's shape, 32 MiB each, one
-// hash tag) moved by kvslab-cluster reshard from one master to another: the
-// seconds and GB/s, and every tensor checked on the target after.
+// hash tag) moved by kvslab-cluster reshard from one master to another while
+// an ioredis Cluster client keeps 32 GETs and SETs in flight: the seconds and
+// GB/s, the client's ops/s during the move against before, the errors it
+// saw, and every tensor checked on the target after.
 
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
-import { makeCluster } from '../lib/cluster.mjs';
+import { clusterLoad, makeCluster } from '../lib/cluster.mjs';
 import { ROOT } from '../lib/machine.mjs';
 import { KvTensorClient } from '../../dist/client/kv.js';
 import { keyHashSlot } from '../../dist/cluster/keyslot.js';
@@ -80,6 +82,8 @@ async function suite(ctx) {
     walk: ctx.figure('prefix-cluster-exists-walk', { label: 'EXISTS per chunk over the kvslab cluster (LMCache\'s walk, for reference)', unit: 'ms', better: 'lower', servers: ['kvslab'] }),
     move: ctx.figure('tensor-slot-move-seconds', { label: `reshard of one slot holding ${ctx.quick ? '256 MiB' : '1 GiB'} of KV tensors`, unit: 's', better: 'lower', servers: ['kvslab'] }),
     rate: ctx.figure('tensor-slot-move-rate', { label: 'the same, as a rate', unit: 'GB/s', better: 'higher', servers: ['kvslab'] }),
+    moveLoad: ctx.figure('tensor-slot-move-load-share', { label: 'client ops/s during that move / before it', unit: 'x', better: 'higher', servers: ['kvslab'] }),
+    moveErrors: ctx.figure('tensor-slot-move-client-errors', { label: 'errors the client saw during that move', unit: 'count', better: 'lower', noRatio: true, servers: ['kvslab'] }),
   };
   const sequences = ctx.quick ? 8 : 32;
   const keys = Array.from({ length: CHUNKS }, (_, i) => key(i));
@@ -110,7 +114,7 @@ async function suite(ctx) {
           c.disconnect();
         }
       });
-      await ctx.measure(srv, [f.move, f.rate], async () => {
+      await ctx.measure(srv, [f.move, f.rate, f.moveLoad, f.moveErrors], async () => {
         const c = new Cluster([{ host: '127.0.0.1', port: cl.nodes[0].port }]);
         try {
           await c.call('PING');
@@ -119,9 +123,14 @@ async function suite(ctx) {
           const seq = Buffer.alloc(BIG_TOKENS * BIG_TOKEN);
           for (let i = 0; i < seq.length; i += 4) seq.writeUInt32LE(Math.imul(i, 2654435761) >>> 0, i);
           for (let i = 0; i < sequences; i++) await kv.put(`{${tag}}:seq:${i}`, seq, BIG_SHAPE);
+          const load = clusterLoad(cl.nodes[0].port);
+          const before = await load.rate(2000);
+          const s0 = load.snapshot();
           const t0 = performance.now();
           await run(join(ROOT, 'bin', 'kvslab-cluster'), ['reshard', `127.0.0.1:${cl.nodes[0].port}`, '--from', cl.ids[0], '--to', cl.ids[1], '--slots', '1']);
           const seconds = (performance.now() - t0) / 1000;
+          const s1 = load.snapshot();
+          const errors = await load.stop();
           const target = new Redis({ port: cl.nodes[1].port });
           try {
             for (let i = 0; i < sequences; i++) {
@@ -131,7 +140,7 @@ async function suite(ctx) {
           } finally {
             target.disconnect();
           }
-          return [seconds, (sequences * seq.length) / seconds / GB];
+          return [seconds, (sequences * seq.length) / seconds / GB, (s1.ops - s0.ops) / ((s1.t - s0.t) / 1000) / before, errors.length];
         } finally {
           c.disconnect();
         }

@@ -17,11 +17,10 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Cluster } from 'ioredis';
 import { RespConn, encode } from '../lib/resp.mjs';
 import { runBenchmark } from '../lib/redis-benchmark.mjs';
 import { ROOT } from '../lib/machine.mjs';
-import { makeCluster } from '../lib/cluster.mjs';
+import { clusterLoad, makeCluster } from '../lib/cluster.mjs';
 import { keyHashSlot } from '../../dist/cluster/keyslot.js';
 
 const run = promisify(execFile);
@@ -65,44 +64,6 @@ async function totalKeys(nodes) {
     c.close();
   }
   return n;
-}
-
-/** GETs and SETs, `depth` in flight, on 10,000 keys, through ioredis's Cluster client; ops counted per window. */
-function clusterLoad(port, depth = 32) {
-  const c = new Cluster([{ host: '127.0.0.1', port }], { redisOptions: { maxRetriesPerRequest: 20 } });
-  c.on('error', () => {});
-  let stopped = false;
-  let ops = 0;
-  const errors = [];
-  const worker = async (w) => {
-    for (let i = w; !stopped; i += depth) {
-      const k = `load:${i % 10_000}`;
-      try {
-        if (i & 1) await c.set(k, 'v');
-        else await c.get(k);
-        ops++;
-      } catch (e) {
-        errors.push(e instanceof Error ? e.message : String(e));
-      }
-    }
-  };
-  const running = Promise.all(Array.from({ length: depth }, (_, w) => worker(w)));
-  return {
-    /** Ops/s over the next `ms`. */
-    async rate(ms) {
-      const o0 = ops;
-      const t0 = performance.now();
-      await new Promise((r) => setTimeout(r, ms));
-      return (ops - o0) / ((performance.now() - t0) / 1000);
-    },
-    snapshot: () => ({ ops, t: performance.now() }),
-    async stop() {
-      stopped = true;
-      await running;
-      c.disconnect();
-      return errors;
-    },
-  };
 }
 
 /** @param {import('../lib/context.mjs').BenchContext} ctx */
