@@ -1,12 +1,16 @@
 // A typed client for the KV.* tensor commands, on an ioredis connection (or
-// Cluster) the caller owns. On a Cluster, KV.PREFIX, KV.PIN and KV.MSLICE,
-// whose chunk keys hash to slots all over the cluster, go to every owning
-// node at once, each with its own keys in order (a node runs them when it
-// owns every key it is given), and the answers are combined: one parallel
-// round trip, whatever the number of nodes or chunks. Tensors go in as Buffers or any typed array (sent as a view of
-// the same memory, no copy) and come back as Buffers; asFloat32() and friends
-// view those as typed arrays. ioredis is only a type here: this module has no
-// runtime dependency on it.
+// Cluster) the caller owns. Tensors go in as Buffers or any typed array (sent
+// as a view of the same memory, no copy) and come back as Buffers;
+// asFloat32() and friends view those as typed arrays. ioredis is only a type
+// here: this module has no runtime dependency on it.
+//
+// On a Cluster, a single-key command goes straight to the master that owns
+// the key's slot (ioredis does not know KV.* key positions: it would send it
+// to any node and follow the MOVED, two round trips). KV.PREFIX, KV.PIN and
+// KV.MSLICE, whose chunk keys hash to slots all over the cluster, go to
+// every owning node at once, each with its own keys in order (a node runs
+// them when it owns every key it is given), and the answers are combined:
+// one parallel round trip, whatever the number of nodes or chunks.
 //
 // Payloads and slices are laid out [kv][layer][token][heads * headdim]: all of
 // K (every layer, token after token), then all of V. A one-layer append or
@@ -128,40 +132,39 @@ export class KvTensorClient {
     return (this.redis as Cluster).isCluster === true ? (this.redis as Cluster) : null;
   }
 
+  /** The "host:port" of the master owning `key`'s slot in the Cluster's slot map; undefined while it has none. */
+  private ownerOf(cluster: Cluster, key: string | Buffer): string | undefined {
+    return cluster.slots[keyHashSlot(typeof key === 'string' ? Buffer.from(key) : key)]?.[0];
+  }
+
+  /** The Cluster's masters by "host:port" (the slot map's names for them). */
+  private masters(cluster: Cluster): Map<string, Redis> {
+    return new Map(cluster.nodes('master').map((n) => [`${n.options.host}:${n.options.port}`, n]));
+  }
+
   /**
-   * Where a command on `key` goes: on a Cluster, straight to the master that
-   * owns its slot (ioredis does not know KV.* key positions, and would send
-   * it to any node and follow the MOVED: two round trips); else the connection.
-   * A slot map gone stale meanwhile still works: that node answers MOVED, and
-   * the Cluster's own routing is used from then on for the call.
+   * A command on `key` (see the top): on a Cluster, to its owner; if the slot
+   * map has gone stale (that node answers MOVED), through the Cluster's own
+   * routing, which follows it.
    */
-  private on(key: string | Buffer): Pick<Redis, 'call' | 'callBuffer'> {
+  private async send(key: string | Buffer, buffers: boolean, cmd: string, ...args: (string | number | Buffer)[]): Promise<unknown> {
     const cluster = this.cluster;
-    if (cluster === null) return this.redis as Redis;
-    const node = cluster.slots[keyHashSlot(typeof key === 'string' ? Buffer.from(key) : key)]?.[0];
-    const r = node === undefined ? undefined : cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === node);
-    if (r === undefined) return cluster as unknown as Redis;
-    const viaCluster = cluster as unknown as Redis;
-    const retry = <A extends unknown[], T>(f: (...a: A) => Promise<T>, g: (...a: A) => Promise<T>) => async (...a: A): Promise<T> => {
-      try {
-        return await f(...a);
-      } catch (e) {
-        if (!/^MOVED /.test((e as Error).message)) throw e;
-        return g(...a);
-      }
-    };
-    return {
-      call: retry(r.call.bind(r), viaCluster.call.bind(viaCluster)),
-      callBuffer: retry(r.callBuffer.bind(r), viaCluster.callBuffer.bind(viaCluster)),
-    } as Pick<Redis, 'call' | 'callBuffer'>;
+    const owner = cluster === null ? undefined : this.masters(cluster).get(this.ownerOf(cluster, key) ?? '');
+    const via = (r: Redis | Cluster) => (buffers ? r.callBuffer(cmd, ...args) : r.call(cmd, ...args));
+    if (owner === undefined) return via(this.redis);
+    try {
+      return await via(owner);
+    } catch (e) {
+      if (!/^MOVED /.test((e as Error).message)) throw e;
+      return via(this.redis);
+    }
   }
 
   /** Groups `keys` by owning node from the Cluster's slot map; null while it has not got one. */
   private groups(cluster: Cluster, keys: (string | Buffer)[]): NodeGroups | null {
     const groups: NodeGroups = new Map();
     for (let i = 0; i < keys.length; i++) {
-      const k = keys[i];
-      const node = cluster.slots[keyHashSlot(typeof k === 'string' ? Buffer.from(k) : k)]?.[0];
+      const node = this.ownerOf(cluster, keys[i]);
       if (node === undefined) return null;
       const g = groups.get(node);
       if (g) g.push(i);
@@ -179,7 +182,7 @@ export class KvTensorClient {
   private async onOwners<T>(cluster: Cluster, cmd: string, lead: (string | number)[], keys: (string | Buffer)[], buffers: boolean): Promise<[number[], T][]> {
     for (let attempt = 0; ; attempt++) {
       const groups = this.groups(cluster, keys);
-      const masters = new Map(cluster.nodes('master').map((n) => [`${n.options.host}:${n.options.port}`, n]));
+      const masters = this.masters(cluster);
       try {
         if (groups === null || [...groups.keys()].some((k) => !masters.has(k))) throw new Error('MOVED (no slot map yet)');
         return await Promise.all([...groups].map(async ([node, idx]): Promise<[number[], T]> => {
@@ -204,12 +207,12 @@ export class KvTensorClient {
 
   /** KV.CREATE: an empty tensor. False when `nx` is set and the key exists. */
   async create(key: string | Buffer, shape: Shape, opts: CreateOptions = {}): Promise<boolean> {
-    return (await this.on(key).call('KV.CREATE', key, ...shapeArgs(shape), ...createArgs(opts))) !== null;
+    return (await this.send(key, false, 'KV.CREATE', key, ...shapeArgs(shape), ...createArgs(opts))) !== null;
   }
 
   /** KV.PUT: a whole tensor, every layer; returns its tokens, null when `nx` is set and the key exists. */
   async put(key: string | Buffer, data: TensorData, shape: Shape, opts: CreateOptions = {}): Promise<number | null> {
-    return (await this.on(key).call('KV.PUT', key, toBuffer(data), ...shapeArgs(shape), ...createArgs(opts))) as number | null;
+    return (await this.send(key, false, 'KV.PUT', key, toBuffer(data), ...shapeArgs(shape), ...createArgs(opts))) as number | null;
   }
 
   /** KV.APPEND: adds tokens to every layer, or to one; returns the committed length (tokens in every layer). */
@@ -218,7 +221,7 @@ export class KvTensorClient {
     if (opts.layer !== undefined) a.push('LAYER', opts.layer);
     if (opts.at !== undefined) a.push('AT', opts.at);
     if (opts.create !== undefined) a.push('CREATE', ...shapeArgs(opts.create));
-    return (await this.on(key).call('KV.APPEND', ...a)) as number;
+    return (await this.send(key, false, 'KV.APPEND', ...a)) as number;
   }
 
   /** KV.SLICE: tokens [start, end) of all layers, one layer, or layers [from, to); null when the key is missing. */
@@ -226,7 +229,7 @@ export class KvTensorClient {
     const a: (string | number | Buffer)[] = [key, start, end];
     if ('layers' in opts) a.push('LAYERS', opts.layers[0], opts.layers[1]);
     else if (opts.layer !== undefined) a.push('LAYER', opts.layer);
-    return (await this.on(key).callBuffer('KV.SLICE', ...a)) as Buffer | null;
+    return (await this.send(key, true, 'KV.SLICE', ...a)) as Buffer | null;
   }
 
   /** KV.MSLICE: tokens [start, end) of each key, all layers; stops at the first missing key. */
@@ -262,12 +265,12 @@ export class KvTensorClient {
 
   /** KV.LEN: the committed length, 0 when the key is missing. */
   async len(key: string | Buffer): Promise<number> {
-    return (await this.on(key).call('KV.LEN', key)) as number;
+    return (await this.send(key, false, 'KV.LEN', key)) as number;
   }
 
   /** KV.INFO: shape, lengths and sizes; null when the key is missing. */
   async info(key: string | Buffer): Promise<TensorInfo | null> {
-    const r = (await this.on(key).call('KV.INFO', key)) as unknown[] | Record<string, unknown> | null;
+    const r = (await this.send(key, false, 'KV.INFO', key)) as unknown[] | Record<string, unknown> | null;
     if (r === null) return null;
     // RESP2 gives a flat array of names and values, RESP3 a map (which ioredis may hand over as an object).
     const m = new Map<string, unknown>();
@@ -292,11 +295,11 @@ export class KvTensorClient {
 
   /** KV.META: the META blob (empty when none was given); null when the key is missing. */
   async meta(key: string | Buffer): Promise<Buffer | null> {
-    return (await this.on(key).callBuffer('KV.META', key)) as Buffer | null;
+    return (await this.send(key, true, 'KV.META', key)) as Buffer | null;
   }
 
   /** KV.TRUNCATE: keeps the first `length` tokens of every layer; returns the committed length (0 when missing). */
   async truncate(key: string | Buffer, length: number): Promise<number> {
-    return (await this.on(key).call('KV.TRUNCATE', key, length)) as number;
+    return (await this.send(key, false, 'KV.TRUNCATE', key, length)) as number;
   }
 }

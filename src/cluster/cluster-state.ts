@@ -30,6 +30,11 @@ export interface ClusterSettings {
   requireFullCoverage: boolean;
 }
 
+/** A client whose write waits for a migration's last keys (Client.park). */
+export interface ParkedClient {
+  unpark(): void;
+}
+
 export class ClusterState {
   private installed: Topology;
   /** This node's shard in the topology, -1 when the topology does not name it (it then owns nothing). */
@@ -41,7 +46,7 @@ export class ClusterState {
   /** The latest slot migration from this node (kept once over, for KVCLUSTER GETSLOTMIGRATIONS); null before the first. */
   migration: SlotExport | null = null;
   /** Clients whose write waits for the migration's last keys (Client.park). */
-  private readonly parked = new Set<{ unpark(): void }>();
+  private readonly parked = new Set<ParkedClient>();
 
   private constructor(
     readonly mode: ClusterMode,
@@ -134,11 +139,11 @@ export class ClusterState {
     return null;
   }
 
-  park(client: { unpark(): void }): void {
+  park(client: ParkedClient): void {
     this.parked.add(client);
   }
 
-  unpark(client: { unpark(): void }): void {
+  unpark(client: ParkedClient): void {
     this.parked.delete(client);
   }
 

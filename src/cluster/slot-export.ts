@@ -29,9 +29,9 @@
 // manager's rollback, or its fix when it stopped half-way) says they stay.
 
 import type { Db } from '../store/db.js';
-import type { ByteSpan } from '../store/types.js';
 import { DumpWriter } from '../persistence/dump-payload.js';
-import { SLOTS, keyHashSlot, spanHashSlot } from './keyslot.js';
+import { SLOTS, keyHashSlot } from './keyslot.js';
+import { SlotWalk } from './slot-walk.js';
 import { PeerStream, SENT_AS_IS } from './peer-stream.js';
 
 export type ExportState = 'walking' | 'catching-up' | 'final' | 'ready' | 'done' | 'failed';
@@ -98,11 +98,8 @@ export class SlotExport {
   private readonly stream: PeerStream;
   /** Keys changed since they were sent (or before the walk reached them), by their latin1 text. */
   private dirty = new Map<string, Buffer>();
-  private cursor = 0;
+  private readonly walker: SlotWalk;
   private timer: NodeJS.Immediate | NodeJS.Timeout | null = null;
-  private readonly span: ByteSpan = { buf: Buffer.alloc(0), start: 0, end: 0, block: null };
-  /** Keys handles to send found by the walk's last step (the walk itself must not write). */
-  private readonly found: number[] = [];
   private readonly dump: DumpWriter;
 
   /** The command count at the last schedule (hardly any since: the loop is idle), and when the running slice began (0: none). */
@@ -122,6 +119,7 @@ export class SlotExport {
     for (const [a, b] of opts.ranges) for (let s = a; s <= b; s++) if (!this.moving[s]) { this.moving[s] = 1; n++; }
     this.slotCount = n;
     this.dump = new DumpWriter(opts.compression);
+    this.walker = new SlotWalk(db, this.moving);
     // Every change to a key now reaches keyChanged (the store tells a db's watchers; this is one).
     db.watchers++;
     this.stream = new PeerStream(opts.host, opts.port, opts.timeoutMs);
@@ -226,23 +224,17 @@ export class SlotExport {
     });
   };
 
-  private readonly visit = (h: number): void => {
-    const k = this.db.keyInto(h, this.span);
-    if (this.moving[spanHashSlot(k.buf, k.start, k.end)] === 1) this.found.push(h);
-  };
-
   private walk(until: number): void {
     const db = this.db;
+    const walker = this.walker;
     do {
-      this.cursor = db.scanStep(this.cursor, this.visit);
       // The key as a view (the stream copies it as it encodes the command) unless it is long enough to go as it is.
-      for (const h of this.found) {
+      for (const h of walker.step()) {
         const key = db.key(h);
         this.sendEntry(key.length >= SENT_AS_IS ? Buffer.from(key) : key, h);
       }
-      this.found.length = 0;
-    } while (this.cursor !== 0 && performance.now() < until && this.stream.buffered <= WINDOW_BYTES && this.stream.pending <= IN_FLIGHT);
-    if (this.cursor === 0) {
+    } while (!walker.done && performance.now() < until && this.stream.buffered <= WINDOW_BYTES && this.stream.pending <= IN_FLIGHT);
+    if (walker.done) {
       this.state = 'catching-up';
       this.log('notice', `Migration to ${this.stream.addr}: ${this.keysSent} keys sent, catching up with ${this.dirty.size} changed since`);
     }
@@ -334,18 +326,13 @@ export class SlotExport {
  * `done` gets how many.
  */
 export function purgeSlots(db: Db, slots: Uint8Array, done: (deleted: number) => void, sliceMs = SLICE_MS): void {
-  const span: ByteSpan = { buf: Buffer.alloc(0), start: 0, end: 0, block: null };
+  const walker = new SlotWalk(db, slots);
   const doomed: Buffer[] = [];
-  let cursor = 0;
   let deleted = 0;
-  const visit = (h: number): void => {
-    const k = db.keyInto(h, span);
-    if (slots[spanHashSlot(k.buf, k.start, k.end)] === 1) doomed.push(Buffer.from(db.key(h)));
-  };
   const slice = (): void => {
     const until = performance.now() + sliceMs;
     do {
-      cursor = db.scanStep(cursor, visit);
+      for (const h of walker.step()) doomed.push(Buffer.from(db.key(h)));
       // Deleted after the step (the walk itself must not write), by peek: a lookup would pin each one.
       for (const k of doomed) {
         const h = db.peek(k);
@@ -354,8 +341,8 @@ export function purgeSlots(db: Db, slots: Uint8Array, done: (deleted: number) =>
         deleted++;
       }
       doomed.length = 0;
-    } while (cursor !== 0 && performance.now() < until);
-    if (cursor === 0) done(deleted);
+    } while (!walker.done && performance.now() < until);
+    if (walker.done) done(deleted);
     else setImmediate(slice);
   };
   slice();

@@ -22,10 +22,10 @@ import type { CommandContext, Handler } from './context.js';
 import type { CommandDef } from './model/command-table.js';
 import { ACL_CONNECTION, CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_NOSCRIPT, CMD_STALE } from './model/flags.js';
 import { replyHelp } from './help.js';
-import { keyHashSlot, SLOTS, spanHashSlot } from '../cluster/keyslot.js';
+import { keyHashSlot, SLOTS } from '../cluster/keyslot.js';
 import { argIs, ERR_SYNTAX, intOrReply } from './args.js';
 import { purgeSlots } from '../cluster/slot-export.js';
-import type { ByteSpan } from '../store/types.js';
+import { SlotWalk } from '../cluster/slot-walk.js';
 import { derivedShardId, type ClusterNode, type Shard } from '../cluster/topology.js';
 import type { ClusterState } from '../cluster/cluster-state.js';
 
@@ -176,17 +176,10 @@ function keyslot(c: CommandContext, _cluster: ClusterState, argv: Buffer[]): voi
  * `visit` returns false.
  */
 function keysInSlot(c: CommandContext, slot: number, visit: (h: number) => boolean): void {
-  const db = c.db;
-  const span: ByteSpan = { buf: Buffer.alloc(0), start: 0, end: 0, block: null };
-  let more = true;
-  let cursor = 0;
-  const step = (h: number): void => {
-    if (!more) return;
-    const k = db.keyInto(h, span);
-    if (spanHashSlot(k.buf, k.start, k.end) === slot) more = visit(h);
-  };
-  do cursor = db.scanStep(cursor, step);
-  while (cursor !== 0 && more);
+  const slots = new Uint8Array(SLOTS);
+  slots[slot] = 1;
+  const walker = new SlotWalk(c.db, slots);
+  while (!walker.done) for (const h of walker.step()) if (!visit(h)) return;
 }
 
 function countkeysinslot(c: CommandContext, _cluster: ClusterState, argv: Buffer[]): void {

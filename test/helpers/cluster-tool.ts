@@ -31,8 +31,19 @@ export function redisCliCheck(port: number): Promise<ToolRun> {
   return run('redis-cli', ['--cluster', 'check', `127.0.0.1:${port}`]);
 }
 
+/**
+ * A kvslab cluster node on a free port. Another test file may take the port
+ * between freePort and the bind (the cluster tests start many nodes): then
+ * another port, a few times.
+ */
 export async function clusterNode(extra: string[] = []): Promise<RunningServer> {
-  return startKvslabOn(await freePort(), ['--cluster-enabled', 'yes', '--dir', mkdtempSync(join(tmpdir(), 'kvslab-cluster-node-')), ...extra]);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startKvslabOn(await freePort(), ['--cluster-enabled', 'yes', '--dir', mkdtempSync(join(tmpdir(), 'kvslab-cluster-node-')), ...extra]);
+    } catch (e) {
+      if (attempt >= 3 || !/Address already in use/.test((e as Error).message)) throw e;
+    }
+  }
 }
 
 export const addr = (s: RunningServer): string => `127.0.0.1:${s.port}`;
