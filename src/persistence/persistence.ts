@@ -5,17 +5,20 @@
 // and LASTSAVE report. The file formats are rdb-save.ts's and rdb-load.ts's,
 // the fork-free background save background-save.ts's.
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/configuration.js';
 import type { Store } from '../store/store.js';
 import { KVSLAB_VERSION, REDIS_VERSION } from '../version.js';
 import { saveRdbFile, type SaveOptions, type SaveStats } from './rdb-save.js';
 import { loadRdbFile, RdbLoad, type LoadOptions, type LoadStats } from './rdb-load.js';
+import { BackgroundSave, type BackgroundSaveResult } from './background-save.js';
 
 /** Redis's loading_process_events_interval_bytes: clients are served after each such slice of a load at start-up. */
 const LOAD_SLICE_BYTES = 2 * 1024 * 1024;
-import { BackgroundSave, type BackgroundSaveResult } from './background-save.js';
+/** A dump this big loads with large blocks faulted in ahead by a thread (a thread's start costs more than a small load). */
+const PREFAULT_MIN_DUMP = 64 * 1024 * 1024;
+const PREFAULT_AHEAD = 128 * 1024 * 1024;
 
 /** Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed background save, the save rules wait this long (s) before trying again. */
 const BGSAVE_RETRY_DELAY = 5;
@@ -108,6 +111,7 @@ export class Persistence {
     const started = performance.now();
     const load = new RdbLoad(this.path, this.host, { ...this.loadOptions(false), checksumThread: true });
     this.loading = { load, startedAt: Date.now(), startedMs: started, usedMem: 0 };
+    const prefault = statSync(this.path).size >= PREFAULT_MIN_DUMP && this.host.store.startPrefault(this.prefaultAhead());
     try {
       let stats: LoadStats | null = null;
       while ((stats = load.step(LOAD_SLICE_BYTES)) === null) {
@@ -119,6 +123,10 @@ export class Persistence {
     } finally {
       load.close();
       this.loading = null;
+      const pool = prefault ? this.host.store.stopPrefault() : null;
+      if (pool !== null && pool.faulted + pool.claimed + pool.waited > 0) {
+        this.host.log('verbose', `Large blocks faulted in ahead by a thread: ${pool.faulted}, by the loader while the thread was busy: ${pool.claimed}, waited for: ${pool.waited}`);
+      }
     }
     this.host.log('notice', `DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
     // What was just read from the dump is on disk already.
@@ -160,6 +168,12 @@ export class Persistence {
   /** The dump into the store, logged as Redis logs a load; the load counters of INFO persistence set. */
   private load(replace: boolean): void {
     this.loaded(loadRdbFile(this.path, this.host, this.loadOptions(replace)));
+  }
+
+  /** Bytes of large blocks held faulted in ahead of the load: 128 MiB, or an eighth of maxmemory when that is less. */
+  private prefaultAhead(): number {
+    const max = this.host.config.int('maxmemory');
+    return max > 0 ? Math.min(PREFAULT_AHEAD, Math.floor(max / 8)) : PREFAULT_AHEAD;
   }
 
   private loadOptions(replace: boolean): LoadOptions {

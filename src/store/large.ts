@@ -7,6 +7,8 @@
 // it (see ReplyWriter.addBulkSpan); `readers` counts such views still queued,
 // and a write into bytes that a queued view covers copies the block first.
 
+import type { BlockPool } from './block-pool.js';
+
 export class LargeBlock {
   /** Views of this block queued on sockets and not yet written. */
   readers = 0;
@@ -19,6 +21,8 @@ export function grownCapacity(len: number): number {
 }
 
 export class LargeStore {
+  /** While set (a big load), new blocks come faulted in ahead by its thread where their size allows. */
+  pool: BlockPool | null = null;
   private blocks: (LargeBlock | undefined)[] = [undefined];
   private freeIds: number[] = [];
   /** Bytes held by all blocks (their capacities). */
@@ -29,7 +33,7 @@ export class LargeStore {
 
   /** A new block of `capacity` bytes holding a value of `len`; returns its id. Throws RangeError when the runtime cannot allocate it. */
   add(capacity: number, len: number): number {
-    const block = new LargeBlock(Buffer.allocUnsafeSlow(capacity), len);
+    const block = new LargeBlock(this.pool?.take(capacity) ?? Buffer.allocUnsafeSlow(capacity), len);
     const id = this.freeIds.length > 0 ? this.freeIds.pop() as number : this.blocks.length;
     this.blocks[id] = block;
     this.bytes += capacity;

@@ -7,6 +7,7 @@
 import { Db, type DbContext } from './db.js';
 import { KeyIndex } from './key-index.js';
 import { Keyspace } from './keyspace.js';
+import { BlockPool, type BlockPoolStats } from './block-pool.js';
 import { createPolicy, POLICY_NAMES } from './eviction/registry.js';
 import { ActiveExpireCycle } from './active-expire.js';
 import type { LfuParams } from './lfu-counter.js';
@@ -233,6 +234,25 @@ export class Store implements DbContext {
   // Databases
 
   /** FLUSHALL: WATCH sees every database change, then the whole arena is dropped at once. */
+  /**
+   * For a big load: new large blocks come faulted in ahead by a second thread
+   * (block-pool.ts), at most `aheadBytes` of them held ahead. False where that
+   * would not help (one core).
+   */
+  startPrefault(aheadBytes: number): boolean {
+    this.ks.large.pool ??= BlockPool.start(aheadBytes);
+    return this.ks.large.pool !== null;
+  }
+
+  /** Ends startPrefault; what the pool handed out, or null if none ran. */
+  stopPrefault(): BlockPoolStats | null {
+    const pool = this.ks.large.pool;
+    if (pool === null) return null;
+    pool.close();
+    this.ks.large.pool = null;
+    return pool.stats;
+  }
+
   flushAll(): void {
     for (const db of this.dbs) this.dbModified(db);
     this.ks.reset();
