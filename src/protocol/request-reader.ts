@@ -155,6 +155,11 @@ export class RequestReader {
     return this.argvBytes;
   }
 
+  /** Whether the next byte fed starts a new request (nothing cut, held or paused). */
+  get atRequestStart(): boolean {
+    return !this.stopped && this.held === null && this.lineKind === NO_LINE && this.bulk === null && this.mbLeft === 0;
+  }
+
   feed(chunk: Buffer): void {
     if (this.stopped) return;
     if (this.held !== null) {

@@ -6,6 +6,7 @@
 
 import type { Socket } from 'node:net';
 import { RequestReader, type RequestSink } from '../protocol/request-reader.js';
+import { scanKeyHints } from '../protocol/key-hints.js';
 import { ReplyWriter, type ViewedBlock } from '../protocol/reply-writer.js';
 import type { Db } from '../store/db.js';
 import type { AclUser } from '../acl/user.js';
@@ -33,6 +34,9 @@ export interface ConnectionHost extends ServerContext {
   recordError(msg: string): void;
   removeClient(c: Client): void;
 }
+
+/** A read shorter than this holds one small request at most: no keys to read ahead. */
+const PREFETCH_MIN_READ = 64;
 
 /** Work a client keeps filling its reads for before others are served (ms). */
 const FAIR_SLICE_MS = 1;
@@ -153,6 +157,12 @@ export class Client extends ReplyWriter implements CommandContext, RequestSink {
     }
     this.lastInteraction = this.server.clock;
     this.server.stats.netInputBytes += chunk.length;
+    // Pipelined requests: the buckets of their keys are read together first (key-hints.ts).
+    if (chunk.length >= PREFETCH_MIN_READ && this.reader.atRequestStart) {
+      const b = this.server.buffers;
+      const n = scanKeyHints(chunk, 0, b.keyStarts, b.keyEnds);
+      if (n > 1) this.db.prefetch(chunk, b.keyStarts, b.keyEnds, n);
+    }
     this.reader.feed(chunk);
     // The shared read buffer is reused by the next read of any client.
     if (shared) this.reader.releaseInput(chunk.buffer);

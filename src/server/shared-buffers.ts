@@ -1,4 +1,4 @@
-// The two buffers every client connection shares, owned by the server.
+// The buffers every client connection shares, owned by the server.
 //
 // The read buffer: every socket reads into it (net.Socket's `onread`
 // option, see socket.ts) and the request reader is done with the bytes, or
@@ -19,11 +19,16 @@ export const INITIAL_REPLY_BUFFER = 16 * 1024;
 /** A shared reply buffer grown past this goes back to the first size once its reply is sent. */
 const KEEP_REPLY_BUFFER = 128 * 1024;
 const READ_BUFFER_SIZE = 64 * 1024;
+/** Keys of a read whose buckets are read ahead (a pipeline of 16 needs 16; more stop paying off as the cache fills). */
+const KEY_HINTS = 64;
 
 export class SharedBuffers {
   /** Its own ArrayBuffer, so that views of it can be recognised. */
   readonly read = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
   reply: Buffer = Buffer.allocUnsafe(INITIAL_REPLY_BUFFER);
+  /** Where the keys of a pipelined read are (scanKeyHints), for the store to read their buckets together. */
+  readonly keyStarts = new Uint32Array(KEY_HINTS);
+  readonly keyEnds = new Uint32Array(KEY_HINTS);
   /** When the reply buffer last grew past its first size. */
   private grownAt = 0;
 
