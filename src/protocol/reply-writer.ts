@@ -119,7 +119,8 @@ export class ReplyWriter {
   protected ensure(n: number): void {
     const need = this.outLen + n;
     if (need <= this.out.length) return;
-    let size = this.out.length * 2;
+    // An empty buffer (a connection between reads holds none) grows from a small one.
+    let size = Math.max(this.out.length * 2, 256);
     while (size < need) size *= 2;
     const next = Buffer.allocUnsafe(size);
     this.out.copy(next, 0, 0, this.outLen);

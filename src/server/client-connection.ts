@@ -33,7 +33,14 @@ export interface ConnectionHost extends ServerContext {
   /** An error reply was sent (INFO errorstats). */
   recordError(msg: string): void;
   removeClient(c: Client): void;
+  /** Writes `c`'s replies once the loop has handled every read it had ready (see shared-buffers.ts). */
+  queueFlush(c: Client): void;
+  /** Writes every queued client's replies now (the shared reply buffer is short of room). */
+  flushQueued(): void;
 }
+
+/** What a connection's `out` is between reads: no buffer (a reply made then gets a buffer of its own). */
+const NO_BUFFER = Buffer.alloc(0);
 
 /** A read shorter than this holds one small request at most: no keys to read ahead. */
 const PREFETCH_MIN_READ = 64;
@@ -91,7 +98,7 @@ export class Client extends ReplyWriter implements CommandContext, RequestSink {
     /** "path:0" for a unix-socket client (its addr and laddr, as Redis shows them), else null. */
     unixPath: string | null = null,
   ) {
-    super(server.buffers.reply);
+    super(NO_BUFFER);
     const socket = adoptSocket(accepted, server.buffers.read, (chunk, shared) => this.onData(chunk, shared));
     this.socket = socket;
     this.id = id;
@@ -150,11 +157,9 @@ export class Client extends ReplyWriter implements CommandContext, RequestSink {
     if (full && this.busySince === 0) this.busySince = performance.now();
     // One clock read per read batch: every command of a pipeline sees the same "now".
     this.server.updateClock();
-    // Replies are built in the shared reply buffer (shared-buffers.ts); nothing of ours is in another.
-    if (this.outLen === 0 && this.views.length === 0) {
-      this.out = this.server.buffers.reply;
-      this.borrowed = true;
-    }
+    // Replies of an earlier read of this turn go first: the room after them is another client's now.
+    if (this.outLen > 0 || this.views.length > 0) this.flush();
+    this.borrowRoom();
     this.lastInteraction = this.server.clock;
     this.server.stats.netInputBytes += chunk.length;
     // Pipelined requests: the buckets of their keys are read together first (key-hints.ts).
@@ -165,8 +170,10 @@ export class Client extends ReplyWriter implements CommandContext, RequestSink {
     }
     this.reader.feed(chunk);
     // The shared read buffer is reused by the next read of any client.
-    if (shared) this.reader.releaseInput(chunk.buffer);
-    this.flush();
+    if (shared) this.reader.releaseInput(this.server.buffers.readMemory);
+    if (this.borrowed) this.server.buffers.claimReply(this.outLen);
+    if (this.outLen > 0 || this.views.length > 0 || this.closing) this.queueFlush();
+    else this.returnRoom();
     // While reads keep filling the buffer, the runtime goes on reading this
     // socket alone (up to 32 reads a turn): after a slice of work, the others
     // have their turn first. By time, not by read: a read of a few big values
@@ -176,6 +183,33 @@ export class Client extends ReplyWriter implements CommandContext, RequestSink {
       this.busySince = 0;
       this.yieldTurn();
     }
+  }
+
+  /** Replies are built in the room the shared reply buffer has left (shared-buffers.ts). */
+  private borrowRoom(): void {
+    const buffers = this.server.buffers;
+    let room = buffers.replyRoom();
+    if (room === null) {
+      this.server.flushQueued();
+      room = buffers.replyRoom() as Buffer;
+    }
+    this.out = room;
+    this.borrowed = true;
+  }
+
+  /** No reply was made: the room is not held. */
+  private returnRoom(): void {
+    this.out = NO_BUFFER;
+    this.borrowed = false;
+  }
+
+  /** Whether the server has this client in its queue of writes. */
+  private queued = false;
+
+  private queueFlush(): void {
+    if (this.queued) return;
+    this.queued = true;
+    this.server.queueFlush(this);
   }
 
   /** When this client's current run of full reads began (0: not in one). */
@@ -189,7 +223,9 @@ export class Client extends ReplyWriter implements CommandContext, RequestSink {
     this.socket.pause();
     setImmediate(() => {
       this.yielding = false;
-      if (!this.closed) this.socket.resume();
+      // A client closed meanwhile (its replies are written after the loop's reads) reads on: what it still sends
+      // is counted and cuts it off (see onData), where a paused socket would leave it blocked in its write.
+      if (!this.socket.destroyed) this.socket.resume();
     });
   }
 
@@ -229,7 +265,15 @@ export class Client extends ReplyWriter implements CommandContext, RequestSink {
       this.replyRollback(0);
       if (n <= this.out.length) return;
     }
-    super.ensure(n);
+    if (!this.borrowed) return super.ensure(n);
+    // Out of the room in the shared buffer (the next client's replies go there): into the spare, or a buffer of our own.
+    const buffers = this.server.buffers;
+    const need = this.outLen + n;
+    const own = buffers.takeSpare(need) ?? Buffer.allocUnsafe(Math.max(2 * need, 2 * this.out.length));
+    this.out.copy(own, 0, 0, this.outLen);
+    this.out = own;
+    this.borrowed = false;
+    buffers.spareAt = this.server.clock;
   }
 
   /** The reply went over the hard limit while being built: close after this command. */
@@ -307,6 +351,7 @@ export class Client extends ReplyWriter implements CommandContext, RequestSink {
 
   /** Writes pending replies in one write, then closes if asked to. */
   flush(): void {
+    this.queued = false;
     if (this.closed) return;
     if (this.outLen > 0 || this.views.length > 0) {
       let queued = 1;
@@ -321,16 +366,16 @@ export class Client extends ReplyWriter implements CommandContext, RequestSink {
       // If the kernel took everything now, the buffer is free for the next
       // client; otherwise it belongs to the pending write.
       const pending = this.socket.writableLength > 0;
-      // The shared buffer (grown, maybe) goes back, or is given up to the pending write.
+      // A pending write holds its bytes: the shared buffer's room, or our own buffer (else kept as the spare).
       const buffers = this.server.buffers;
       if (this.borrowed) {
-        buffers.settleReply(this.out, pending);
-        // Over maxmemory, a buffer kept grown for the next big reply goes back at once.
-        if (this.server.overBudget()) buffers.shrinkReply();
+        if (pending) buffers.holdReply();
+      } else if (!pending) {
+        buffers.giveSpare(this.out);
       }
-      this.borrowed = false;
-      // Replies are built in the shared buffer again next time: a grown one is not kept here.
-      this.out = buffers.reply;
+      // Over maxmemory, a buffer kept for the next big reply goes back at once.
+      if (this.server.overBudget()) buffers.dropSpare();
+      this.returnRoom();
       if (pending) {
         if (this.outputLimited && this.overOutputLimit(0)) return this.closeForOutputLimit();
         this.queuedWrites += queued;
@@ -480,6 +525,7 @@ export class Client extends ReplyWriter implements CommandContext, RequestSink {
     this.parkTimer = null;
     this.server.cluster?.unpark(this);
     if (this.closed) return;
+    if (this.outLen === 0 && this.views.length === 0) this.borrowRoom();
     const goOn = this.onCommand(argv);
     this.parkExpired = false;
     if (goOn) this.reader.resume();

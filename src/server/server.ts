@@ -200,6 +200,29 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
   /** The store's clock: read once per read batch and by the cron, so a pipeline agrees on "now". */
   get clock(): number { return this.store.clock; }
 
+  /** Clients whose replies wait for the end of the loop's reads (shared-buffers.ts says why). */
+  private readonly flushQueue: Client[] = [];
+  private flushScheduled = false;
+  private readonly flushLater = (): void => {
+    this.flushScheduled = false;
+    this.flushQueued();
+  };
+
+  queueFlush(c: Client): void {
+    this.flushQueue.push(c);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // The check phase runs once the poll phase has handled every socket that was ready.
+    setImmediate(this.flushLater);
+  }
+
+  flushQueued(): void {
+    const q = this.flushQueue;
+    for (let i = 0; i < q.length; i++) q[i].flush();
+    q.length = 0;
+    this.buffers.resetReply();
+  }
+
   updateClock(): void {
     this.store.clock = Date.now();
     this.timeMark = performance.now();
@@ -209,7 +232,7 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
   // StoreHooks
 
   outsideBytes(): number {
-    return this.buffers.reply.length + Math.max(this.clientsMemory, this.clientsPeak) + this.persistence.snapshotBytes;
+    return this.buffers.replyBytes + Math.max(this.clientsMemory, this.clientsPeak) + this.persistence.snapshotBytes;
   }
 
   keyModified(db: Db, key: Buffer): void {
@@ -287,7 +310,7 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
    * what a background save holds of old values.
    */
   usedMemory(): number {
-    return this.store.usedBytes + this.clientsMemory + this.buffers.reply.length + this.persistence.snapshotBytes;
+    return this.store.usedBytes + this.clientsMemory + this.buffers.replyBytes + this.persistence.snapshotBytes;
   }
 
   /** The one report of where memory goes (INFO memory, MEMORY STATS, /metrics, /stats.json). */
@@ -302,7 +325,7 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
       jsHeap: mem.heapUsed,
       store: this.store.memory(),
       clientBuffers: this.clientsMemory,
-      replyBuffer: this.buffers.reply.length,
+      replyBuffer: this.buffers.replyBytes,
     };
   }
 
@@ -336,7 +359,7 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
     let n = 0;
     while (this.usedMemory() > this.maxmemory) {
       // Reply memory first, as Redis frees what it has sent: keys go only after.
-      if (this.buffers.shrinkReply() > 0) continue;
+      if (this.buffers.dropSpare() > 0) continue;
       if (!store.releaseIdle() && !store.evictOne()) return 'stuck';
       if ((++n & 15) === 0 && performance.now() - start > ms) return 'timeout';
     }
@@ -434,7 +457,7 @@ export class Server implements ServerContext, ConnectionHost, ListenerHost, Info
   private serverCron(periodMs: number): void {
     this.updateClock();
     this.clientsPeak = Math.max(this.clientsMemory, this.clientsPeak * (1 - periodMs / 5000));
-    this.buffers.shrinkReply(SHARED_REPLY_IDLE_MS);
+    this.buffers.dropSpare(SHARED_REPLY_IDLE_MS);
     this.collectWhenIdle();
     // Incremental rehashing: a millisecond per table that is resizing (Redis's databasesCron). Not while the
     // dump loads (nor does Redis's whileBlockedCron): a table sized for the dump's keys would shrink while it fills.
