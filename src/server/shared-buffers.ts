@@ -21,7 +21,7 @@
 // buffer of its own: the spare, kept from the last such client.
 
 /** The shared reply buffer's size. */
-export const REPLY_BUFFER = 64 * 1024;
+const REPLY_BUFFER = 64 * 1024;
 /** A client starts building replies in the shared buffer only if this much of it is left (else the queued writes go first). */
 const MIN_REPLY_ROOM = 16 * 1024;
 /** A grown reply buffer up to this size is kept as the spare for the next client whose replies outgrow their room. */
